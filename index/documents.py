@@ -1,0 +1,69 @@
+"""Turning a Transcript into Whoosh documents: one per utterance plus one for the page.
+
+The page document (position 0) carries the title and lead as searchable text and the
+transcript's metadata, stored once; utterance documents store only what a hit shows
+(text, speaker, label) and index the page's tags and date so that every hit can be
+filtered and counted by them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+from index.model import Transcript
+from index.schema import KIND_NARRATIVE, KIND_PAGE, KIND_TURN, pack
+
+EPOCH = dt.date(1970, 1, 1)
+
+
+def day_number(date: dt.date | None) -> int:
+    """Days since 1970 (0 for undated): a compact sortable column for date filters."""
+    return (date - EPOCH).days if date else 0
+
+
+def transcript_meta(t: Transcript) -> dict:
+    """What a hit or a transcript page shows about the page, without its utterances."""
+    meta = t.to_dict()
+    del meta["utterances"]
+    eff = t.effective_date
+    meta["effective_date"] = eff.isoformat() if eff else ""
+    return meta
+
+
+def transcript_documents(t: Transcript) -> Iterator[dict]:
+    lines = "\n".join
+    shared = {
+        "tid": t.id,
+        "day": day_number(t.effective_date),
+        "f_person": lines(t.persons),
+        "f_geography": lines(t.geography),
+        "f_topic": lines(t.topics),
+        "f_place": t.place,
+        "source": t.source,
+    }
+    page_text = "\n".join(x for x in (t.title, t.lead) if x)
+    yield {
+        **shared,
+        "pos": 0,
+        "kind": KIND_PAGE,
+        "text": page_text,
+        "exact": page_text,
+        "title": t.title,
+        "body": pack(page_text),
+        "meta": pack(json.dumps(transcript_meta(t), ensure_ascii=False)),
+    }
+    for u in t.utterances:
+        doc = {
+            **shared,
+            "pos": u.position,
+            "kind": KIND_TURN if u.label else KIND_NARRATIVE,
+            "text": u.text,
+            "exact": u.text,
+            "body": pack(u.text),
+        }
+        if u.label:
+            name = u.speaker or u.label
+            doc.update(label=u.label, note=u.note, role=u.role, speaker=name, f_speaker=name)
+        yield doc

@@ -1,0 +1,83 @@
+"""Finding the transcript files under the paths a user gives, safely.
+
+A reindex must not die on one odd path: a symlink loop, a file that vanishes or an
+unreadable folder is reported as a skipped path with its reason, and the walk goes on.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.readers import SUFFIXES
+
+
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
+def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped]]:
+    """Every file with a transcript suffix under ``paths``, sorted, and what was skipped."""
+    found: dict[str, Path] = {}
+    skipped: list[Skipped] = []
+    for raw in paths:
+        path = Path(raw)
+        try:
+            st = path.stat()
+        except OSError as exc:
+            skipped.append(Skipped(str(path), os_reason(exc)))
+            continue
+        if path.is_dir():
+            for file in _walk(path, skipped):
+                found.setdefault(str(file.resolve()), file)
+        elif path.suffix.lower() in SUFFIXES:
+            found.setdefault(str(path.resolve()), path)
+        elif st:
+            skipped.append(Skipped(str(path), f"unsupported file type '{path.suffix or path.name}'"))
+    return sorted(found.values()), skipped
+
+
+def _walk(top: Path, skipped: list[Skipped]) -> Iterator[Path]:
+    def on_error(exc: OSError) -> None:
+        skipped.append(Skipped(str(exc.filename), os_reason(exc)))
+
+    # followlinks=False: a linked folder could loop back on itself.
+    for folder, dirs, files in os.walk(top, onerror=on_error):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = Path(folder) / name
+            if path.suffix.lower() in SUFFIXES:
+                yield path
+            elif path.is_symlink() and not path.exists():
+                skipped.append(Skipped(str(path), "broken or looping symlink"))
+
+
+def file_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes; OSError with a readable reason for anything else."""
+    with open(path, "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise OSError(errno.EFBIG, f"file larger than {max_bytes // 2**20} MB")
+    return data
+
+
+def os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if exc.errno == errno.ENOENT:
+        return "no such file (it may have been removed during the run)"
+    if exc.errno == errno.EACCES:
+        return "permission denied"
+    return exc.strerror or str(exc)

@@ -1,0 +1,128 @@
+"""Where the index lives on disk, and how a new build replaces the old one at once.
+
+Layout of the index folder (``instance/index`` by default)::
+
+    current -> gen-20261127T101500-1234   the live index (a symlink, swapped atomically)
+    gen-...                               complete builds: the live one and the previous one
+    build-...                             a build in progress (or left by a killed reindex)
+    reindex.lock                          held (flock) by the one reindex running
+
+Readers resolve ``current`` and open that folder; a build writes a new folder and then
+replaces the symlink with ``os.replace``, so a search sees the whole old index or the
+whole new one. Folders are never changed after the swap (incremental builds hard-link
+the live folder's files into a new one first), so an open searcher is never disturbed.
+This module only names and swaps folders; ``search`` uses the read-only part.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+DEFAULT_INDEX_DIR = Path("instance") / "index"
+ENV_VAR = "TRANSCRIPTS_INDEX"
+CURRENT = "current"
+MANIFEST = "manifest.json"
+
+
+class IndexLocked(RuntimeError):
+    """Another reindex holds the lock."""
+
+
+def index_root(explicit: str | os.PathLike | None = None) -> Path:
+    """--index-dir, else $TRANSCRIPTS_INDEX, else instance/index."""
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get(ENV_VAR) or DEFAULT_INDEX_DIR)
+
+
+def live_generation(root: Path) -> Path | None:
+    """The folder of the live index, or None when no build has completed yet."""
+    try:
+        target = os.readlink(root / CURRENT)
+    except OSError:
+        return None
+    path = root / target
+    return path if path.is_dir() else None
+
+
+@contextmanager
+def reindex_lock(root: Path):
+    """One reindex at a time; flock is released by the kernel even after kill -9."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / "reindex.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            raise IndexLocked(
+                f"another reindex is running on {root} (pid {holder}); "
+                "wait for it to finish and try again"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def new_build_dir(root: Path) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 10**9:09d}"
+    path = root / f"build-{stamp}"
+    path.mkdir(parents=True)
+    return path
+
+
+def clone_generation(source: Path, target: Path) -> None:
+    """Hard-link every file: Whoosh never rewrites a segment file, so sharing them is safe."""
+    for entry in source.iterdir():
+        if entry.is_file() and not entry.name.endswith(".lock"):
+            os.link(entry, target / entry.name)
+
+
+def publish(root: Path, build: Path) -> Path:
+    """Rename the finished build to a generation and point ``current`` at it atomically."""
+    gen = build.with_name("gen-" + build.name.removeprefix("build-"))
+    _fsync_dir(build)
+    os.rename(build, gen)
+    tmp_link = root / f".current-{os.getpid()}"
+    if tmp_link.is_symlink():
+        tmp_link.unlink()
+    os.symlink(gen.name, tmp_link)
+    os.replace(tmp_link, root / CURRENT)
+    _fsync_dir(root)
+    return gen
+
+
+def clean_stale(root: Path, keep_previous: int = 1) -> list[str]:
+    """Remove unfinished builds and all but the newest older generations.
+
+    Called under the reindex lock, so a ``build-*`` folder here was left by a reindex
+    that died. The previous generation is kept because a search process may still be
+    answering from it.
+    """
+    removed = []
+    live = live_generation(root)
+    for path in sorted(root.glob("build-*")):
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    for path in sorted(root.glob(".current-*")):
+        path.unlink(missing_ok=True)
+    older = sorted(p for p in root.glob("gen-*") if p != live)
+    for path in older[: max(0, len(older) - keep_previous)]:
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    return removed
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

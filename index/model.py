@@ -1,0 +1,86 @@
+"""Plain records every reader produces, whatever the input format.
+
+Readers fill them; the writer turns them into Whoosh documents; ``transcripts parse``
+prints them. Keeping them as dataclasses (not dicts) lets the three readers be checked
+against one shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass, field
+
+KREMLIN_EVENT_URL = "http://en.kremlin.ru/events/president/news/{id}"
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "January", "February", "March", "April", "May", "June", "July",
+            "August", "September", "October", "November", "December",
+        ],
+        start=1,
+    )
+}
+_LONG_DATE = re.compile(r"^([A-Z][a-z]+) (\d{1,2}), (\d{4})")
+
+
+def parse_long_date(text: str) -> dt.date | None:
+    """'February 22, 2022' (optionally followed by ', 18:35') -> date; None if it is not one."""
+    m = _LONG_DATE.match(text.strip())
+    if not m or m.group(1) not in _MONTHS:
+        return None
+    try:
+        return dt.date(int(m.group(3)), _MONTHS[m.group(1)], int(m.group(2)))
+    except ValueError:
+        return None
+
+
+@dataclass
+class Utterance:
+    """One speaker turn, or a block of narrative text outside any turn (``label`` None)."""
+
+    position: int
+    text: str
+    label: str | None = None  # the speaker label exactly as printed
+    speaker: str | None = None  # canonical name, the same across transcripts
+    role: str = ""  # what the label says besides the name ("President of Russia")
+    note: str = ""  # the bracketed remark after the label ("retranslated")
+
+
+@dataclass
+class Transcript:
+    id: str
+    title: str
+    lead: str = ""
+    date: str = ""  # ISO date as printed on the page; "" where the page shows none
+    time: str = ""  # "HH:MM" or ""
+    place: str = ""
+    geography: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    persons: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    published: str = ""  # publication line as printed: "February 8, 2016, 14:15"
+    source: str = ""  # the file it was read from
+    url: str = ""  # the original page, where known
+    utterances: list[Utterance] = field(default_factory=list)
+
+    @property
+    def effective_date(self) -> dt.date | None:
+        """The event date, or the publication date for pages that show none (announcements)."""
+        if self.date:
+            try:
+                return dt.date.fromisoformat(self.date)
+            except ValueError:
+                pass
+        return parse_long_date(self.published) if self.published else None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Transcript:
+        utterances = [Utterance(**u) for u in data.get("utterances", [])]
+        fields = {k: v for k, v in data.items() if k != "utterances"}
+        return cls(**fields, utterances=utterances)

@@ -1,0 +1,150 @@
+"""The analyzers and the Whoosh schema: the one contract between ``index`` and ``search``.
+
+Two views of the same words are indexed:
+
+* ``text`` is stemmed with NLTK's Snowball English stemmer, without positions: plain
+  words match every form ("negotiating" finds "negotiations"). No stop-word filter, so
+  nothing is dropped and nothing shifts.
+* ``exact`` keeps the words as written (lower-cased) with positions: quoted phrases,
+  prefixes and spelling suggestions run on real words, never on stems.
+
+Facet fields (``f_*``) hold each tag value whole, one term a value, so filters and facet
+counts are exact; the matching query fields (``speaker``, ``person`` ...) hold the same
+values tokenized, so ``speaker:putin`` works in the query box.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from functools import lru_cache
+
+from nltk.stem.snowball import SnowballStemmer
+from whoosh import columns, fields
+from whoosh.analysis import RegexTokenizer, Token, Tokenizer
+
+# Words are runs of letters/digits, with inner apostrophes kept ("people's", "don't").
+WORD_PATTERN = r"\w+(?:['’]\w+)*"
+WORD_RE = re.compile(WORD_PATTERN)
+
+# Curly apostrophes fold to straight ones so "people’s" and "people's" are one word.
+_FOLD = str.maketrans({"’": "'", "‘": "'", "ʼ": "'"})
+
+_snowball = SnowballStemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Module-level (not a lambda or bound method) so Whoosh can pickle the analyzer."""
+    return _snowball.stem(word)
+
+
+def fold(word: str) -> str:
+    """The form a word is indexed under in ``exact``: lower case, straight apostrophes."""
+    return word.lower().translate(_FOLD)
+
+
+class WordTokenizer(Tokenizer):
+    """Words lower-cased and folded in one pass; with ``stemmed``, their Snowball stems.
+
+    One tokenizer instead of a tokenizer | lowercase | charset | stem chain: indexing
+    the corpus is dominated by this loop, and each chained generator costs a Python
+    call per token.
+    """
+
+    def __init__(self, stemmed: bool = False):
+        self.stemmed = stemmed
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.stemmed == self.stemmed
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True,
+                 mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        stemmed = self.stemmed
+        for pos, match in enumerate(WORD_RE.finditer(value), start_pos):
+            word = fold(match.group())
+            t.text = stem(word) if stemmed else word
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = match.group()
+            if positions:
+                t.pos = pos
+            if chars:
+                t.startchar = start_char + match.start()
+                t.endchar = start_char + match.end()
+            yield t
+
+
+def pack(text: str) -> bytes:
+    """Stored text is zlib-compressed: it is most of the index, and English packs 3:1."""
+    return zlib.compress(text.encode("utf-8"), 6)
+
+
+def unpack(data: bytes) -> str:
+    return zlib.decompress(data).decode("utf-8")
+
+
+def exact_analyzer():
+    return WordTokenizer(stemmed=False)
+
+
+def stemming_analyzer():
+    return WordTokenizer(stemmed=True)
+
+
+def value_analyzer():
+    """One token per line: a tag value is a single term, spaces and case kept."""
+    return RegexTokenizer(r"[^\n]+")
+
+
+# Field names, so the two sides never spell them differently.
+TEXT = "text"
+EXACT = "exact"
+# Tag-like fields: filters, facets and `field:` queries all resolve to their whole values.
+VALUE_FIELDS = {
+    "speaker": "f_speaker",
+    "person": "f_person",
+    "geography": "f_geography",
+    "topic": "f_topic",
+    "place": "f_place",
+}
+FACETS = ("speaker", "person", "geography", "topic")
+
+KIND_PAGE = "page"  # a transcript's title + lead: one per transcript, position 0
+KIND_TURN = "turn"  # a speaker turn
+KIND_NARRATIVE = "narrative"  # text outside any speaker turn
+
+
+def make_schema() -> fields.Schema:
+    """Every posting costs indexing time, so each field is indexed only where it is needed.
+
+    Positions and dates are columns, not terms; the tag values are one term each; the
+    title is indexed on the page document only.
+    """
+    return fields.Schema(
+        tid=fields.ID(stored=True, sortable=True),
+        pos=fields.COLUMN(columns.NumericColumn("I")),
+        day=fields.COLUMN(columns.NumericColumn("i")),
+        kind=fields.ID(stored=True),
+        text=fields.TEXT(analyzer=stemming_analyzer(), phrase=False),
+        exact=fields.TEXT(analyzer=exact_analyzer(), phrase=True),
+        title=fields.TEXT(analyzer=stemming_analyzer(), phrase=True),
+        role=fields.TEXT(analyzer=exact_analyzer(), phrase=True, stored=True),
+        label=fields.STORED(),
+        note=fields.STORED(),
+        speaker=fields.STORED(),
+        f_speaker=fields.KEYWORD(analyzer=value_analyzer()),
+        f_person=fields.KEYWORD(analyzer=value_analyzer()),
+        f_geography=fields.KEYWORD(analyzer=value_analyzer()),
+        f_topic=fields.KEYWORD(analyzer=value_analyzer()),
+        f_place=fields.KEYWORD(analyzer=value_analyzer()),
+        # What was said, compressed (see pack): hits and transcript pages show it.
+        body=fields.STORED(),
+        # The whole transcript's metadata as packed JSON, on the page document only.
+        meta=fields.STORED(),
+        # The file a document came from: an incremental reindex deletes by it.
+        source=fields.ID(),
+    )

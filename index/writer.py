@@ -1,0 +1,184 @@
+"""Building the index: full rebuilds and incremental updates, published atomically.
+
+Every run writes a new generation folder (see ``location``): a full run from scratch, an
+incremental run from hard links to the live one, touching only the files added, changed
+(by content hash) or removed since the last run. The manifest of which file gave which
+transcripts, with its hash, is written beside the index in the same folder, so the two
+can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from index import location
+from index.documents import transcript_documents
+from index.files import Skipped, discover, file_digest, os_reason, read_bytes
+from index.model import Transcript
+from index.readers import ReadError, read_file_bytes
+from index.schema import make_schema
+from index.speakers import learn_names, resolve_speakers
+
+MAX_FILE_BYTES = 20 * 2**20  # the largest real page is well under 1 MB
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+class NothingIndexed(RuntimeError):
+    """No file could be read, so the live index was left as it was."""
+
+
+@dataclass
+class ReindexReport:
+    full: bool
+    files_seen: int = 0
+    files_read: int = 0  # parsed in this run (added or changed)
+    files_unchanged: int = 0
+    files_removed: int = 0
+    transcripts_indexed: int = 0  # written in this run
+    utterances_indexed: int = 0
+    transcripts_total: int = 0  # in the index after the run
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    generation: str = ""
+    up_to_date: bool = False
+
+
+def reindex(
+    paths: Iterable[str | os.PathLike],
+    root: Path,
+    full: bool = False,
+    progress: Progress | None = None,
+    procs: int = 1,
+) -> ReindexReport:
+    """Bring the index at ``root`` in line with the transcript files under ``paths``."""
+    started = time.perf_counter()
+    with location.reindex_lock(root):
+        location.clean_stale(root)
+        live = location.live_generation(root)
+        manifest = None if full or live is None else _load_manifest(live)
+        report = ReindexReport(full=manifest is None)
+        files, report.skipped = discover(paths)
+        report.files_seen = len(files)
+        old_files: dict[str, dict] = (manifest or {}).get("files", {})
+
+        new_files: dict[str, dict] = {}
+        parsed: list[tuple[str, Transcript]] = []
+        for i, path in enumerate(files):
+            key = str(path.resolve())
+            try:
+                data = read_bytes(path, MAX_FILE_BYTES)
+            except OSError as exc:
+                _keep_old(key, old_files, new_files, report, path, os_reason(exc))
+                continue
+            digest = file_digest(data)
+            if key in old_files and old_files[key]["sha256"] == digest:
+                new_files[key] = old_files[key]
+                report.files_unchanged += 1
+            else:
+                try:
+                    transcripts = read_file_bytes(path, data)
+                except ReadError as exc:
+                    _keep_old(key, old_files, new_files, report, path, str(exc))
+                    continue
+                for t in transcripts:
+                    t.source = key
+                parsed.extend((key, t) for t in transcripts)
+                new_files[key] = {"sha256": digest, "ids": []}
+                report.files_read += 1
+            if progress:
+                progress("read", i + 1, len(files))
+
+        parsed = _drop_duplicate_ids(parsed, new_files, old_files, report)
+        removed = [k for k in old_files if k not in new_files]
+        changed = [k for k in new_files if k in old_files and new_files[k] is not old_files[k]]
+        report.files_removed = len(removed)
+        report.transcripts_total = sum(len(f["ids"]) for f in new_files.values())
+        if report.transcripts_total == 0:
+            raise NothingIndexed(
+                "nothing could be indexed: no readable transcript under "
+                + ", ".join(str(p) for p in paths)
+            )
+        if manifest is not None and not parsed and not removed and not changed:
+            report.up_to_date = True
+            report.generation = live.name if live else ""
+            report.seconds = time.perf_counter() - started
+            return report
+
+        names = set((manifest or {}).get("names", []))
+        for _, t in parsed:
+            names |= learn_names(t)
+        for _, t in parsed:
+            resolve_speakers(t, names)
+
+        build = location.new_build_dir(root)
+        if manifest is None:
+            ix = whoosh_index.create_in(build, make_schema())
+            writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=256)
+        else:
+            location.clone_generation(live, build)
+            ix = whoosh_index.open_dir(build)
+            writer = ix.writer(limitmb=256)
+            for key in removed + changed:
+                writer.delete_by_term("source", key)
+        for i, (_, t) in enumerate(parsed):
+            for doc in transcript_documents(t):
+                writer.add_document(**doc)
+            report.transcripts_indexed += 1
+            report.utterances_indexed += len(t.utterances)
+            if progress:
+                progress("index", i + 1, len(parsed))
+        if progress:
+            progress("commit", 0, 1)
+        writer.commit()
+        ix.close()
+        (build / location.MANIFEST).write_text(
+            json.dumps({"files": new_files, "names": sorted(names)}, ensure_ascii=False)
+        )
+        gen = location.publish(root, build)
+        location.clean_stale(root)
+        report.generation = gen.name
+        report.seconds = time.perf_counter() - started
+        return report
+
+
+def _keep_old(key, old_files, new_files, report, path, reason: str) -> None:
+    """A file that cannot be read now keeps what an earlier run indexed from it."""
+    if key in old_files:
+        new_files[key] = old_files[key]
+        reason += " (kept the version indexed before)"
+    report.skipped.append(Skipped(str(path), reason))
+
+
+def _drop_duplicate_ids(parsed, new_files, old_files, report):
+    """A transcript id belongs to the first file that gave it; later copies are reported."""
+    owner: dict[str, str] = {}
+    for key, entry in new_files.items():
+        if key in old_files and entry is old_files[key]:
+            for tid in entry["ids"]:
+                owner[tid] = key
+    kept = []
+    for key, t in parsed:
+        if t.id in owner:
+            report.skipped.append(
+                Skipped(t.source, f"duplicate transcript id {t.id} (already read from {owner[t.id]})")
+            )
+            continue
+        owner[t.id] = key
+        new_files[key]["ids"].append(t.id)
+        kept.append((key, t))
+    return kept
+
+
+def _load_manifest(gen: Path) -> dict | None:
+    try:
+        return json.loads((gen / location.MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None  # an unreadable manifest means a full rebuild, never a wrong one

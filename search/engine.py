@@ -1,0 +1,320 @@
+"""Running a search on the live index: the one query path for the CLI, site and API.
+
+Matching is Whoosh's; filtering, facet counting and grouping are numpy over the
+``DocTable`` of the open generation; relevance scores are computed (BM25F, by Whoosh)
+only for as many top utterances as the page of transcripts needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+
+from index import location
+from index.documents import day_number
+from index.model import Transcript, Utterance
+from index.schema import FACETS, unpack
+from search.facets import DocTable, load_doc_table
+from search.query import QueryError, ValueLookup, make_parser, parse
+from search.results import (
+    MAX_PAGE,
+    SORTS,
+    FacetValue,
+    SearchRequest,
+    SearchResult,
+    TranscriptHit,
+    UtteranceHit,
+)
+from search.snippets import WordMatcher, snippet
+from search.suggest import suggest
+
+SHOWN_PER_TRANSCRIPT = 3  # matching utterances shown under each transcript in a list
+
+
+class IndexMissing(RuntimeError):
+    """No index has been built at the given place yet."""
+
+
+@dataclass
+class Generation:
+    """One opened, immutable index folder with its in-memory tables."""
+
+    path: Path
+    ix: whoosh_index.Index
+    table: DocTable
+    page_doc: np.ndarray  # transcript ordinal -> document number of its page document
+    parser: object
+    values: ValueLookup
+    _local: threading.local = field(default_factory=threading.local)
+
+    def searcher(self):
+        """One Whoosh searcher per thread: they share the mmap'd files, not file positions."""
+        s = getattr(self._local, "searcher", None)
+        if s is None:
+            s = self._local.searcher = self.ix.searcher()
+        return s
+
+
+def open_generation(path: Path) -> Generation:
+    ix = whoosh_index.open_dir(path)
+    with ix.reader() as reader:
+        table = load_doc_table(reader)
+    page_doc = np.full(len(table.tids), -1, dtype=np.int64)
+    pages = np.flatnonzero(table.is_page & table.live)
+    page_doc[table.tid[pages]] = pages
+    values = ValueLookup({name: f.values for name, f in table.facets.items()})
+    return Generation(path, ix, table, page_doc, make_parser(ix.schema), values)
+
+
+class TranscriptIndex:
+    """The live index at a root folder; follows a reindex's swap without a restart."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._gen: Generation | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> Generation:
+        path = location.live_generation(self.root)
+        if path is None:
+            raise IndexMissing(
+                f"no index at {self.root}: run `transcripts reindex` first"
+            )
+        gen = self._gen
+        if gen is None or gen.path != path:
+            with self._lock:
+                if self._gen is None or self._gen.path != path:
+                    self._gen = open_generation(path)
+                gen = self._gen
+        return gen
+
+
+def check_request(req: SearchRequest) -> None:
+    if req.sort not in SORTS:
+        raise QueryError(f"Unknown sort '{req.sort}': use one of {', '.join(SORTS)}.")
+    if not 1 <= req.page <= MAX_PAGE:
+        raise QueryError(f"Page must be between 1 and {MAX_PAGE}.")
+    if req.date_from and req.date_to and req.date_from > req.date_to:
+        raise QueryError(
+            f"The date range is empty: from {req.date_from} is after to {req.date_to}."
+        )
+
+
+def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
+    started = time.perf_counter()
+    check_request(req)
+    gen = index.current()
+    table = gen.table
+    searcher = gen.searcher()
+    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values)
+
+    if parsed.query is None:
+        matched = table.live.copy()
+    else:
+        matched = np.zeros(table.size, dtype=bool)
+        ids = np.fromiter(searcher.docs_for_query(parsed.query), dtype=np.int64)
+        matched[ids] = True
+        matched &= table.live
+
+    in_dates = _date_mask(table, req.date_from, req.date_to)
+    selections = {name: values for name, values in req.filters().items() if values}
+    masks = {name: _values_mask(table, name, values) for name, values in selections.items()}
+
+    base = matched & in_dates if in_dates is not None else matched
+    results = base.copy()
+    for m in masks.values():
+        results &= m
+
+    facets = {}
+    for name in FACETS:
+        scope = base.copy()
+        for other, m in masks.items():
+            if other != name:
+                scope &= m
+        facets[name] = _facet_values(table.facets[name].values, table.facets[name].count(scope),
+                                     selections.get(name, []))
+    year_scope = matched.copy()
+    for m in masks.values():
+        year_scope &= m
+    facets["year"] = _facet_values(table.years.values, table.years.count(year_scope), [])
+
+    hit_docs = np.flatnonzero(results)
+    hit_tids = table.tid[hit_docs]
+    unique_tids = np.unique(hit_tids)
+    per_page = req.per_page
+    pages = max(1, -(-len(unique_tids) // per_page))
+    want = req.page * per_page
+
+    scores: dict[int, float] = {}
+    if parsed.query is not None and req.sort == "relevance" and len(hit_docs):
+        order, scores = _rank_by_relevance(searcher, parsed.query, hit_docs, table, want)
+    else:
+        order = _rank_by_date(table, unique_tids, newest=req.sort != "oldest")
+    page_tids = order[(req.page - 1) * per_page : want]
+
+    matcher = WordMatcher(parsed.stems, parsed.words)
+    transcripts = [
+        _transcript_hit(gen, searcher, t, hit_docs[hit_tids == t], scores, matcher)
+        for t in page_tids
+    ]
+    suggestion = None
+    if parsed.plain_words and (len(hit_docs) == 0 or len(hit_docs) < 5):
+        suggestion = suggest(searcher.reader(), req.q, parsed.plain_words)
+    return SearchResult(
+        request=req,
+        total=len(hit_docs),
+        total_transcripts=len(unique_tids),
+        pages=pages,
+        transcripts=transcripts,
+        facets=facets,
+        suggestion=suggestion,
+        notes=parsed.notes,
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+
+
+def _date_mask(table: DocTable, start: dt.date | None, end: dt.date | None) -> np.ndarray | None:
+    if not start and not end:
+        return None
+    lo = day_number(start) if start else 1
+    hi = day_number(end) if end else np.iinfo(np.int32).max
+    return (table.day >= lo) & (table.day <= hi)
+
+
+def _values_mask(table: DocTable, name: str, values: list[str]) -> np.ndarray:
+    """Documents with any of the values: several ticks in one facet widen the search."""
+    mask = np.zeros(table.size, dtype=bool)
+    facet = table.facets[name]
+    for value in values:
+        mask[facet.docs_with(value)] = True
+    return mask
+
+
+def _facet_values(values: list[str], counts: np.ndarray, selected: list[str]) -> list[FacetValue]:
+    nonzero = np.flatnonzero(counts)
+    ordered = sorted(nonzero, key=lambda i: (-counts[i], values[i]))
+    out = [FacetValue(values[i], int(counts[i]), values[i] in selected) for i in ordered]
+    shown = {fv.value for fv in out}
+    # A ticked value stays visible (with 0) so it can be unticked.
+    out.extend(FacetValue(v, 0, True) for v in selected if v not in shown)
+    return out
+
+
+def _rank_by_relevance(searcher, q: wq.Query, hit_docs: np.ndarray, table: DocTable, want: int):
+    """Transcripts in order of their best-scoring utterance; scores only as deep as needed."""
+    allowed = set(hit_docs.tolist())
+    limit = max(50, want * 5)
+    while True:
+        hits = searcher.search(q, filter=allowed, limit=limit, terms=False)
+        scores: dict[int, float] = {}
+        order: list[int] = []
+        seen: set[int] = set()
+        for h in hits:
+            scores[h.docnum] = h.score
+            t = int(table.tid[h.docnum])
+            if t not in seen:
+                seen.add(t)
+                order.append(t)
+        if len(order) >= want or len(scores) >= len(allowed):
+            return order, scores
+        limit *= 4
+
+
+def _rank_by_date(table: DocTable, tids: np.ndarray, newest: bool) -> list[int]:
+    if not len(tids):
+        return []
+    first_doc = np.zeros(len(table.tids), dtype=np.int64)
+    first_doc[table.tid[::-1]] = np.arange(table.size)[::-1]
+    days = table.day[first_doc[tids]]
+    keys = np.lexsort((tids, days))
+    ordered = tids[keys]
+    return (ordered[::-1] if newest else ordered).tolist()
+
+
+def _transcript_hit(gen, searcher, t: int, docs: np.ndarray, scores, matcher) -> TranscriptHit:
+    table = gen.table
+    docs = docs[np.argsort(table.pos[docs], kind="stable")]
+    scored = [d for d in docs.tolist() if d in scores]
+    if scored:
+        best = sorted(scored, key=lambda d: -scores[d])[:SHOWN_PER_TRANSCRIPT]
+        shown = sorted(best, key=lambda d: table.pos[d])
+    else:
+        shown = docs[:SHOWN_PER_TRANSCRIPT].tolist()
+    meta = _meta(searcher, gen.page_doc[t])
+    return TranscriptHit(
+        id=table.tids[t],
+        title=meta.get("title", ""),
+        date=meta.get("effective_date", ""),
+        time=meta.get("time", ""),
+        place=meta.get("place", ""),
+        url=meta.get("url", ""),
+        matched=len(docs),
+        utterances=[_utterance_hit(searcher.stored_fields(d), table.pos[d], matcher) for d in shown],
+    )
+
+
+def _meta(searcher, docnum: int) -> dict:
+    if docnum < 0:
+        return {}
+    return json.loads(unpack(searcher.stored_fields(int(docnum))["meta"]))
+
+
+def _utterance_hit(stored: dict, pos, matcher: WordMatcher) -> UtteranceHit:
+    text = unpack(stored["body"])
+    return UtteranceHit(
+        position=int(pos),
+        kind=stored.get("kind", ""),
+        speaker=stored.get("speaker"),
+        label=stored.get("label"),
+        role=stored.get("role", ""),
+        note=stored.get("note", ""),
+        text=text,
+        snippet=snippet(text, matcher),
+    )
+
+
+def get_transcript(index: TranscriptIndex, transcript_id: str) -> Transcript | None:
+    """A whole transcript, rebuilt from the index (the source file may have moved)."""
+    gen = index.current()
+    table = gen.table
+    t = table.tid_ord.get(transcript_id)
+    if t is None or gen.page_doc[t] < 0:
+        return None
+    searcher = gen.searcher()
+    meta = _meta(searcher, gen.page_doc[t])
+    meta.pop("effective_date", None)
+    docs = np.flatnonzero((table.tid == t) & table.live & ~table.is_page)
+    docs = docs[np.argsort(table.pos[docs], kind="stable")]
+    utterances = []
+    for d in docs.tolist():
+        stored = searcher.stored_fields(d)
+        utterances.append(
+            Utterance(
+                position=int(table.pos[d]),
+                text=unpack(stored["body"]),
+                label=stored.get("label"),
+                speaker=stored.get("speaker"),
+                role=stored.get("role", ""),
+                note=stored.get("note", ""),
+            )
+        )
+    return Transcript(**meta, utterances=utterances)
+
+
+
+def matcher_for(index: TranscriptIndex, q: str) -> WordMatcher:
+    """What to mark when a transcript is opened from a search for ``q`` (nothing if invalid)."""
+    gen = index.current()
+    try:
+        parsed = parse(q, gen.parser, gen.searcher().reader(), gen.values)
+    except QueryError:
+        return WordMatcher()
+    return WordMatcher(parsed.stems, parsed.words)

@@ -1,0 +1,84 @@
+"""What a search takes and gives back: plain records shared by the CLI, the site and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+SORTS = ("relevance", "newest", "oldest")
+PER_PAGE = 10
+MAX_PAGE = 1000
+
+
+@dataclass
+class SearchRequest:
+    q: str = ""
+    speaker: list[str] = field(default_factory=list)
+    person: list[str] = field(default_factory=list)
+    geography: list[str] = field(default_factory=list)
+    topic: list[str] = field(default_factory=list)
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    def filters(self) -> dict[str, list[str]]:
+        return {
+            "speaker": self.speaker,
+            "person": self.person,
+            "geography": self.geography,
+            "topic": self.topic,
+        }
+
+
+@dataclass
+class UtteranceHit:
+    position: int
+    kind: str  # page | turn | narrative
+    speaker: str | None
+    label: str | None
+    role: str
+    note: str
+    text: str
+    snippet: str  # HTML: escaped text with <mark> around the words that matched
+
+
+@dataclass
+class TranscriptHit:
+    id: str
+    title: str
+    date: str  # ISO; the publication date where the page shows no event date
+    time: str
+    place: str
+    url: str
+    matched: int  # utterances of this transcript that match
+    utterances: list[UtteranceHit]
+
+
+@dataclass
+class FacetValue:
+    value: str
+    count: int
+    selected: bool = False
+
+
+@dataclass
+class SearchResult:
+    request: SearchRequest
+    total: int  # matching utterances (and page headers)
+    total_transcripts: int
+    pages: int
+    transcripts: list[TranscriptHit]
+    facets: dict[str, list[FacetValue]]
+    suggestion: str | None = None
+    notes: list[str] = field(default_factory=list)
+    took_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        req = data.pop("request")
+        for key in ("date_from", "date_to"):
+            req[key] = req[key].isoformat() if req[key] else None
+        data["request"] = req
+        return data

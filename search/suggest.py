@@ -1,0 +1,49 @@
+""""Did you mean": real words from the unstemmed vocabulary, closest and most common first."""
+
+from __future__ import annotations
+
+import re
+
+from index.schema import EXACT, fold
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein (optimal string alignment): a swap of two letters is one edit."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def correct_word(reader, word: str) -> str | None:
+    """The best real word for an unknown one, or None when the word is known or hopeless."""
+    w = fold(word)
+    if len(w) < 3 or reader.doc_frequency(EXACT, w):
+        return None
+    maxdist = 1 if len(w) <= 4 else 2
+    best: tuple[int, int, str] | None = None
+    for raw in reader.terms_within(EXACT, w, maxdist, prefix=1):
+        cand = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        key = (edit_distance(w, cand), -reader.doc_frequency(EXACT, cand), cand)
+        if best is None or key < best:
+            best = key
+    return best[2] if best else None
+
+
+def suggest(reader, text: str, words: list[str]) -> str | None:
+    """The query with each unknown word replaced by its correction, keeping capitals."""
+    out, changed = text, False
+    for word in dict.fromkeys(words):
+        fix = correct_word(reader, word)
+        if fix:
+            if word[:1].isupper():
+                fix = fix[:1].upper() + fix[1:]
+            out = re.sub(rf"(?<![\w']){re.escape(word)}(?![\w'])", fix, out)
+            changed = True
+    return out if changed else None

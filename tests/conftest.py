@@ -1,0 +1,42 @@
+"""Shared fixtures: where ../shared is, and one real index of the whole corpus per run.
+
+Tests that need ../shared skip with a reason when it is absent, so the suite still runs
+in a bare clone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SHARED_DIR = PROJECT_DIR.parent / "shared"
+CORPUS_TEXT = SHARED_DIR / "corpus" / "text"
+CORPUS_GOLD = SHARED_DIR / "corpus" / "gold"
+CORPUS_HTML = SHARED_DIR / "corpus" / "html"
+QUERIES = SHARED_DIR / "bench" / "queries.jsonl"
+SEEDS = PROJECT_DIR / "seeds"
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is absent: these tests read the shared corpus beside the project")
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus_text() -> Path:
+    return need(CORPUS_TEXT)
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, corpus_text):
+    """The whole 5,785-page corpus indexed once (about half a minute on two cores)."""
+    from index.writer import reindex
+    from search.engine import TranscriptIndex
+
+    root = tmp_path_factory.mktemp("corpus-index")
+    report = reindex([corpus_text], root, full=True, procs=2)
+    assert report.transcripts_total == len(list(corpus_text.glob("*.txt")))
+    return TranscriptIndex(root)

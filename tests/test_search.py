@@ -1,0 +1,236 @@
+"""The read path over the real corpus: matching rules, filters, facets, sorting, snippets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+from whoosh import query as wq
+from whoosh import sorting
+
+from search.engine import get_transcript, search
+from search.query import QueryError
+from search.results import SearchRequest
+from tests.conftest import QUERIES, need
+
+
+def run(index, q="", **kw):
+    return search(index, SearchRequest(q=q, **kw))
+
+
+def all_hits(index, q="", **kw):
+    """Every utterance hit over all pages (the layer shows a few per transcript)."""
+    result = run(index, q, **kw)
+    return [u for t in result.transcripts for u in t.utterances], result
+
+
+def test_plain_word_matches_other_forms_of_the_word(corpus_index):
+    result = run(corpus_index, "negotiating")
+    texts = " ".join(u.text for t in result.transcripts for u in t.utterances).lower()
+    assert result.total > 100
+    assert re.search(r"\bnegotiations\b", texts)
+
+
+def test_snippet_marks_the_original_words_not_stems(corpus_index):
+    result = run(corpus_index, "negotiating")
+    marked = {
+        m.lower()
+        for t in result.transcripts
+        for u in t.utterances
+        for m in re.findall(r"<mark>(.*?)</mark>", u.snippet)
+    }
+    assert marked and all(m.startswith("negotia") for m in marked)
+    assert marked - {"negotiating"}, "other forms of the word are marked as written"
+
+
+def test_quoted_phrase_matches_those_words_in_that_order(corpus_index):
+    result = run(corpus_index, '"trade and economic"')
+    assert result.total > 50
+    for t in result.transcripts:
+        for u in t.utterances:
+            assert re.search(r"\btrade and economic\b", u.text, re.I), u.text[:200]
+
+
+def test_phrase_does_not_match_across_other_words(corpus_index):
+    phrase = run(corpus_index, '"climate change"').total
+    words = run(corpus_index, "climate change").total
+    assert 0 < phrase < words
+
+
+def test_words_all_must_match_and_or_widens(corpus_index):
+    syria, iraq = run(corpus_index, "Syria").total, run(corpus_index, "Iraq").total
+    both = run(corpus_index, "Syria Iraq").total
+    either = run(corpus_index, "Syria OR Iraq").total
+    assert both < min(syria, iraq)
+    assert either == syria + iraq - both
+
+
+def test_minus_and_not_exclude_words(corpus_index):
+    gas, gas_oil = run(corpus_index, "gas").total, run(corpus_index, "gas oil").total
+    assert run(corpus_index, "gas -oil").total == gas - gas_oil
+    assert run(corpus_index, "gas NOT oil").total == gas - gas_oil
+
+
+def test_prefix_expands_to_real_words(corpus_index):
+    result = run(corpus_index, "sanction*")
+    assert result.total >= run(corpus_index, "sanctions").total
+    for t in result.transcripts:
+        for u in t.utterances:
+            assert re.search(r"\bsanction", u.text, re.I)
+
+
+def test_speaker_field_syntax_matches_canonical_speaker(corpus_index):
+    result = run(corpus_index, "speaker:putin economy")
+    assert result.total > 100
+    assert {u.speaker for t in result.transcripts for u in t.utterances} == {"Vladimir Putin"}
+
+
+def test_speaker_filter_keeps_only_that_speaker(corpus_index):
+    hits, result = all_hits(corpus_index, "economy", speaker=["Vladimir Putin"])
+    assert result.total > 100
+    assert {u.speaker for u in hits} == {"Vladimir Putin"}
+
+
+def test_facet_counts_ignore_their_own_selection(corpus_index):
+    unfiltered = run(corpus_index, "cooperation")
+    turkey = run(corpus_index, "cooperation", geography=["Turkey"])
+    geo = {v.value: v.count for v in unfiltered.facets["geography"]}
+    geo_ticked = {v.value: v.count for v in turkey.facets["geography"]}
+    assert geo_ticked == geo, "ticking Turkey leaves the Geography counts as they were"
+    assert geo["Germany"] > 0
+    both = run(corpus_index, "cooperation", geography=["Turkey", "Germany"])
+    assert both.total == turkey.total + run(corpus_index, "cooperation", geography=["Germany"]).total - (
+        run(corpus_index, "cooperation geography:Turkey geography:Germany").total
+    )
+    topic_counts = {v.value: v.count for v in turkey.facets["topic"]}
+    assert sum(topic_counts.values()) >= 1
+    assert turkey.total == geo["Turkey"]
+
+
+@pytest.mark.parametrize(
+    "q,filters",
+    [
+        ("cooperation", {"topic": ["Foreign policy"]}),
+        ("economy", {"speaker": ["Vladimir Putin"]}),
+        ("", {"geography": ["Turkey", "Germany"]}),
+        ("trade", {"person": ["Erdogan Recep Tayyip"]}),
+    ],
+)
+def test_facet_counts_agree_with_whoosh_grouping(corpus_index, q, filters):
+    """An independent count: Whoosh's own groupedby facets over the same matches."""
+    result = run(corpus_index, q, **filters)
+    gen = corpus_index.current()
+    searcher = gen.searcher()
+    parts = [wq.Or([wq.Term(f"f_{name}", v) for v in values]) for name, values in filters.items()]
+    if q:
+        parts.append(gen.parser.parse(q))
+    own = searcher.search(wq.And(parts), limit=None, groupedby={
+        "speaker": sorting.FieldFacet("f_speaker", allow_overlap=True),
+        "topic": sorting.FieldFacet("f_topic", allow_overlap=True),
+    })
+    assert len(own) == result.total
+    for name in ("speaker", "topic"):
+        if name in filters:
+            continue  # ours ignores the facet's own selection; Whoosh's cannot
+        expected = {k: len(v) for k, v in own.groups(name).items() if k is not None}
+        got = {v.value: v.count for v in result.facets[name]}
+        assert got == expected
+
+
+def test_date_range_keeps_hits_inside_it(corpus_index):
+    result = run(corpus_index, "budget", date_from=dt.date(2019, 1, 1), date_to=dt.date(2020, 12, 31))
+    assert result.total > 0
+    assert all("2019-01-01" <= t.date <= "2020-12-31" for t in result.transcripts)
+    years = {v.value for v in result.facets["year"]}
+    assert "2018" in years, "the Year facet ignores the date range, like the other facets"
+
+
+def test_empty_query_with_filters_browses(corpus_index):
+    result = run(corpus_index, "", topic=["Regions"])
+    assert result.total > 0 and result.transcripts
+    assert all(v.value == "Regions" or v.count for v in result.facets["topic"])
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_sort_by_date_orders_transcripts(corpus_index, sort):
+    result = run(corpus_index, "Syria", sort=sort)
+    dates = [t.date for t in result.transcripts]
+    assert dates == sorted(dates, reverse=sort == "newest")
+
+
+def test_pages_do_not_repeat_transcripts(corpus_index):
+    first = {t.id for t in run(corpus_index, "economy").transcripts}
+    second = {t.id for t in run(corpus_index, "economy", page=2).transcripts}
+    assert len(first) == len(second) == 10 and not first & second
+
+
+def test_hits_are_grouped_by_transcript_in_order(corpus_index):
+    result = run(corpus_index, "economy")
+    for t in result.transcripts:
+        positions = [u.position for u in t.utterances]
+        assert positions == sorted(positions) and t.matched >= len(positions)
+
+
+def test_misspelled_word_gets_a_real_word_suggestion(corpus_index):
+    assert run(corpus_index, "sanctoins").suggestion == "sanctions"
+    assert run(corpus_index, "Erdgan").suggestion == "Erdogan"
+    assert run(corpus_index, "sanctions").suggestion is None
+
+
+@pytest.mark.parametrize(
+    "q,message",
+    [
+        ('"trade and', "Unbalanced quote"),
+        ("(gas OR oil", "Unbalanced brackets"),
+        ("colour:red", "Unknown field"),
+        ("x" * 5000, "limit"),
+    ],
+)
+def test_bad_query_gets_a_clear_message(corpus_index, q, message):
+    with pytest.raises(QueryError, match=message):
+        run(corpus_index, q)
+
+
+def test_html_in_text_is_escaped_in_snippets(corpus_index):
+    result = run(corpus_index, '"<…>"')
+    for t in result.transcripts:
+        for u in t.utterances:
+            assert "<…>" not in u.snippet
+
+
+def test_transcript_comes_back_whole_and_in_order(corpus_index, corpus_text):
+    from index.readers import read_file
+
+    path = corpus_text / "51279.txt"
+    need(path)
+    original = read_file(path)[0]
+    stored = get_transcript(corpus_index, "51279")
+    assert stored is not None
+    assert [(u.label, u.text) for u in stored.utterances] == [
+        (u.label, u.text) for u in original.utterances
+    ]
+    assert stored.title == original.title and stored.persons == original.persons
+
+
+def test_every_benchmark_query_answers(corpus_index):
+    for line in need(QUERIES).read_text().splitlines():
+        spec = json.loads(line)
+        f = spec.get("filters", {})
+        result = run(
+            corpus_index,
+            spec["q"],
+            speaker=f.get("speaker", []),
+            person=f.get("person", []),
+            geography=f.get("geography", []),
+            topic=f.get("topic", []),
+            date_from=dt.date.fromisoformat(f["from"]) if "from" in f else None,
+            date_to=dt.date.fromisoformat(f["to"]) if "to" in f else None,
+            sort=spec.get("sort", "relevance"),
+        )
+        if spec["q"] in ("sanctoins", "Erdgan"):
+            assert result.total == 0 and result.suggestion
+        else:
+            assert result.total > 0, spec
+            assert sum(v.count for v in result.facets["year"]) >= result.total

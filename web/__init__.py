@@ -1,0 +1,40 @@
+"""The search site and its JSON API: server-rendered pages over ``search.engine``.
+
+``create_app`` is the one entry point, for ``flask --app web run`` in development and for
+``transcripts serve`` (waitress) in production. Each app holds one ``TranscriptIndex``:
+opening a generation loads its facet tables, which is worth doing once, and the index
+follows a reindex's swap on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+
+from index import location
+from search.engine import TranscriptIndex
+
+_INDEX_KEY = "transcripts.index"
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config["INDEX_DIR"] = str(location.index_root())
+    if config:
+        app.config.update(config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # names read as written
+    app.extensions[_INDEX_KEY] = TranscriptIndex(location.index_root(app.config["INDEX_DIR"]))
+
+    from web import api, errors, pages, views
+
+    views.install(app)
+    errors.install(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")
+    return app
+
+
+def current_index() -> TranscriptIndex:
+    """The app's one index, so every request shares its opened generation."""
+    return current_app.extensions[_INDEX_KEY]

@@ -1,0 +1,34 @@
+"""The JSON API: the same searches as the site, for scripts and notebooks.
+
+Parameters are read by the same function as the page's, so a site URL works here with
+``/api/search`` in front. Errors are JSON too (see ``errors``).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, request
+
+from search.engine import get_transcript, search as run_search
+from web import current_index
+from web.pages import MAX_ID_CHARS
+from web.params import search_request
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/search")
+def search():
+    result = run_search(current_index(), search_request(request.args))
+    return jsonify(result.to_dict())
+
+
+@bp.get("/transcripts/<transcript_id>")
+def transcript(transcript_id: str):
+    if len(transcript_id) > MAX_ID_CHARS:
+        abort(404)
+    t = get_transcript(current_index(), transcript_id)
+    if t is None:
+        abort(404, description=f"There is no transcript with the id '{transcript_id}'.")
+    data = t.to_dict()
+    data.pop("source", None)  # a path on the server's disk: of no use to a client
+    return jsonify(data)

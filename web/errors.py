@@ -1,0 +1,64 @@
+"""Every failure ends as a short message, never a traceback: HTML for pages, JSON for /api/.
+
+A bad query is the user's to fix (400, their message); a missing index is the
+operator's (503); anything else is logged here with its traceback and shown as a
+plain 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from search.engine import IndexMissing
+from search.query import QueryError
+
+_log = logging.getLogger(__name__)
+
+INDEX_MISSING_MESSAGE = (
+    "The search index is not available yet. Build it with `transcripts reindex`, "
+    "then try again."
+)
+
+
+def wants_json() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def error_response(status: int, title: str, message: str) -> tuple[Response | str, int]:
+    if wants_json():
+        return jsonify(error=message), status
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _http_error(exc: HTTPException):
+    status = exc.code or 500
+    custom = exc.description and exc.description != type(exc).description
+    if status == 404 and not custom:
+        message = "There is no page at this address. It may have been mistyped or removed."
+        return error_response(404, "Not found", message)
+    return error_response(status, exc.name, exc.description or exc.name)
+
+
+def _query_error(exc: QueryError):
+    return error_response(400, "Bad request", str(exc))
+
+
+def _index_missing(exc: IndexMissing):
+    return error_response(503, "Index not available", INDEX_MISSING_MESSAGE)
+
+
+def _unexpected(exc: Exception):
+    _log.exception("unhandled error on %s", request.path)
+    return error_response(
+        500, "Something went wrong", "The server could not answer this request. Please try again."
+    )
+
+
+def install(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(QueryError, _query_error)
+    app.register_error_handler(IndexMissing, _index_missing)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,102 @@
+"""Links from one search state to the next: every state lives in the URL.
+
+Ticking a value, removing a chip, changing page or sort are all plain links built
+here from the current ``SearchRequest``, so the site works without JavaScript, every
+page is bookmarkable and Back undoes a step. A change of filter or sort goes back to
+page 1, since the old page number means nothing in the new result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from urllib.parse import urlencode
+
+from flask import url_for
+
+from search.results import SORTS, SearchRequest
+from web.params import FACET_PARAMS
+
+
+def query_pairs(req: SearchRequest) -> list[tuple[str, str]]:
+    """The request as URL parameters, leaving out defaults to keep links short."""
+    pairs: list[tuple[str, str]] = []
+    if req.q:
+        pairs.append(("q", req.q))
+    for name, values in req.filters().items():
+        pairs.extend((name, v) for v in values)
+    if req.date_from:
+        pairs.append(("from", req.date_from.isoformat()))
+    if req.date_to:
+        pairs.append(("to", req.date_to.isoformat()))
+    if req.sort != SORTS[0]:
+        pairs.append(("sort", req.sort))
+    if req.page > 1:
+        pairs.append(("page", str(req.page)))
+    return pairs
+
+
+def search_url(req: SearchRequest) -> str:
+    pairs = query_pairs(req)
+    base = url_for("pages.search")
+    return f"{base}?{urlencode(pairs)}" if pairs else base
+
+
+def transcript_url(transcript_id: str, q: str = "", position: int | None = None) -> str:
+    """The transcript, with the query to highlight and the turn to open at."""
+    url = url_for("pages.transcript", transcript_id=transcript_id, **({"q": q} if q else {}))
+    return url if position is None else f"{url}#u{position}"
+
+
+def year_range(year: str) -> tuple[dt.date, dt.date]:
+    y = int(year)
+    return dt.date(y, 1, 1), dt.date(y, 12, 31)
+
+
+@dataclasses.dataclass(frozen=True)
+class Links:
+    """The links one results page offers, relative to its own request."""
+
+    req: SearchRequest
+
+    def _with(self, **changes) -> str:
+        changes.setdefault("page", 1)
+        return search_url(dataclasses.replace(self.req, **changes))
+
+    def current(self) -> str:
+        return search_url(self.req)
+
+    def page(self, number: int) -> str:
+        return self._with(page=number)
+
+    def sort(self, sort: str) -> str:
+        return self._with(sort=sort)
+
+    def query(self, q: str) -> str:
+        return self._with(q=q)
+
+    def toggle(self, facet: str, value: str) -> str:
+        values = list(getattr(self.req, facet))
+        values = [v for v in values if v != value] if value in values else [*values, value]
+        return self._with(**{facet: values})
+
+    def year(self, year: str) -> str:
+        """A year sets the date range to that year; the year already set clears it."""
+        if self.year_selected(year):
+            return self._with(date_from=None, date_to=None)
+        start, end = year_range(year)
+        return self._with(date_from=start, date_to=end)
+
+    def year_selected(self, year: str) -> bool:
+        return (self.req.date_from, self.req.date_to) == year_range(year)
+
+    def without_date(self, which: str) -> str:
+        return self._with(**{f"date_{which}": None})
+
+    def clear_filters(self) -> str:
+        """Keep what was typed and how it is sorted; drop every filter."""
+        empty: dict = {name: [] for name in FACET_PARAMS}
+        return self._with(**empty, date_from=None, date_to=None)
+
+    def has_filters(self) -> bool:
+        return any(self.req.filters().values()) or bool(self.req.date_from or self.req.date_to)

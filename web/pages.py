@@ -1,0 +1,72 @@
+"""The HTML views: the search page and the transcript page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+
+from search.engine import get_transcript, matcher_for, search as run_search
+from search.query import QueryError
+from search.results import SORTS, SearchRequest
+from search.snippets import WordMatcher
+from web import current_index
+from web.links import Links, search_url
+from web.params import search_request
+from web.sidebar import facet_views
+from web.views import FACET_LABELS
+
+bp = Blueprint("pages", __name__)
+
+MAX_ID_CHARS = 64  # real ids are a few digits; anything longer cannot be one
+
+# What a transcript's tag lists filter on when clicked.
+TAG_FACETS = (("geography", "geography", "Geography"), ("topics", "topic", "Topics"),
+              ("persons", "person", "Persons"))
+
+
+@bp.get("/")
+def search():
+    try:
+        req = search_request(request.args)
+        result = run_search(current_index(), req)
+    except QueryError as exc:
+        typed = SearchRequest(q=request.args.get("q", "").strip())
+        return render_template("search.html", req=typed, links=Links(typed), result=None,
+                               error=str(exc), facets=[], sorts=SORTS), 400
+    links = Links(req)
+    return render_template(
+        "search.html",
+        req=req,
+        result=result,
+        links=links,
+        error=None,
+        facets=facet_views(result.facets, FACET_LABELS, links),
+        sorts=SORTS,
+        browsing=not req.q,
+    )
+
+
+@bp.get("/t/<transcript_id>")
+def transcript(transcript_id: str):
+    if len(transcript_id) > MAX_ID_CHARS:
+        abort(404)
+    index = current_index()
+    t = get_transcript(index, transcript_id)
+    if t is None:
+        abort(404, description=f"There is no transcript with the id '{transcript_id}'.")
+    q = request.args.get("q", "").strip()
+    matcher = matcher_for(index, q) if q else WordMatcher()
+    matched = [u.position for u in t.utterances if matcher and matcher.spans(u.text)]
+    tags = [
+        (label, [(value, search_url(SearchRequest(**{facet: [value]}))) for value in values])
+        for attr, facet, label in TAG_FACETS
+        if (values := getattr(t, attr))
+    ]
+    return render_template(
+        "transcript.html",
+        t=t,
+        q=q,
+        matcher=matcher,
+        matched=matched,
+        tags=tags,
+        back_url=search_url(SearchRequest(q=q)) if q else None,
+    )
