@@ -45,10 +45,16 @@ def main() -> None:
 @main.command("reindex")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--full", is_flag=True, help="Rebuild from scratch instead of updating.")
-@click.option("--procs", type=click.IntRange(1, 8), default=None,
-              help="Writer processes for a full build (default: number of cores, at most 4).")
+@click.option(
+    "--procs",
+    type=click.IntRange(1, 8),
+    default=None,
+    help="Writer processes for a full build (default: number of cores, at most 4).",
+)
 @index_dir_option
-def reindex_cmd(paths: tuple[Path, ...], full: bool, procs: int | None, index_dir: Path | None) -> None:
+def reindex_cmd(
+    paths: tuple[Path, ...], full: bool, procs: int | None, index_dir: Path | None
+) -> None:
     """Index transcript files and folders (default: the seeds/ folder).
 
     Only files added, changed or removed since the last run are touched, unless --full.
@@ -68,8 +74,12 @@ def reindex_cmd(paths: tuple[Path, ...], full: bool, procs: int | None, index_di
 
 
 def run_reindex(sources, root: Path, full: bool, procs: int):
-    columns = (TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=err, transient=False) as bar:
         tasks: dict[str, int] = {}
 
@@ -115,15 +125,22 @@ def print_report(report, root: Path) -> None:
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @index_dir_option
-def search_cmd(query, speaker, person, geography, topic, date_from, date_to, sort, page,
-               as_json, index_dir) -> None:
+def search_cmd(
+    query, speaker, person, geography, topic, date_from, date_to, sort, page, as_json, index_dir
+) -> None:
     """Search the index. Words all must match; "quoted words" match exactly; OR, -word,
     prefix*, speaker:, person:, geography:, topic:, title: work too."""
     try:
         req = SearchRequest(
-            q=query, speaker=list(speaker), person=list(person), geography=list(geography),
-            topic=list(topic), date_from=parse_date(date_from, "--from"),
-            date_to=parse_date(date_to, "--to"), sort=sort, page=page,
+            q=query,
+            speaker=list(speaker),
+            person=list(person),
+            geography=list(geography),
+            topic=list(topic),
+            date_from=parse_date(date_from, "--from"),
+            date_to=parse_date(date_to, "--to"),
+            sort=sort,
+            page=page,
         )
         result = search(TranscriptIndex(location.index_root(index_dir)), req)
     except (QueryError, IndexMissing) as exc:
@@ -174,7 +191,10 @@ def print_result(result) -> None:
     )
     for t in result.transcripts:
         when = " ".join(x for x in (t.date, t.time) if x)
-        out.print(f"[bold]{escape(t.title)}[/bold]  [dim]{escape(when)} {escape(t.place)}  id {t.id}[/dim]")
+        out.print(
+            f"[bold]{escape(t.title)}[/bold]  "
+            f"[dim]{escape(when)} {escape(t.place)}  id {t.id}[/dim]"
+        )
         for u in t.utterances:
             who = u.label or ("(title and lead)" if u.kind == "page" else "(narrative)")
             out.print(f"  [cyan]#{u.position} {escape(who)}:[/cyan] {html_to_rich(u.snippet)}")
@@ -225,7 +245,9 @@ def print_transcript(t) -> None:
         if u.label:
             who = f"{u.label}" + (f" ({u.note})" if u.note else "")
             canon = f" [dim]= {u.speaker}" + (f", {u.role}" if u.role else "") + "[/dim]"
-            out.print(f"  [cyan]#{u.position} {escape(who)}[/cyan]{canon}: {escape(_short(u.text))}")
+            out.print(
+                f"  [cyan]#{u.position} {escape(who)}[/cyan]{canon}: {escape(_short(u.text))}"
+            )
         else:
             out.print(f"  [dim]#{u.position} (narrative)[/dim] {escape(_short(u.text))}")
     out.print()

@@ -39,7 +39,9 @@ def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipp
         elif path.suffix.lower() in SUFFIXES:
             found.setdefault(str(path.resolve()), path)
         elif st:
-            skipped.append(Skipped(str(path), f"unsupported file type '{path.suffix or path.name}'"))
+            skipped.append(
+                Skipped(str(path), f"unsupported file type '{path.suffix or path.name}'")
+            )
     return sorted(found.values()), skipped
 
 

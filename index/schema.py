@@ -58,9 +58,19 @@ class WordTokenizer(Tokenizer):
     def __eq__(self, other):
         return type(other) is type(self) and other.stemmed == self.stemmed
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True,
-                 mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         stemmed = self.stemmed
         for pos, match in enumerate(WORD_RE.finditer(value), start_pos):

@@ -168,7 +168,9 @@ def _drop_duplicate_ids(parsed, new_files, old_files, report):
     for key, t in parsed:
         if t.id in owner:
             report.skipped.append(
-                Skipped(t.source, f"duplicate transcript id {t.id} (already read from {owner[t.id]})")
+                Skipped(
+                    t.source, f"duplicate transcript id {t.id} (already read from {owner[t.id]})"
+                )
             )
             continue
         owner[t.id] = key

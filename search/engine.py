@@ -85,9 +85,7 @@ class TranscriptIndex:
     def current(self) -> Generation:
         path = location.live_generation(self.root)
         if path is None:
-            raise IndexMissing(
-                f"no index at {self.root}: run `transcripts reindex` first"
-            )
+            raise IndexMissing(f"no index at {self.root}: run `transcripts reindex` first")
         gen = self._gen
         if gen is None or gen.path != path:
             with self._lock:
@@ -139,8 +137,9 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         for other, m in masks.items():
             if other != name:
                 scope &= m
-        facets[name] = _facet_values(table.facets[name].values, table.facets[name].count(scope),
-                                     selections.get(name, []))
+        facets[name] = _facet_values(
+            table.facets[name].values, table.facets[name].count(scope), selections.get(name, [])
+        )
     year_scope = matched.copy()
     for m in masks.values():
         year_scope &= m
@@ -257,7 +256,9 @@ def _transcript_hit(gen, searcher, t: int, docs: np.ndarray, scores, matcher) ->
         place=meta.get("place", ""),
         url=meta.get("url", ""),
         matched=len(docs),
-        utterances=[_utterance_hit(searcher.stored_fields(d), table.pos[d], matcher) for d in shown],
+        utterances=[
+            _utterance_hit(searcher.stored_fields(d), table.pos[d], matcher) for d in shown
+        ],
     )
 
 
@@ -307,7 +308,6 @@ def get_transcript(index: TranscriptIndex, transcript_id: str) -> Transcript | N
             )
         )
     return Transcript(**meta, utterances=utterances)
-
 
 
 def matcher_for(index: TranscriptIndex, q: str) -> WordMatcher:

@@ -96,6 +96,15 @@ def load_doc_table(reader) -> DocTable:
         [np.full(len(p), i, dtype=np.int32) for i, p in enumerate(year_parts)],
     )
     return DocTable(
-        size=size, live=live, tid=tid, tids=tids, tid_ord={t: i for i, t in enumerate(tids)},
-        pos=pos, day=day, year=year, is_page=is_page, facets=facets, years=years,
+        size=size,
+        live=live,
+        tid=tid,
+        tids=tids,
+        tid_ord={t: i for i, t in enumerate(tids)},
+        pos=pos,
+        day=day,
+        year=year,
+        is_page=is_page,
+        facets=facets,
+        years=years,
     )

@@ -153,7 +153,8 @@ def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = N
         parsed.query = q.normalize()
     _collect_highlights(parsed.query, parsed, negated=False)
     parsed.plain_words = [
-        w for w in re.findall(r"(?<![\w:\"*])([A-Za-z][\w']*)(?![\w*:])", _strip_phrases(text))
+        w
+        for w in re.findall(r"(?<![\w:\"*])([A-Za-z][\w']*)(?![\w*:])", _strip_phrases(text))
         if w not in {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
     ]
     return parsed
@@ -169,7 +170,8 @@ class ValueLookup:
     def __init__(self, values: dict[str, list[str]]):
         analyzer = exact_analyzer()
         self.tokens = {
-            name: [(v, [t.text for t in analyzer(v)]) for v in vals] for name, vals in values.items()
+            name: [(v, [t.text for t in analyzer(v)]) for v in vals]
+            for name, vals in values.items()
         }
 
     def matching(self, fieldname: str, test) -> list[str]:
@@ -280,4 +282,3 @@ def _collect_highlights(q: wq.Query | None, parsed: ParsedQuery, negated: bool) 
         return
     for child in q.children():
         _collect_highlights(child, parsed, negated)
-

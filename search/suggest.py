@@ -1,4 +1,4 @@
-""""Did you mean": real words from the unstemmed vocabulary, closest and most common first."""
+""" "Did you mean": real words from the unstemmed vocabulary, closest and most common first."""
 
 from __future__ import annotations
 

@@ -101,9 +101,9 @@ def test_facet_counts_ignore_their_own_selection(corpus_index):
     assert geo_ticked == geo, "ticking Turkey leaves the Geography counts as they were"
     assert geo["Germany"] > 0
     both = run(corpus_index, "cooperation", geography=["Turkey", "Germany"])
-    assert both.total == turkey.total + run(corpus_index, "cooperation", geography=["Germany"]).total - (
-        run(corpus_index, "cooperation geography:Turkey geography:Germany").total
-    )
+    assert both.total == turkey.total + run(
+        corpus_index, "cooperation", geography=["Germany"]
+    ).total - (run(corpus_index, "cooperation geography:Turkey geography:Germany").total)
     topic_counts = {v.value: v.count for v in turkey.facets["topic"]}
     assert sum(topic_counts.values()) >= 1
     assert turkey.total == geo["Turkey"]
@@ -126,10 +126,14 @@ def test_facet_counts_agree_with_whoosh_grouping(corpus_index, q, filters):
     parts = [wq.Or([wq.Term(f"f_{name}", v) for v in values]) for name, values in filters.items()]
     if q:
         parts.append(gen.parser.parse(q))
-    own = searcher.search(wq.And(parts), limit=None, groupedby={
-        "speaker": sorting.FieldFacet("f_speaker", allow_overlap=True),
-        "topic": sorting.FieldFacet("f_topic", allow_overlap=True),
-    })
+    own = searcher.search(
+        wq.And(parts),
+        limit=None,
+        groupedby={
+            "speaker": sorting.FieldFacet("f_speaker", allow_overlap=True),
+            "topic": sorting.FieldFacet("f_topic", allow_overlap=True),
+        },
+    )
     assert len(own) == result.total
     for name in ("speaker", "topic"):
         if name in filters:
@@ -140,7 +144,9 @@ def test_facet_counts_agree_with_whoosh_grouping(corpus_index, q, filters):
 
 
 def test_date_range_keeps_hits_inside_it(corpus_index):
-    result = run(corpus_index, "budget", date_from=dt.date(2019, 1, 1), date_to=dt.date(2020, 12, 31))
+    result = run(
+        corpus_index, "budget", date_from=dt.date(2019, 1, 1), date_to=dt.date(2020, 12, 31)
+    )
     assert result.total > 0
     assert all("2019-01-01" <= t.date <= "2020-12-31" for t in result.transcripts)
     years = {v.value for v in result.facets["year"]}
