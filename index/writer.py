@@ -83,11 +83,13 @@ def reindex(
                 new_files[key] = old_files[key]
                 report.files_unchanged += 1
             else:
+                problems: list[ReadError] = []
                 try:
-                    transcripts = read_file_bytes(path, data)
+                    transcripts = read_file_bytes(path, data, problems)
                 except ReadError as exc:
                     _keep_old(key, old_files, new_files, report, path, str(exc))
                     continue
+                report.skipped.extend(Skipped(str(path), str(p)) for p in problems)
                 for t in transcripts:
                     t.source = key
                 parsed.extend((key, t) for t in transcripts)

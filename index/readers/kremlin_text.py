@@ -65,7 +65,7 @@ _WORD = re.compile(r"[^\W\d_]+(?:[-’'][^\W\d_]+)*")
 _SENTENCE_STOP = re.compile(r"[a-z]{2}\.(?:\s|$)")
 _SENTENCE_MARKS = set("?!;\"“”«»")
 # English words that make a run of words a sentence rather than a name with a role:
-# auxiliaries, common (irregular) verbs, pronouns and articles.
+# auxiliaries, common (irregular) verbs, pronouns, "this"/"that".
 _SENTENCE_WORDS = frozenset({
     "is", "are", "was", "were", "be", "been", "being", "will", "would", "shall",
     "should", "can", "could", "may", "might", "must", "has", "have", "had", "do",
