@@ -9,8 +9,9 @@ from three sources, the longest match winning:
 * the page's Persons tags, printed "Surname Given" ("Aliyev Ilham" is "Ilham Aliyev");
 * ``known_names``: names already established by other transcripts.
 
-What precedes the name is the role. Labels that match nothing ("Question", "Remark",
-an unknown name) are their own name, with no role.
+What precedes the name is the role. Failing all three, a title of the usual shape,
+"<Role> of <Place> <Given> <Surname>", gives its last two words as the name. Labels that
+match nothing ("Question", "Remark", an unknown name) are their own name, with no role.
 """
 
 from __future__ import annotations
@@ -45,6 +46,22 @@ def _split(label: str, names: dict[str, str]) -> tuple[str, str] | None:
     return None
 
 
+def _title_split(label: str) -> tuple[str, str] | None:
+    """"President of Russia Vladimir Putin" -> ("Vladimir Putin", "President of Russia").
+
+    Only when a lower-case word ("of", "the") marks the label as a title and at least
+    three capitalised words follow it: the place or office, then a two-word name.
+    """
+    words = label.split()
+    lower = [i for i, w in enumerate(words) if w[:1].islower()]
+    if not lower:
+        return None
+    tail = words[lower[-1] + 1 :]
+    if len(tail) < 3 or not all(w[:1].isupper() for w in tail):
+        return None
+    return " ".join(words[-2:]), " ".join(words[:-2])
+
+
 def _candidates(t: Transcript, known_names: Iterable[str]) -> dict[str, str]:
     """Normalised name -> spelling to use; page evidence wins over names from elsewhere."""
     names: dict[str, str] = {}
@@ -67,7 +84,11 @@ def _resolve(t: Transcript, known_names: Iterable[str]) -> dict[str, tuple[str, 
     resolved: dict[str, tuple[str, str]] = {}
     for u in t.utterances:
         if u.label and u.label not in resolved:
-            resolved[u.label] = _split(u.label, names) or (" ".join(u.label.split()), "")
+            resolved[u.label] = (
+                _split(u.label, names)
+                or _title_split(u.label)
+                or (" ".join(u.label.split()), "")
+            )
     # A bare name inherits the role its long label gave it earlier on the same page.
     roles: dict[str, str] = {}
     for name, role in resolved.values():

@@ -339,11 +339,20 @@ def test_persons_tag_names_the_speaker() -> None:
 
 
 def test_known_name_from_another_transcript_is_used() -> None:
-    t = _transcript("President of Russia Vladimir Putin")
+    t = _transcript("Prime Minister Recep Tayyip Erdogan")
     resolve_speakers(t)
-    assert _who(t) == [("President of Russia Vladimir Putin", "")]
-    resolve_speakers(t, {"Vladimir Putin"})
-    assert _who(t) == [("Vladimir Putin", "President of Russia")]
+    assert _who(t) == [("Prime Minister Recep Tayyip Erdogan", "")]
+    resolve_speakers(t, {"Recep Tayyip Erdogan"})
+    assert _who(t) == [("Recep Tayyip Erdogan", "Prime Minister")]
+
+
+def test_title_of_the_usual_shape_gives_role_and_two_word_name() -> None:
+    t = _transcript("President of Russia Vladimir Putin", "Governor of Tula Region Alexei Dyumin")
+    resolve_speakers(t)
+    assert _who(t) == [
+        ("Vladimir Putin", "President of Russia"),
+        ("Alexei Dyumin", "Governor of Tula Region"),
+    ]
 
 
 def test_question_and_unknown_labels_stay_as_printed() -> None:
