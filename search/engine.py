@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh import query as wq
 
 from index import location
 from index.documents import day_number
@@ -114,12 +113,19 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     searcher = gen.searcher()
     parsed = parse(req.q, gen.parser, searcher.reader(), gen.values)
 
+    scores = np.zeros(0)
     if parsed.query is None:
         matched = table.live.copy()
     else:
+        # One scored pass gives both the matches and their scores: Whoosh's unscored
+        # docs() is no faster for phrases and negations, and ranking needs the scores.
+        top = searcher.search(parsed.query, limit=None, terms=False).top_n
+        scores = np.zeros(table.size)
         matched = np.zeros(table.size, dtype=bool)
-        ids = np.fromiter(searcher.docs_for_query(parsed.query), dtype=np.int64)
-        matched[ids] = True
+        if top:
+            found = np.fromiter((d for _, d in top), dtype=np.int64, count=len(top))
+            scores[found] = np.fromiter((sc for sc, _ in top), dtype=float, count=len(top))
+            matched[found] = True
         matched &= table.live
 
     in_dates = _date_mask(table, req.date_from, req.date_to)
@@ -152,16 +158,18 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     pages = max(1, -(-len(unique_tids) // per_page))
     want = req.page * per_page
 
-    scores: dict[int, float] = {}
-    if parsed.query is not None and req.sort == "relevance" and len(hit_docs):
-        order, scores = _rank_by_relevance(searcher, parsed.query, hit_docs, table, want)
+    ranked = parsed.query is not None and req.sort == "relevance"
+    if ranked:
+        order = _rank_by_relevance(table, hit_docs, hit_tids, scores)
     else:
-        order = _rank_by_date(table, unique_tids, newest=req.sort != "oldest")
+        order = _rank_by_date(gen, unique_tids, newest=req.sort != "oldest")
     page_tids = order[(req.page - 1) * per_page : want]
 
     matcher = WordMatcher(parsed.stems, parsed.words)
     transcripts = [
-        _transcript_hit(gen, searcher, t, hit_docs[hit_tids == t], scores, matcher)
+        _transcript_hit(
+            gen, searcher, t, hit_docs[hit_tids == t], scores if ranked else None, matcher
+        )
         for t in page_tids
     ]
     suggestion = None
@@ -207,46 +215,30 @@ def _facet_values(values: list[str], counts: np.ndarray, selected: list[str]) ->
     return out
 
 
-def _rank_by_relevance(searcher, q: wq.Query, hit_docs: np.ndarray, table: DocTable, want: int):
-    """Transcripts in order of their best-scoring utterance; scores only as deep as needed."""
-    allowed = set(hit_docs.tolist())
-    limit = max(50, want * 5)
-    while True:
-        hits = searcher.search(q, filter=allowed, limit=limit, terms=False)
-        scores: dict[int, float] = {}
-        order: list[int] = []
-        seen: set[int] = set()
-        for h in hits:
-            scores[h.docnum] = h.score
-            t = int(table.tid[h.docnum])
-            if t not in seen:
-                seen.add(t)
-                order.append(t)
-        if len(order) >= want or len(scores) >= len(allowed):
-            return order, scores
-        limit *= 4
+def _rank_by_relevance(table: DocTable, docs: np.ndarray, tids: np.ndarray, scores) -> list[int]:
+    """Transcripts in order of their best-scoring utterance (ties: newest first)."""
+    best = np.full(len(table.tids), -1.0)
+    np.maximum.at(best, tids, scores[docs])
+    found = np.unique(tids)
+    keys = np.lexsort((-found, -table.tid_day[found], -best[found]))
+    return found[keys].tolist()
 
 
-def _rank_by_date(table: DocTable, tids: np.ndarray, newest: bool) -> list[int]:
+def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:
     if not len(tids):
         return []
-    first_doc = np.zeros(len(table.tids), dtype=np.int64)
-    first_doc[table.tid[::-1]] = np.arange(table.size)[::-1]
-    days = table.day[first_doc[tids]]
-    keys = np.lexsort((tids, days))
+    keys = np.lexsort((tids, gen.table.tid_day[tids]))
     ordered = tids[keys]
     return (ordered[::-1] if newest else ordered).tolist()
 
 
 def _transcript_hit(gen, searcher, t: int, docs: np.ndarray, scores, matcher) -> TranscriptHit:
     table = gen.table
+    matched = len(docs)
+    if scores is not None:  # the best-scoring few, shown in the order they were said
+        docs = docs[np.argsort(-scores[docs], kind="stable")][:SHOWN_PER_TRANSCRIPT]
     docs = docs[np.argsort(table.pos[docs], kind="stable")]
-    scored = [d for d in docs.tolist() if d in scores]
-    if scored:
-        best = sorted(scored, key=lambda d: -scores[d])[:SHOWN_PER_TRANSCRIPT]
-        shown = sorted(best, key=lambda d: table.pos[d])
-    else:
-        shown = docs[:SHOWN_PER_TRANSCRIPT].tolist()
+    shown = docs[:SHOWN_PER_TRANSCRIPT].tolist()
     meta = _meta(searcher, gen.page_doc[t])
     return TranscriptHit(
         id=table.tids[t],
@@ -255,7 +247,7 @@ def _transcript_hit(gen, searcher, t: int, docs: np.ndarray, scores, matcher) ->
         time=meta.get("time", ""),
         place=meta.get("place", ""),
         url=meta.get("url", ""),
-        matched=len(docs),
+        matched=matched,
         utterances=[
             _utterance_hit(searcher.stored_fields(d), table.pos[d], matcher) for d in shown
         ],

@@ -45,6 +45,7 @@ class DocTable:
     pos: np.ndarray
     day: np.ndarray  # days since 1970
     year: np.ndarray
+    tid_day: np.ndarray  # transcript ordinal -> its day, for sorting by date
     is_page: np.ndarray  # bool: the transcript's title/lead document
     facets: dict[str, Facet]  # speaker, person, geography, topic, place
     years: Facet
@@ -83,6 +84,8 @@ def load_doc_table(reader) -> DocTable:
     day = np.array(list(reader.column_reader("day")), dtype=np.int32)
     dates = (day.astype("datetime64[D]")).astype("datetime64[Y]").astype(np.int32) + 1970
     year = np.where(day > 0, dates, 0)
+    tid_day = np.zeros(len(tids), dtype=np.int32)
+    tid_day[tid[live]] = day[live]
     is_page = np.zeros(size, dtype=bool)
     if reader.doc_frequency("kind", KIND_PAGE):
         is_page[np.fromiter(reader.postings("kind", KIND_PAGE).all_ids(), dtype=np.int64)] = True
@@ -104,6 +107,7 @@ def load_doc_table(reader) -> DocTable:
         pos=pos,
         day=day,
         year=year,
+        tid_day=tid_day,
         is_page=is_page,
         facets=facets,
         years=years,

@@ -26,14 +26,17 @@ def correct_word(reader, word: str) -> str | None:
     w = fold(word)
     if len(w) < 3 or reader.doc_frequency(EXACT, w):
         return None
-    maxdist = 1 if len(w) <= 4 else 2
     best: tuple[int, int, str] | None = None
-    for raw in reader.terms_within(EXACT, w, maxdist, prefix=1):
-        cand = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        key = (edit_distance(w, cand), -reader.doc_frequency(EXACT, cand), cand)
-        if best is None or key < best:
-            best = key
-    return best[2] if best else None
+    # Distance 1 first: it is several times cheaper and catches most typos.
+    for maxdist in (1, 2) if len(w) > 4 else (1,):
+        for raw in reader.terms_within(EXACT, w, maxdist, prefix=1):
+            cand = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            key = (edit_distance(w, cand), -reader.doc_frequency(EXACT, cand), cand)
+            if best is None or key < best:
+                best = key
+        if best:
+            return best[2]
+    return None
 
 
 def suggest(reader, text: str, words: list[str]) -> str | None:
