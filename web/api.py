@@ -7,8 +7,10 @@ Parameters are read by the same function as the page's, so a site URL works here
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
+from flask.typing import ResponseReturnValue
 
-from search.engine import get_transcript, search as run_search
+from search.engine import get_transcript
+from search.engine import search as run_search
 from web import current_index
 from web.pages import MAX_ID_CHARS
 from web.params import search_request
@@ -17,13 +19,13 @@ bp = Blueprint("api", __name__)
 
 
 @bp.get("/search")
-def search():
+def search() -> ResponseReturnValue:
     result = run_search(current_index(), search_request(request.args))
     return jsonify(result.to_dict())
 
 
 @bp.get("/transcripts/<transcript_id>")
-def transcript(transcript_id: str):
+def transcript(transcript_id: str) -> ResponseReturnValue:
     if len(transcript_id) > MAX_ID_CHARS:
         abort(404)
     t = get_transcript(current_index(), transcript_id)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from search.engine import IndexMissing
@@ -27,13 +28,13 @@ def wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
-def error_response(status: int, title: str, message: str) -> tuple[Response | str, int]:
+def error_response(status: int, title: str, message: str) -> ResponseReturnValue:
     if wants_json():
         return jsonify(error=message), status
     return render_template("error.html", status=status, title=title, message=message), status
 
 
-def _http_error(exc: HTTPException):
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
     custom = exc.description and exc.description != type(exc).description
     if status == 404 and not custom:
@@ -42,15 +43,15 @@ def _http_error(exc: HTTPException):
     return error_response(status, exc.name, exc.description or exc.name)
 
 
-def _query_error(exc: QueryError):
+def _query_error(exc: QueryError) -> ResponseReturnValue:
     return error_response(400, "Bad request", str(exc))
 
 
-def _index_missing(exc: IndexMissing):
+def _index_missing(exc: IndexMissing) -> ResponseReturnValue:
     return error_response(503, "Index not available", INDEX_MISSING_MESSAGE)
 
 
-def _unexpected(exc: Exception):
+def _unexpected(exc: Exception) -> ResponseReturnValue:
     _log.exception("unhandled error on %s", request.path)
     return error_response(
         500, "Something went wrong", "The server could not answer this request. Please try again."

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask.typing import ResponseReturnValue
 
-from search.engine import get_transcript, matcher_for, search as run_search
+from search.engine import get_transcript, matcher_for
+from search.engine import search as run_search
 from search.query import QueryError
 from search.results import SORTS, SearchRequest
 from search.snippets import WordMatcher
@@ -24,7 +26,8 @@ TAG_FACETS = (("geography", "geography", "Geography"), ("topics", "topic", "Topi
 
 
 @bp.get("/")
-def search():
+def search() -> ResponseReturnValue:
+    """A query that cannot run is shown on the search page itself, so it can be fixed there."""
     try:
         req = search_request(request.args)
         result = run_search(current_index(), req)
@@ -46,7 +49,8 @@ def search():
 
 
 @bp.get("/t/<transcript_id>")
-def transcript(transcript_id: str):
+def transcript(transcript_id: str) -> ResponseReturnValue:
+    """The id is only ever a key into the index, never part of a path."""
     if len(transcript_id) > MAX_ID_CHARS:
         abort(404)
     index = current_index()
@@ -67,6 +71,7 @@ def transcript(transcript_id: str):
         q=q,
         matcher=matcher,
         matched=matched,
+        matched_set=set(matched),
         tags=tags,
         back_url=search_url(SearchRequest(q=q)) if q else None,
     )

@@ -1,0 +1,251 @@
+"""End to end in real headless Chromium against the site as `transcripts serve` runs it.
+
+What the test client cannot see is checked here: that the forms and links work in a
+browser, that the little JavaScript runs under the Content-Security-Policy, that a
+transcript opens scrolled to the matched passage, and that the layout fits a phone.
+Screenshots of the main pages are saved in tests/screenshots/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web_fixtures import web_index_dir  # noqa: F401  # the shared session fixture
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+QUERY = "coronavirus"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 812}
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright for Python is not installed"
+)
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM}", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def transcripts_command() -> list[str]:
+    script = shutil.which("transcripts") or str(Path(sys.executable).parent / "transcripts")
+    if not Path(script).exists():
+        pytest.skip("the `transcripts` console script is not installed (pip install -e .)")
+    return [script]
+
+
+@pytest.fixture(scope="module")
+def server(web_index_dir: Path, tmp_path_factory) -> Iterator[str]:  # noqa: F811
+    port = free_port()
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    cmd = [*transcripts_command(), "serve", "--index-dir", str(web_index_dir),
+           "--port", str(port), "--host", "127.0.0.1"]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"`transcripts serve` exited: {log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(base + "/", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"`transcripts serve` did not answer within 60 s: {log.read_text()}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser_context(tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            user_data_dir=str(profile), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_ARGS, viewport=DESKTOP,
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser_context, server):
+    """A fresh tab that fails the test on any console error (a CSP violation is one)."""
+    tab = browser_context.new_page()
+    tab.set_viewport_size(DESKTOP)
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.base = server
+    tab.expected_errors = []  # what a test provokes on purpose (an HTTP 400 is logged)
+    yield tab
+    tab.close()
+    unexpected = [e for e in errors if not any(x in e for x in tab.expected_errors)]
+    assert not unexpected, unexpected
+
+
+def shot(tab, name: str, full_page: bool = False) -> None:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def totals(tab) -> str:
+    return tab.locator(".results-totals").inner_text()
+
+
+def facet_count(tab, facet: str, value: str) -> str:
+    item = tab.locator(f"fieldset.facet-{facet} .facet-item").filter(
+        has=tab.locator(".facet-value", has_text=re.compile(f"^{re.escape(value)}$")))
+    return item.first.locator(".count").inner_text()
+
+
+def search_for(tab, query: str, screenshot: str | None = None) -> None:
+    tab.goto(tab.base + "/")
+    if screenshot:
+        shot(tab, screenshot)
+    assert tab.evaluate("document.activeElement.id") == "q"  # autofocus
+    tab.fill("#q", query)
+    with tab.expect_navigation():
+        tab.press("#q", "Enter")
+
+
+def test_type_a_query_and_submit(page):
+    search_for(page, QUERY, screenshot="search-home")
+    assert re.search(rf"/\?q={QUERY}$", page.url)  # no empty from=&to= in the URL
+    assert page.input_value("#q") == QUERY
+    assert page.locator("article.hit").count() == 10
+    assert page.locator(".snippet mark").first.is_visible()
+    assert "passages in" in totals(page)
+    shot(page, "search-results")
+
+
+def test_tick_a_topic_then_remove_its_chip(page):
+    search_for(page, QUERY)
+    before_totals = totals(page)
+    before_putin = facet_count(page, "speaker", "Vladimir Putin")
+    before_topic = facet_count(page, "topic", "Regions")
+    with page.expect_navigation():
+        page.locator("fieldset.facet-topic label", has_text="Healthcare").first.click()
+    assert "topic=Healthcare" in page.url
+    assert page.locator("fieldset.facet-topic input[value=Healthcare]").is_checked()
+    assert totals(page) != before_totals
+    assert facet_count(page, "speaker", "Vladimir Putin") != before_putin
+    assert facet_count(page, "topic", "Regions") == before_topic  # its own facet: unchanged
+    chip = page.locator("a.chip", has_text="Healthcare")
+    assert chip.is_visible()
+    shot(page, "search-filtered")
+
+    with page.expect_navigation():
+        chip.click()
+    assert "topic=" not in page.url
+    assert totals(page) == before_totals
+    assert page.locator("a.chip").count() == 0
+
+    page.go_back()  # every state is in the URL, so Back restores the filter
+    page.wait_for_url(re.compile("topic=Healthcare"))
+    assert page.locator("a.chip", has_text="Healthcare").is_visible()
+
+
+def test_filter_a_long_facet_list_by_typing(page):
+    page.goto(f"{page.base}/?q={QUERY}")
+    box = page.locator("fieldset.facet-person .facet-filter")
+    assert box.is_visible()
+    box.fill("mishus")
+    visible = page.locator("fieldset.facet-person .facet-item:visible")
+    assert visible.count() == 1
+    assert "Mishustin" in visible.first.inner_text()
+    box.fill("")
+    assert page.locator("fieldset.facet-person .facet-more").get_attribute("open") is None
+
+
+def test_open_a_transcript_at_the_matched_passage(page):
+    page.goto(f"{page.base}/?q=Syria")
+    link = page.locator("article.hit .passage-who").nth(1)
+    href = link.get_attribute("href")
+    fragment = href.split("#")[1]
+    with page.expect_navigation():
+        link.click()
+    assert page.url.endswith(f"#{fragment}") and "q=Syria" in page.url
+    target = page.locator(f"#{fragment}")
+    assert page.evaluate("document.querySelector(':target').id") == fragment
+    assert target.locator("mark").count() > 0
+    box = target.bounding_box()
+    viewport = page.viewport_size
+    assert box is not None and 0 <= box["y"] < viewport["height"]
+    shot(page, "transcript")
+
+
+def test_follow_a_permalink(page):
+    page.goto(f"{page.base}/t/57201?q=syria")
+    shot(page, "transcript-top")
+    page.goto(f"{page.base}/t/57201")
+    permalink = page.locator("#u5 a.permalink")
+    assert permalink.inner_text().startswith("¶")
+    permalink.click()
+    page.wait_for_url(re.compile(r"/t/57201#u5$"))
+    assert page.evaluate("document.querySelector(':target').id") == "u5"
+    page.goto(f"{page.base}/t/57201#u12")  # as pasted into a new tab
+    assert page.evaluate("document.querySelector(':target').id") == "u12"
+    assert page.locator("#u12").bounding_box()["y"] < page.viewport_size["height"]
+
+
+def test_bad_query_shows_the_message(page):
+    page.expected_errors.append("status of 400")
+    page.goto(f"{page.base}/")
+    page.fill("#q", '"unclosed phrase')
+    page.press("#q", "Enter")
+    page.wait_for_load_state()
+    assert "Unbalanced quote" in page.locator(".alert").inner_text()
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        (f"/?q={QUERY}&topic=Healthcare", "phone-search"),
+        ("/t/57201?q=syria#u5", "phone-transcript"),
+    ],
+)
+def test_phone_width_has_no_horizontal_scroll(page, path, name):
+    page.set_viewport_size(PHONE)
+    page.goto(page.base + path)
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width
+    if name == "phone-search":  # the filters follow the results, with a link at the top
+        assert page.locator(".skip-filters").is_visible()
+        filters, results = (page.locator(s).bounding_box() for s in (".filters", ".results"))
+        assert filters["y"] > results["y"]
+    shot(page, name)
