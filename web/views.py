@@ -60,6 +60,12 @@ def marked(text: str, matcher: WordMatcher | None = None) -> Markup:
     return Markup(highlight(text, matcher or WordMatcher()))  # escaped by highlight
 
 
+def web_url(url: str | None) -> str:
+    """A transcript's own link only if it is http(s): a file can say ``javascript:``."""
+    url = (url or "").strip()
+    return url if url.lower().startswith(("http://", "https://")) else ""
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
@@ -75,6 +81,7 @@ def install(app: Flask) -> None:
     app.add_template_filter(long_date)
     app.add_template_filter(paragraphs)
     app.add_template_filter(marked)
+    app.add_template_filter(web_url)
     app.add_template_global(plural)
     app.add_template_global(links.transcript_url)
     app.add_template_global(FACET_LABELS, "facet_labels")
