@@ -240,3 +240,24 @@ def test_every_benchmark_query_answers(corpus_index):
         else:
             assert result.total > 0, spec
             assert sum(v.count for v in result.facets["year"]) >= result.total
+
+
+def test_every_benchmark_query_gives_the_same_answer_from_the_api(corpus_index):
+    """The page and the API share the search layer: same totals and facet counts."""
+    from markupsafe import escape
+
+    from bench.workload import load as load_queries
+    from web import create_app
+
+    client = create_app({"INDEX_DIR": str(corpus_index.root), "TESTING": True}).test_client()
+    for query in load_queries(need(QUERIES)):
+        data = client.get("/api/search", query_string=query.api_params()).get_json()
+        direct = search(corpus_index, query.request()).to_dict()
+        assert data["total"] == direct["total"], query
+        assert data["facets"] == direct["facets"], query
+        assert [t["id"] for t in data["transcripts"]] == [t["id"] for t in direct["transcripts"]]
+        page = client.get("/", query_string=query.api_params())
+        assert page.status_code == 200
+        if direct["transcripts"]:
+            title = str(escape(direct["transcripts"][0]["title"]))
+            assert title in page.get_data(as_text=True), query
