@@ -32,6 +32,7 @@ from search.results import (
     TranscriptHit,
     UtteranceHit,
 )
+from search.scoring import Scorer
 from search.snippets import WordMatcher, snippet
 from search.suggest import suggest
 
@@ -52,6 +53,7 @@ class Generation:
     page_doc: np.ndarray  # transcript ordinal -> document number of its page document
     parser: object
     values: ValueLookup
+    scorer: Scorer
     _local: threading.local = field(default_factory=threading.local)
 
     def searcher(self):
@@ -66,11 +68,12 @@ def open_generation(path: Path) -> Generation:
     ix = whoosh_index.open_dir(path)
     with ix.reader() as reader:
         table = load_doc_table(reader)
+        scorer = Scorer(reader, table.live)
     page_doc = np.full(len(table.tids), -1, dtype=np.int64)
     pages = np.flatnonzero(table.is_page & table.live)
     page_doc[table.tid[pages]] = pages
     values = ValueLookup({name: f.values for name, f in table.facets.items()})
-    return Generation(path, ix, table, page_doc, make_parser(ix.schema), values)
+    return Generation(path, ix, table, page_doc, make_parser(ix.schema), values, scorer)
 
 
 class TranscriptIndex:
@@ -117,16 +120,8 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     if parsed.query is None:
         matched = table.live.copy()
     else:
-        # One scored pass gives both the matches and their scores: Whoosh's unscored
-        # docs() is no faster for phrases and negations, and ranking needs the scores.
-        top = searcher.search(parsed.query, limit=None, terms=False).top_n
-        scores = np.zeros(table.size)
-        matched = np.zeros(table.size, dtype=bool)
-        if top:
-            found = np.fromiter((d for _, d in top), dtype=np.int64, count=len(top))
-            scores[found] = np.fromiter((sc for sc, _ in top), dtype=float, count=len(top))
-            matched[found] = True
-        matched &= table.live
+        match = gen.scorer.evaluate(parsed.query, searcher)
+        matched, scores = match.mask, match.scores
 
     in_dates = _date_mask(table, req.date_from, req.date_to)
     selections = {name: values for name, values in req.filters().items() if values}
