@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
-from index.schema import WORD_RE, fold, stem
+from index.schema import fold, stem
 
 _SENTENCE_START = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
@@ -21,6 +21,7 @@ _SENTENCE_START = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 class WordMatcher:
     stems: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
+    _candidates: re.Pattern | None = field(default=None, init=False, repr=False)
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.words)
@@ -30,9 +31,28 @@ class WordMatcher:
         return w in self.words or (bool(self.stems) and stem(w) in self.stems)
 
     def spans(self, text: str) -> list[tuple[int, int]]:
+        """Only words that start like a query word are stemmed: long speeches have
+        thousands of words and a handful of matches."""
         if not self:
             return []
-        return [m.span() for m in WORD_RE.finditer(text) if self.matches(m.group())]
+        if self._candidates is None:
+            self._candidates = _candidate_regex(self.stems, self.words)
+        return [m.span() for m in self._candidates.finditer(text) if self.matches(m.group())]
+
+
+def _candidate_regex(stems: set[str], words: set[str]) -> re.Pattern:
+    """Whole tokens that begin with a query word, or with a stem less its last letters.
+
+    Snowball rewrites at most the last couple of letters of a stem ("economy" ->
+    "economi"), so a word with that stem starts with the stem minus two letters.
+    """
+    heads = {s[:1] if len(s) <= 3 else s[:-2] for s in stems} | set(words)
+    alternatives = "|".join(
+        re.escape(h).replace("'", "['’]") for h in sorted(heads, key=len, reverse=True)
+    )
+    return re.compile(
+        rf"(?<!\w)(?<!\w['’])(?:{alternatives})\w*(?:['’]\w+)*", re.IGNORECASE
+    )
 
 
 def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
