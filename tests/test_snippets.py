@@ -52,3 +52,11 @@ def test_snippet_is_a_window_around_the_densest_matches():
 
 def test_snippet_of_a_short_text_is_the_whole_text():
     assert snippet("Gas & oil", WordMatcher({"oil"})) == "Gas &amp; <mark>oil</mark>"
+
+
+def test_edit_distance_counts_a_swap_of_two_letters_as_one():
+    from search.suggest import edit_distance
+
+    assert edit_distance("sanctoins", "sanctions") == 1
+    assert edit_distance("erdgan", "erdogan") == 1
+    assert edit_distance("kitten", "sitting") == 3
