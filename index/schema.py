@@ -23,8 +23,10 @@ from nltk.stem.snowball import SnowballStemmer
 from whoosh import columns, fields
 from whoosh.analysis import RegexTokenizer, Token, Tokenizer
 
-# Words are runs of letters/digits, with inner apostrophes kept ("people's", "don't").
-WORD_PATTERN = r"\w+(?:['’]\w+)*"
+# Words are runs of letters/digits. An inner apostrophe joins ("don't", "O'Neill") except
+# before a possessive 's, which is a word of its own: "Security Council's" must match the
+# phrase "Security Council", and "Council's" still matches as written.
+WORD_PATTERN = r"\w+(?:['’](?![sS]\b)\w+)*"
 WORD_RE = re.compile(WORD_PATTERN)
 
 # Curly apostrophes fold to straight ones so "people’s" and "people's" are one word.

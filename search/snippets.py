@@ -51,7 +51,8 @@ def _candidate_regex(stems: set[str], words: set[str]) -> re.Pattern:
         re.escape(h).replace("'", "['’]") for h in sorted(heads, key=len, reverse=True)
     )
     return re.compile(
-        rf"(?<!\w)(?<!\w['’])(?:{alternatives})\w*(?:['’]\w+)*", re.IGNORECASE
+        rf"(?<!\w)(?:(?<!\w['’])|(?=[sS]\b))(?:{alternatives})\w*(?:['’](?![sS]\b)\w+)*",
+        re.IGNORECASE,
     )
 
 
