@@ -26,7 +26,7 @@ PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_SEEDS = PROJECT_DIR / "seeds"
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 index_dir_option = click.option(
     "--index-dir",

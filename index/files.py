@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,9 +36,9 @@ def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipp
             continue
         if path.is_dir():
             for file in _walk(path, skipped):
-                found.setdefault(str(file.resolve()), file)
+                found.setdefault(file_key(file), file)
         elif path.suffix.lower() in SUFFIXES:
-            found.setdefault(str(path.resolve()), path)
+            found.setdefault(file_key(path), path)
         elif st:
             skipped.append(
                 Skipped(str(path), f"unsupported file type '{path.suffix or path.name}'")
@@ -52,14 +53,38 @@ def _walk(top: Path, skipped: list[Skipped]) -> Iterator[Path]:
     # followlinks=False: a linked folder could loop back on itself.
     for folder, dirs, files in os.walk(top, onerror=on_error):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in dirs:
+            if os.path.islink(os.path.join(folder, name)):
+                skipped.append(
+                    Skipped(
+                        os.path.join(folder, name),
+                        "linked folder not followed (it could loop); give its target to index it",
+                    )
+                )
         for name in sorted(files):
             if name.startswith("."):
                 continue
             path = Path(folder) / name
+            if path.is_symlink():
+                try:
+                    path.stat()
+                except OSError as exc:
+                    reason = os_reason(exc)
+                    if exc.errno == errno.ENOENT:
+                        reason = "broken symlink (its target does not exist)"
+                    skipped.append(Skipped(str(path), reason))
+                    continue
             if path.suffix.lower() in SUFFIXES:
                 yield path
-            elif path.is_symlink() and not path.exists():
-                skipped.append(Skipped(str(path), "broken or looping symlink"))
+
+
+def file_key(path: Path) -> str:
+    """The real path, naming a file once however it was reached.
+
+    ``os.path.realpath`` rather than ``Path.resolve``: on Python 3.11 the latter raises
+    RuntimeError for a symlink loop, which would stop the whole reindex.
+    """
+    return os.path.realpath(path)
 
 
 def file_digest(data: bytes) -> str:
@@ -67,11 +92,22 @@ def file_digest(data: bytes) -> str:
 
 
 def read_bytes(path: Path, max_bytes: int) -> bytes:
-    """The file's bytes; OSError with a readable reason for anything else."""
-    with open(path, "rb") as fh:
+    """The file's bytes; OSError with a readable reason for anything else.
+
+    Opened without blocking and checked to be a regular file: a fifo named ``x.txt``
+    would otherwise hang the reindex waiting for a writer, and a device never ends.
+    A file over the limit is refused by its size, before any of it is read.
+    """
+    too_big = OSError(errno.EFBIG, f"file larger than {max_bytes // 2**20} MB")
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe, socket or device)")
+        if st.st_size > max_bytes:
+            raise too_big
         data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise OSError(errno.EFBIG, f"file larger than {max_bytes // 2**20} MB")
+    if len(data) > max_bytes:  # it grew while being read
+        raise too_big
     return data
 
 

@@ -16,9 +16,13 @@ This module only names and swaps folders; ``search`` uses the read-only part.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import fcntl
 import os
 import shutil
+import signal
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +35,37 @@ MANIFEST = "manifest.json"
 
 class IndexLocked(RuntimeError):
     """Another reindex holds the lock."""
+
+
+# Lock descriptors this process holds, and its pid while it holds one.
+_held_locks: set[int] = set()
+_holder_pid: int | None = None
+_PR_SET_PDEATHSIG = 1
+_prctl = getattr(ctypes.CDLL(None), "prctl", None) if sys.platform.startswith("linux") else None
+
+
+def _after_fork_in_child() -> None:
+    """A child forked under the lock is a Whoosh writer process of the reindex.
+
+    flock belongs to the open file, which fork shares: a worker left behind by a killed
+    reindex (they wait forever for work) would hold the lock and block every later
+    reindex. So the child drops its copy of the lock and is killed with its parent.
+    """
+    global _holder_pid
+    if _holder_pid is None:
+        return
+    for fd in _held_locks:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held_locks.clear()
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != _holder_pid:  # the parent died before prctl took effect
+            os._exit(1)
+    _holder_pid = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def index_root(explicit: str | os.PathLike | None = None) -> Path:
@@ -53,8 +88,10 @@ def live_generation(root: Path) -> Path | None:
 @contextmanager
 def reindex_lock(root: Path):
     """One reindex at a time; flock is released by the kernel even after kill -9."""
+    global _holder_pid
     root.mkdir(parents=True, exist_ok=True)
     fd = os.open(root / "reindex.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    _held_locks.add(fd)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -66,8 +103,12 @@ def reindex_lock(root: Path):
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
+        _holder_pid = os.getpid()
         yield
     finally:
+        _held_locks.discard(fd)
+        if not _held_locks:
+            _holder_pid = None
         os.close(fd)
 
 
@@ -103,17 +144,20 @@ def clean_stale(root: Path, keep_previous: int = 1) -> list[str]:
     """Remove unfinished builds and all but the newest older generations.
 
     Called under the reindex lock, so a ``build-*`` folder here was left by a reindex
-    that died. The previous generation is kept because a search process may still be
-    answering from it.
+    that died, and so was a ``gen-*`` newer than the live one (killed between the rename
+    and the swap): it was never live, and keeping it in place of the previous generation
+    would delete the one a search process may still be answering from.
     """
     removed = []
     live = live_generation(root)
-    for path in sorted(root.glob("build-*")):
+    gens = sorted(root.glob("gen-*"))
+    never_live = [p for p in gens if live is None or p.name > live.name]
+    for path in sorted(root.glob("build-*")) + never_live:
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path.name)
     for path in sorted(root.glob(".current-*")):
         path.unlink(missing_ok=True)
-    older = sorted(p for p in root.glob("gen-*") if p != live)
+    older = [p for p in gens if live is not None and p.name < live.name]
     for path in older[: max(0, len(older) - keep_previous)]:
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path.name)

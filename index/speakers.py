@@ -25,6 +25,10 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def _shouts(name: str) -> bool:
+    return any(len(w) > 1 and w.isupper() for w in name.split())
+
+
 def person_names(tag: str) -> list[str]:
     """Every "Given Surname" reading of a "Surname Given" tag.
 
@@ -65,18 +69,26 @@ def _title_split(label: str) -> tuple[str, str] | None:
 def _candidates(t: Transcript, known_names: Iterable[str]) -> dict[str, str]:
     """Normalised name -> spelling to use; page evidence wins over names from elsewhere."""
     names: dict[str, str] = {}
-    for name in known_names:
+    # Spellings that differ only in case ("Vladimir PUTIN") share a key; the ordinary
+    # spelling must win whatever the order of the set, so it is written last.
+    for name in sorted(known_names, key=lambda n: (not _shouts(n), n)):
         names[_norm(name)] = " ".join(name.split())
     labels = {_norm(u.label): " ".join(u.label.split()) for u in t.utterances if u.label}
     for tag in t.persons:
         for name in person_names(tag):
             key = _norm(name)
             if any(lab == key or lab.endswith(" " + key) for lab in labels):
-                names[key] = name
+                _put(names, key, name)
     for key, label in labels.items():
         if any(other.endswith(" " + key) for other in labels if other != key):
-            names[key] = label
+            _put(names, key, label)
     return names
+
+
+def _put(names: dict[str, str], key: str, spelling: str) -> None:
+    """Page evidence wins, except that a shouted spelling never replaces an ordinary one."""
+    if key not in names or not _shouts(spelling) or _shouts(names[key]):
+        names[key] = spelling
 
 
 def _resolve(t: Transcript, known_names: Iterable[str]) -> dict[str, tuple[str, str]]:

@@ -20,7 +20,7 @@ from whoosh import index as whoosh_index
 
 from index import location
 from index.documents import transcript_documents
-from index.files import Skipped, discover, file_digest, os_reason, read_bytes
+from index.files import Skipped, discover, file_digest, file_key, os_reason, read_bytes
 from index.model import Transcript
 from index.readers import ReadError, read_file_bytes
 from index.schema import make_schema
@@ -72,31 +72,11 @@ def reindex(
         new_files: dict[str, dict] = {}
         parsed: list[tuple[str, Transcript]] = []
         for i, path in enumerate(files):
-            key = str(path.resolve())
             try:
-                data = read_bytes(path, MAX_FILE_BYTES)
-            except OSError as exc:
-                _keep_old(key, old_files, new_files, report, path, os_reason(exc))
-                continue
-            digest = file_digest(data)
-            if key in old_files and old_files[key]["sha256"] == digest:
-                new_files[key] = old_files[key]
-                report.files_unchanged += 1
-            else:
-                problems: list[ReadError] = []
-                try:
-                    transcripts = read_file_bytes(path, data, problems)
-                except ReadError as exc:
-                    _keep_old(key, old_files, new_files, report, path, str(exc))
-                    continue
-                report.skipped.extend(Skipped(str(path), str(p)) for p in problems)
-                for t in transcripts:
-                    t.source = key
-                parsed.extend((key, t) for t in transcripts)
-                new_files[key] = {"sha256": digest, "ids": []}
-                report.files_read += 1
-            if progress:
-                progress("read", i + 1, len(files))
+                _read_one(path, old_files, new_files, parsed, report)
+            finally:  # skipped files count too, or the progress bar never reaches its end
+                if progress:
+                    progress("read", i + 1, len(files))
 
         parsed = _drop_duplicate_ids(parsed, new_files, old_files, report)
         removed = [k for k in old_files if k not in new_files]
@@ -149,6 +129,33 @@ def reindex(
         report.generation = gen.name
         report.seconds = time.perf_counter() - started
         return report
+
+
+def _read_one(path: Path, old_files, new_files, parsed, report: ReindexReport) -> None:
+    """Read one file into ``parsed`` and ``new_files``, or report why it was skipped."""
+    key = file_key(path)
+    try:
+        data = read_bytes(path, MAX_FILE_BYTES)
+    except OSError as exc:
+        _keep_old(key, old_files, new_files, report, path, os_reason(exc))
+        return
+    digest = file_digest(data)
+    if key in old_files and old_files[key]["sha256"] == digest:
+        new_files[key] = old_files[key]
+        report.files_unchanged += 1
+        return
+    problems: list[ReadError] = []
+    try:
+        transcripts = read_file_bytes(path, data, problems)
+    except ReadError as exc:
+        _keep_old(key, old_files, new_files, report, path, str(exc))
+        return
+    report.skipped.extend(Skipped(str(path), str(p)) for p in problems)
+    for t in transcripts:
+        t.source = key
+    parsed.extend((key, t) for t in transcripts)
+    new_files[key] = {"sha256": digest, "ids": []}
+    report.files_read += 1
 
 
 def _keep_old(key, old_files, new_files, report, path, reason: str) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 
 from index import location
 from index.documents import day_number
@@ -65,7 +66,9 @@ class Generation:
 
 
 def open_generation(path: Path) -> Generation:
-    ix = whoosh_index.open_dir(path)
+    # Without mmap: Whoosh copies each mmap'd segment into a private BytesIO per searcher
+    # (the whole index again for every thread); plain files cost no speed here.
+    ix = FileStorage(str(path), supports_mmap=False, readonly=True).open_index()
     with ix.reader() as reader:
         table = load_doc_table(reader)
         scorer = Scorer(reader, table.live)
@@ -102,6 +105,8 @@ def check_request(req: SearchRequest) -> None:
         raise QueryError(f"Unknown sort '{req.sort}': use one of {', '.join(SORTS)}.")
     if not 1 <= req.page <= MAX_PAGE:
         raise QueryError(f"Page must be between 1 and {MAX_PAGE}.")
+    if not 1 <= req.per_page <= 100:
+        raise QueryError("Results per page must be between 1 and 100.")
     if req.date_from and req.date_to and req.date_from > req.date_to:
         raise QueryError(
             f"The date range is empty: from {req.date_from} is after to {req.date_to}."

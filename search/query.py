@@ -21,6 +21,13 @@ from index.schema import EXACT, TEXT, VALUE_FIELDS, exact_analyzer
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 8
 MAX_EXPANSION = 200  # words a prefix or wildcard may stand for
+# ... and the documents those words are in, summed: time goes in scoring each of them.
+MAX_EXPANSION_POSTINGS = 50_000
+MAX_PATTERNS = 8  # prefixes and wildcards in one query: each may stand for many words
+BIG_UNION = 8  # an OR of more words than this is matched through an array (see _ArrayOr)
+# Postings a query may make the engine score or check (see _cost): about a second of
+# work on two cores, a bound on what one request can cost the server.
+MAX_QUERY_COST = 100_000
 
 # What users may write before a colon, and the field each name searches.
 FIELD_ALIASES = {
@@ -51,6 +58,19 @@ class ParsedQuery:
     words: set[str] = field(default_factory=set)  # matched in ``exact`` (as written)
     plain_words: list[str] = field(default_factory=list)  # typed words, for "did you mean"
     notes: list[str] = field(default_factory=list)
+    patterns: int = 0  # prefixes and wildcards seen so far
+
+
+class _ArrayOr(wq.Or):
+    """An OR matched by adding scores into an array, a block of documents at a time.
+
+    Whoosh picks this itself only for indexes under 5,000 documents; above, it builds a
+    binary tree of union matchers, whose per-document cost grows with the number of
+    words: an expanded ``a*`` (200 words) took seconds on the corpus, this a fraction.
+    The scores are the same sums.
+    """
+
+    matcher_type = wq.Or.ARRAY_MATCHER
 
 
 class _ExactPhraseNode(plugins.PhrasePlugin.PhraseNode):
@@ -150,7 +170,13 @@ def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = N
     if q is None or q is wq.NullQuery or isinstance(q, wq.Every):
         parsed.query = None if q is not wq.NullQuery else q
     else:
-        parsed.query = q.normalize()
+        parsed.query = _array_unions(q.normalize())
+        if _cost(parsed.query, reader) > MAX_QUERY_COST:
+            raise QueryError(
+                "This query would take too long to answer: it combines too many very common "
+                "words (like 'the', or short prefixes like 'a*'), in ORs or phrases. "
+                "Use fewer of them, or rarer words."
+            )
     _collect_highlights(parsed.query, parsed, negated=False)
     parsed.plain_words = [
         w
@@ -158,6 +184,38 @@ def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = N
         if w not in {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
     ]
     return parsed
+
+
+def _array_unions(q: wq.Query) -> wq.Query:
+    """Large ORs (expansions, long lists of words) become ``_ArrayOr``, after normalize.
+
+    After, because normalize merges nested ORs into their parent's class.
+    """
+    q = q.apply(_array_unions)
+    if type(q) is wq.Or and len(q.subqueries) > BIG_UNION:
+        return _ArrayOr(q.subqueries, boost=q.boost)
+    return q
+
+
+def _cost(q: wq.Query, reader) -> int:
+    """Roughly how many postings running ``q`` reads: the time a query takes follows it.
+
+    An OR scores every document of every part; an AND is led by its rarest part (the
+    others skip ahead to its documents); a phrase checks the positions of each of its
+    words in every document that has them all.
+    """
+    if isinstance(q, wq.Term):
+        return reader.doc_frequency(q.fieldname, q.text)
+    if isinstance(q, wq.Phrase):
+        freqs = [reader.doc_frequency(q.fieldname, w) for w in q.words]
+        return len(freqs) * min(freqs, default=0)
+    if isinstance(q, wq.And):
+        costs = [_cost(s, reader) for s in q.subqueries]
+        return len(costs) * min(costs, default=0)
+    children = list(q.children())
+    if children:
+        return sum(_cost(c, reader) for c in children)
+    return q.estimate_size(reader)
 
 
 def _strip_phrases(text: str) -> str:
@@ -209,6 +267,12 @@ def _rewrite(q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup) -> w
     ):
         return _value_query(q, values)
     if isinstance(q, (wq.Prefix, wq.Wildcard)):
+        parsed.patterns += 1
+        if parsed.patterns > MAX_PATTERNS:
+            raise QueryError(
+                f"The query has more than {MAX_PATTERNS} prefixes or wildcards (like econ*); "
+                "use fewer, or whole words."
+            )
         fieldname = EXACT if q.fieldname == TEXT else q.fieldname
         pattern = q.text if isinstance(q, wq.Wildcard) else q.text + "*"
         if pattern.strip("*?") == "":
@@ -216,6 +280,14 @@ def _rewrite(q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup) -> w
         return _expand(fieldname, pattern.lower(), reader, parsed)
     if isinstance(q, wq.Term) and q.text == "":
         return wq.NullQuery
+    if isinstance(q, wq.BinaryQuery):  # AndNot, AndMaybe, Require: keep a and b apart
+        a = _rewrite(q.a, reader, parsed, values)
+        b = _rewrite(q.b, reader, parsed, values)
+        if a in (None, wq.NullQuery) or (isinstance(q, wq.Require) and b is wq.NullQuery):
+            return wq.NullQuery
+        if b in (None, wq.NullQuery):
+            return a
+        return type(q)(a, b)
     if hasattr(q, "subqueries"):
         subs = [_rewrite(s, reader, parsed, values) for s in q.subqueries]
         subs = [s for s in subs if s is not None and s is not wq.NullQuery]
@@ -227,14 +299,6 @@ def _rewrite(q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup) -> w
     if isinstance(q, wq.Not):
         inner = _rewrite(q.query, reader, parsed, values)
         return wq.Not(inner) if inner not in (None, wq.NullQuery) else wq.NullQuery
-    if hasattr(q, "children") and hasattr(q, "a") and hasattr(q, "b"):  # AndNot, AndMaybe
-        a = _rewrite(q.a, reader, parsed, values)
-        b = _rewrite(q.b, reader, parsed, values)
-        if a in (None, wq.NullQuery):
-            return wq.NullQuery
-        if b in (None, wq.NullQuery):
-            return a
-        return type(q)(a, b)
     return q
 
 
@@ -250,13 +314,20 @@ def _expand(fieldname: str, pattern: str, reader, parsed: ParsedQuery) -> wq.Que
             candidates.append(word)
     if not candidates:
         return wq.NullQuery
-    if len(candidates) > MAX_EXPANSION:
-        candidates.sort(key=lambda w: -reader.doc_frequency(fieldname, w))
+    frequency = {w: reader.doc_frequency(fieldname, w) for w in candidates}
+    if len(candidates) > MAX_EXPANSION or sum(frequency.values()) > MAX_EXPANSION_POSTINGS:
+        candidates.sort(key=lambda w: -frequency[w])
+        chosen, postings = candidates[:1], frequency[candidates[0]]
+        for w in candidates[1:MAX_EXPANSION]:
+            postings += frequency[w]
+            if postings > MAX_EXPANSION_POSTINGS:
+                break
+            chosen.append(w)
         parsed.notes.append(
             f"'{pattern}' matches {len(candidates):,} words; "
-            f"searched for the {MAX_EXPANSION} most common."
+            f"searched for the {len(chosen)} most common."
         )
-        candidates = candidates[:MAX_EXPANSION]
+        candidates = chosen
     return wq.Or([wq.Term(fieldname, w) for w in candidates])
 
 
@@ -276,7 +347,7 @@ def _collect_highlights(q: wq.Query | None, parsed: ParsedQuery, negated: bool) 
         return
     if isinstance(q, wq.Phrase) and not negated:
         if q.fieldname == EXACT:
-            parsed.words.update(q.words)
+            parsed.words.update(w for w in q.words if len(w) > 1)  # not the "s" of "'s"
         elif q.fieldname == TEXT:
             parsed.stems.update(q.words)
         return

@@ -346,6 +346,13 @@ def test_known_name_from_another_transcript_is_used() -> None:
     assert _who(t) == [("Recep Tayyip Erdogan", "Prime Minister")]
 
 
+def test_a_name_spelled_in_capitals_is_the_same_speaker() -> None:
+    for known in ({"Vladimir PUTIN", "Vladimir Putin"}, {"Vladimir Putin", "Vladimir PUTIN"}):
+        t = _transcript("President of Russia Vladimir PUTIN", "Vladimir PUTIN")
+        resolve_speakers(t, known)
+        assert _who(t) == [("Vladimir Putin", "President of Russia")] * 2
+
+
 def test_title_of_the_usual_shape_gives_role_and_two_word_name() -> None:
     t = _transcript("President of Russia Vladimir Putin", "Governor of Tula Region Alexei Dyumin")
     resolve_speakers(t)

@@ -261,3 +261,11 @@ def test_every_benchmark_query_gives_the_same_answer_from_the_api(corpus_index):
         if direct["transcripts"]:
             title = str(escape(direct["transcripts"][0]["title"]))
             assert title in page.get_data(as_text=True), query
+
+
+def test_minus_before_a_field_excludes_that_tag(corpus_index):
+    all_hits = run(corpus_index, "cooperation").total
+    turkey = run(corpus_index, "cooperation geography:turkey").total
+    assert 0 < turkey < all_hits
+    assert run(corpus_index, "cooperation -geography:turkey").total == all_hits - turkey
+    assert run(corpus_index, "cooperation-geography:turkey").total == all_hits - turkey

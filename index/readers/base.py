@@ -5,6 +5,8 @@ Kept apart from ``__init__`` so the format modules can import it without a cycle
 
 from __future__ import annotations
 
+import re
+
 from index.model import KREMLIN_EVENT_URL, Transcript, Utterance
 from index.speakers import resolve_speakers
 
@@ -17,9 +19,9 @@ class ReadError(Exception):
 # aside in brackets ("answering Alexei Machnev, Speaker of ...") is an editor's narrative.
 MAX_NOTE_WORDS = 6
 
-# Below this share of letters outside ASCII a legacy-encoded file is Western, not Cyrillic:
-# Russian text in Windows-1251 is almost all high bytes, French or German text only a few.
-_CYRILLIC_SHARE = 0.3
+# A word in a legacy-encoded file: ASCII letters and the bytes that are letters in both
+# Windows-1251 (Cyrillic) and Windows-1252 (accented Latin).
+_LEGACY_WORD = re.compile(rb"[A-Za-z\xc0-\xff]+")
 
 
 def decode_bytes(data: bytes) -> str:
@@ -31,7 +33,7 @@ def decode_bytes(data: bytes) -> str:
     bytes cp1252 leaves undefined).
     """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")  # a cut-off or bogus one is not fatal
     if b"\x00" in data:
         raise ReadError("binary file (contains NUL bytes)")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -45,14 +47,29 @@ def decode_bytes(data: bytes) -> str:
     valid_multibyte = sum(1 for ch in text if ord(ch) > 0x7F) - invalid
     if valid_multibyte and valid_multibyte >= invalid:
         return text
-    high_letters = sum(1 for b in data if b >= 0xC0)
-    ascii_letters = sum(1 for b in data if 0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A)
-    if high_letters and high_letters / (high_letters + ascii_letters) > _CYRILLIC_SHARE:
+    if _looks_cyrillic(data):
         return data.decode("cp1251", errors="replace")
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def _looks_cyrillic(data: bytes) -> bool:
+    """Whether high bytes make Russian words (cp1251) rather than accented letters (cp1252).
+
+    Counting words, not letters: an English page quoting a few Russian words is mostly
+    ASCII letters, yet each Russian word is all high bytes, while an accented letter in
+    a Western word sits among ASCII ones ("Zürich", "café").
+    """
+    cyrillic = western = 0
+    for word in _LEGACY_WORD.findall(data):
+        high = sum(b >= 0xC0 for b in word)
+        if high == len(word) > 1:
+            cyrillic += 1
+        elif high:
+            western += 1
+    return cyrillic > western
 
 
 def kremlin_url(page_id: str) -> str:

@@ -1,0 +1,5 @@
+"""The search benchmark (``python -m bench``): our engine against SQLite FTS5 and tantivy.
+
+Benchmark-only code: the peers (tantivy, psutil, matplotlib) are the ``bench`` extra and
+are never imported by ``index``, ``search`` or ``web``.
+"""

@@ -1,0 +1,64 @@
+"""One reindex in a process of its own, so its peak memory can be read apart from ours.
+
+Run as ``python -m bench.build_child --root DIR [--full] [--procs N] PATH...``; prints
+one JSON line with the writer's report and the peak RSS of this process and of its
+writer subprocesses. The ``__main__`` guard matters: the multiprocess writer forks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.build_child")
+    ap.add_argument("paths", nargs="+", type=Path)
+    ap.add_argument("--root", type=Path, required=True)
+    ap.add_argument("--full", action="store_true")
+    ap.add_argument("--procs", type=int, default=2)
+    args = ap.parse_args(argv)
+
+    started = time.perf_counter()
+    from index import location
+    from index.writer import reindex
+
+    imported = time.perf_counter()
+    report = reindex(args.paths, args.root, full=args.full, procs=args.procs)
+    done = time.perf_counter()
+    live = location.live_generation(args.root)
+    # Others edit index/ while benchmarks run: the digest shows which code was timed.
+    code = hashlib.sha256()
+    for src in sorted((Path(__file__).resolve().parents[1] / "index").rglob("*.py")):
+        code.update(src.read_bytes())
+    size = sum(p.stat().st_size for p in live.iterdir() if p.is_file()) if live else 0
+    # ru_maxrss is in KiB on Linux; RUSAGE_CHILDREN is the largest single child.
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    json.dump({
+        "seconds": round(done - imported, 3),
+        "import_seconds": round(imported - started, 3),
+        "writer_seconds": round(report.seconds, 3),
+        "full": report.full,
+        "files_seen": report.files_seen,
+        "files_read": report.files_read,
+        "transcripts_indexed": report.transcripts_indexed,
+        "utterances_indexed": report.utterances_indexed,
+        "transcripts_total": report.transcripts_total,
+        "skipped": len(report.skipped),
+        "index_bytes": size,
+        "generation": str(live) if live else "",
+        "maxrss_self_mb": round(self_kb / 1024, 1),
+        "maxrss_largest_child_mb": round(child_kb / 1024, 1),
+        "index_code_sha256": code.hexdigest()[:12],
+    }, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""One corpus size end to end: copy, build every engine, run the workload, check totals.
+
+``python -m bench`` runs this at each scale (1x, 2x, 4x ...). The first scale also
+times an incremental reindex and, when asked, the running site's memory, so the
+detailed figures and the growth curve come from the very same builds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import corpus as corpus_mod
+from bench import fts5, ours, site, tantivy_peer
+from bench.runner import measure
+from bench.workload import WorkQuery, refine
+
+Say = Callable[[str], None]
+
+
+def _rate(n: float, seconds: float) -> float:
+    return round(n / seconds, 1) if seconds else 0.0
+
+
+def _build_rates(fig: dict, utterances: int, documents: int, text_bytes: int) -> dict:
+    s = fig["seconds"]
+    fig.update(
+        utterances_per_s=_rate(utterances, s),
+        documents_per_s=_rate(documents, s),
+        text_mb_per_s=round(text_bytes / 2**20 / s, 2) if s else 0.0,
+        index_mb=round(fig["index_bytes"] / 2**20, 1),
+        index_to_text=round(fig["index_bytes"] / text_bytes, 2) if text_bytes else None,
+    )
+    return fig
+
+
+def _speaker_check(engine: ours.Ours, corpus: corpus_mod.Corpus) -> dict:
+    """Do the peers get the speakers our index holds? (The canonical spelling of a name
+    has depended on hash order before; see the report.)"""
+    table = engine.index.current().table
+    facet = table.facets["speaker"]
+    ours_counts = {v: int(facet.starts[i + 1] - facet.starts[i])
+                   for i, v in enumerate(facet.values)}
+    peer_counts = Counter(d.speaker for d in corpus.docs if d.speaker)
+    differing = sorted(v for v in set(ours_counts) | set(peer_counts)
+                       if ours_counts.get(v, 0) != peer_counts.get(v, 0))
+    return {"speaker_values_ours": len(ours_counts), "speaker_values_peers": len(peer_counts),
+            "differing": differing[:10], "agree": not differing}
+
+
+def run_scale(scale: int, files: list[Path], queries: list[WorkQuery], runs: int, tmp: Path,
+              *, first: bool, peers: bool, site_runs: int, queries_file: Path, procs: int,
+              say: Say) -> tuple[dict, list[WorkQuery]]:
+    # Other work on the machine skews timings; the load average is kept to show it.
+    out: dict = {"scale": scale, "runs": runs, "load_average_start": round(os.getloadavg()[0], 2)}
+    folder = tmp / f"corpus-x{scale}"
+    say(f"x{scale}: writing {len(files) * scale:,} files")
+    text_bytes = corpus_mod.materialize(files, folder, scale)
+    out.update(files=len(files) * scale, text_bytes=text_bytes,
+               text_mb=round(text_bytes / 2**20, 1))
+
+    root = tmp / f"ours-x{scale}"
+    say(f"x{scale}: full reindex (ours, procs={procs})")
+    build = ours.build(folder, root, full=True, procs=procs)
+    out.update(transcripts=build["transcripts_total"], utterances=build["utterances_indexed"],
+               documents=build["utterances_indexed"] + build["transcripts_indexed"])
+    engines: dict[str, dict] = {"ours": {"build": _build_rates(
+        build, out["utterances"], out["documents"], text_bytes)}}
+    if first:
+        say(f"x{scale}: incremental reindex after editing one file")
+        edited = ours.edit_one_file(folder)
+        inc = ours.build(folder, root, full=False, procs=procs)
+        inc["edited_file"] = edited.name
+        engines["ours"]["incremental"] = inc
+
+    say(f"x{scale}: reading the corpus for the peers")
+    started = time.perf_counter()
+    corpus = corpus_mod.read_corpus(folder)
+    out["peer_read_seconds"] = round(time.perf_counter() - started, 2)
+
+    engine = ours.Ours(root)
+    queries = [refine(q, engine.page(q).total) for q in queries]
+    if first:
+        out["corpus_check"] = _speaker_check(engine, corpus)
+    say(f"x{scale}: searching (ours, {runs} runs)")
+    engines["ours"]["cold_ms"] = round(ours.Ours(root).cold(queries[0]), 2)
+    engines["ours"].update(measure(engine, queries, runs, say))
+
+    if peers:
+        db = tmp / f"fts5-x{scale}.db"
+        say(f"x{scale}: building SQLite FTS5")
+        engines["fts5"] = {"build": _build_rates(
+            fts5.build(corpus, db), out["utterances"], out["documents"], text_bytes)}
+        engines["fts5"]["cold_ms"] = round(fts5.Fts5.cold(db, queries[0]), 2)
+        say(f"x{scale}: searching (fts5, {runs} runs)")
+        engines["fts5"].update(measure(fts5.Fts5(db), queries, runs, say))
+
+        tv = tmp / f"tantivy-x{scale}"
+        say(f"x{scale}: building tantivy")
+        engines["tantivy"] = {"build": _build_rates(
+            tantivy_peer.build(corpus, tv, threads=procs), out["utterances"], out["documents"],
+            text_bytes)}
+        engines["tantivy"]["cold_ms"] = round(tantivy_peer.Tantivy.cold(tv, queries[0]), 2)
+        say(f"x{scale}: searching (tantivy, {runs} runs)")
+        engines["tantivy"].update(measure(tantivy_peer.Tantivy(tv), queries, runs, say))
+    out["engines"] = engines
+    out["agreement"] = agreement(engines)
+
+    if first and site_runs:
+        say(f"x{scale}: running-site memory (serve + /api/search x{site_runs})")
+        out["site"] = site.measure(root, queries, queries_file, site_runs)
+
+    out["load_average_end"] = round(os.getloadavg()[0], 2)
+    del engine, corpus
+    for path in (folder, root, tmp / f"tantivy-x{scale}"):
+        shutil.rmtree(path, ignore_errors=True)
+    (tmp / f"fts5-x{scale}.db").unlink(missing_ok=True)
+    return out, queries
+
+
+def agreement(engines: dict[str, dict]) -> list[dict]:
+    """Per query: each engine's total and its difference from ours (peers - ours)."""
+    rows = []
+    for i, row in enumerate(engines["ours"]["queries"]):
+        entry = {"q": row["q"], "class": row["class"], "ours": row["total"],
+                 "ours_transcripts": row["total_transcripts"]}
+        for name in ("fts5", "tantivy"):
+            if name in engines:
+                peer = engines[name]["queries"][i]
+                entry[name] = peer["total"]
+                entry[f"{name}_diff"] = None if peer["error"] else peer["total"] - row["total"]
+                entry[f"{name}_top_overlap"] = len(set(peer["top"]) & set(row["top"]))
+        rows.append(entry)
+    return rows
