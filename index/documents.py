@@ -9,11 +9,10 @@ filtered and counted by them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 
 from index.model import Transcript
-from index.schema import KIND_NARRATIVE, KIND_PAGE, KIND_TURN, pack
+from index.schema import KIND_NARRATIVE, KIND_PAGE, KIND_TURN
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -51,8 +50,8 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
         "text": page_text,
         "exact": page_text,
         "title": t.title,
-        "body": pack(page_text),
-        "meta": pack(json.dumps(transcript_meta(t), ensure_ascii=False)),
+        "body": page_text,
+        "meta": transcript_meta(t),
     }
     for u in t.utterances:
         doc = {
@@ -61,7 +60,7 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
             "kind": KIND_TURN if u.label else KIND_NARRATIVE,
             "text": u.text,
             "exact": u.text,
-            "body": pack(u.text),
+            "body": u.text,
         }
         if u.label:
             name = u.speaker or u.label

@@ -16,7 +16,6 @@ values tokenized, so ``speaker:putin`` works in the query box.
 from __future__ import annotations
 
 import re
-import zlib
 from functools import lru_cache
 
 from nltk.stem.snowball import SnowballStemmer
@@ -90,15 +89,6 @@ class WordTokenizer(Tokenizer):
             yield t
 
 
-def pack(text: str) -> bytes:
-    """Stored text is zlib-compressed: it is most of the index, and English packs 3:1."""
-    return zlib.compress(text.encode("utf-8"), 6)
-
-
-def unpack(data: bytes) -> str:
-    return zlib.decompress(data).decode("utf-8")
-
-
 def exact_analyzer():
     return WordTokenizer(stemmed=False)
 
@@ -153,9 +143,9 @@ def make_schema() -> fields.Schema:
         f_geography=fields.KEYWORD(analyzer=value_analyzer()),
         f_topic=fields.KEYWORD(analyzer=value_analyzer()),
         f_place=fields.KEYWORD(analyzer=value_analyzer()),
-        # What was said, compressed (see pack): hits and transcript pages show it.
+        # What was said, as written (Whoosh compresses stored fields itself).
         body=fields.STORED(),
-        # The whole transcript's metadata as packed JSON, on the page document only.
+        # The transcript's metadata (a dict), on the page document only.
         meta=fields.STORED(),
         # The file a document came from: an incremental reindex deletes by it.
         source=fields.ID(),

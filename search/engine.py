@@ -8,7 +8,6 @@ only for as many top utterances as the page of transcripts needs.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from whoosh.filedb.filestore import FileStorage
 from index import location
 from index.documents import day_number
 from index.model import Transcript, Utterance
-from index.schema import FACETS, unpack
+from index.schema import FACETS
 from search.facets import DocTable, load_doc_table
 from search.query import QueryError, ValueLookup, make_parser, parse
 from search.results import (
@@ -38,6 +37,7 @@ from search.snippets import WordMatcher, snippet
 from search.suggest import suggest
 
 SHOWN_PER_TRANSCRIPT = 3  # matching utterances shown under each transcript in a list
+META_CACHE = 10_000  # transcripts whose metadata stay in memory (a few MB)
 
 
 class IndexMissing(RuntimeError):
@@ -56,6 +56,18 @@ class Generation:
     values: ValueLookup
     scorer: Scorer
     _local: threading.local = field(default_factory=threading.local)
+    _meta: dict[int, dict] = field(default_factory=dict)
+
+    def meta(self, searcher, t: int) -> dict:
+        """A transcript's metadata (read-only): every hit list shows it, so it is kept."""
+        meta = self._meta.get(t)
+        if meta is None:
+            doc = int(self.page_doc[t])
+            meta = searcher.stored_fields(doc)["meta"] if doc >= 0 else {}
+            if len(self._meta) > META_CACHE:
+                self._meta.clear()
+            self._meta[t] = meta
+        return meta
 
     def searcher(self):
         """One Whoosh searcher per thread: they share the mmap'd files, not file positions."""
@@ -206,10 +218,13 @@ def _values_mask(table: DocTable, name: str, values: list[str]) -> np.ndarray:
 
 
 def _facet_values(values: list[str], counts: np.ndarray, selected: list[str]) -> list[FacetValue]:
+    """Most frequent first; ties in value order (the lexicon's order, so a stable sort)."""
     nonzero = np.flatnonzero(counts)
-    ordered = sorted(nonzero, key=lambda i: (-counts[i], values[i]))
-    out = [FacetValue(values[i], int(counts[i]), values[i] in selected) for i in ordered]
-    shown = {fv.value for fv in out}
+    ordered = nonzero[np.argsort(-counts[nonzero], kind="stable")].tolist()
+    chosen = set(selected)
+    counted = counts.tolist()
+    out = [FacetValue(values[i], counted[i], values[i] in chosen) for i in ordered]
+    shown = {fv.value for fv in out} if chosen else set()
     # A ticked value stays visible (with 0) so it can be unticked.
     out.extend(FacetValue(v, 0, True) for v in selected if v not in shown)
     return out
@@ -239,7 +254,7 @@ def _transcript_hit(gen, searcher, t: int, docs: np.ndarray, scores, matcher) ->
         docs = docs[np.argsort(-scores[docs], kind="stable")][:SHOWN_PER_TRANSCRIPT]
     docs = docs[np.argsort(table.pos[docs], kind="stable")]
     shown = docs[:SHOWN_PER_TRANSCRIPT].tolist()
-    meta = _meta(searcher, gen.page_doc[t])
+    meta = gen.meta(searcher, t)
     return TranscriptHit(
         id=table.tids[t],
         title=meta.get("title", ""),
@@ -254,14 +269,8 @@ def _transcript_hit(gen, searcher, t: int, docs: np.ndarray, scores, matcher) ->
     )
 
 
-def _meta(searcher, docnum: int) -> dict:
-    if docnum < 0:
-        return {}
-    return json.loads(unpack(searcher.stored_fields(int(docnum))["meta"]))
-
-
 def _utterance_hit(stored: dict, pos, matcher: WordMatcher) -> UtteranceHit:
-    text = unpack(stored["body"])
+    text = stored["body"]
     return UtteranceHit(
         position=int(pos),
         kind=stored.get("kind", ""),
@@ -282,7 +291,7 @@ def get_transcript(index: TranscriptIndex, transcript_id: str) -> Transcript | N
     if t is None or gen.page_doc[t] < 0:
         return None
     searcher = gen.searcher()
-    meta = _meta(searcher, gen.page_doc[t])
+    meta = dict(gen.meta(searcher, t))
     meta.pop("effective_date", None)
     docs = np.flatnonzero((table.tid == t) & table.live & ~table.is_page)
     docs = docs[np.argsort(table.pos[docs], kind="stable")]
@@ -292,7 +301,7 @@ def get_transcript(index: TranscriptIndex, transcript_id: str) -> Transcript | N
         utterances.append(
             Utterance(
                 position=int(table.pos[d]),
-                text=unpack(stored["body"]),
+                text=stored["body"],
                 label=stored.get("label"),
                 speaker=stored.get("speaker"),
                 role=stored.get("role", ""),
