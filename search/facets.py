@@ -75,11 +75,14 @@ def load_doc_table(reader) -> DocTable:
     live = np.zeros(size, dtype=bool)
     live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
 
-    tid = np.zeros(size, dtype=np.int32)
-    tids = []
-    for i, (raw, _) in enumerate(reader.iter_field("tid")):
-        tids.append(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
-        tid[np.fromiter(reader.postings("tid", raw).all_ids(), dtype=np.int64)] = i
+    # The sortable column gives every document's transcript id in one pass, far
+    # cheaper than looking up thousands of posting lists.
+    raw_ids = [
+        v.decode("utf-8") if isinstance(v, bytes) else v for v in reader.column_reader("tid")
+    ]
+    tids_array, tid = np.unique(np.array(raw_ids, dtype=object), return_inverse=True)
+    tids = tids_array.tolist()
+    tid = tid.astype(np.int32)
     pos = np.array(list(reader.column_reader("pos")), dtype=np.int32)
     day = np.array(list(reader.column_reader("day")), dtype=np.int32)
     dates = (day.astype("datetime64[D]")).astype("datetime64[Y]").astype(np.int32) + 1970

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
 
 K1, B = 1.2, 0.75
 LENGTH_FIELDS = ("text", "exact", "title", "role")
@@ -41,8 +42,8 @@ class Scorer:
             if field in reader.schema:
                 lengths = np.zeros(self.size, dtype=np.float32)
                 for leaf, base in reader.leaf_readers():
-                    for d in range(leaf.doc_count_all()):
-                        lengths[base + d] = leaf.doc_field_length(d, field, 0) or 0
+                    n = leaf.doc_count_all()
+                    lengths[base : base + n] = _field_lengths(leaf, field, n)
                 self.lengths[field] = lengths
                 total = float(lengths[live].sum())
                 self.avg[field] = total / self.n if total else 1.0
@@ -110,6 +111,26 @@ class Scorer:
             match.mask[ids] = True
             match.scores[ids] = np.fromiter((s for s, _ in top), dtype=float, count=len(top))
         return match
+
+
+_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+
+def _field_lengths(leaf, field: str, n: int) -> np.ndarray:
+    """Every document's length in ``field`` for one segment.
+
+    W3 keeps them as one byte each in a column: read whole (private to the pinned
+    codec), else one document at a time through the public call.
+    """
+    try:
+        column = leaf._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
+        if column is None:
+            return np.zeros(n, dtype=np.float32)
+        raw = np.frombuffer(column._dbfile.get(column._basepos, n), dtype=np.uint8)
+        # The column stops at the last document that has the field: the rest are 0.
+        return np.concatenate([_BYTE_TO_LENGTH[raw], np.zeros(n - len(raw), np.float32)])
+    except (AttributeError, TypeError, ValueError):
+        return np.array([leaf.doc_field_length(d, field, 0) or 0 for d in range(n)], np.float32)
 
 
 def postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
