@@ -18,6 +18,8 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
 
 K1, B = 1.2, 0.75
+CACHE_MIN_POSTINGS = 1_000  # cache a term's decoded postings from this many on ...
+CACHE_MAX_POSTINGS = 2_000_000  # ... up to this many in all (about 16 MB)
 LENGTH_FIELDS = ("text", "exact", "title", "role")
 
 
@@ -38,6 +40,8 @@ class Scorer:
         self.n = max(1, int(live.sum()))
         self.lengths: dict[str, np.ndarray] = {}
         self.avg: dict[str, float] = {}
+        self._cache: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
+        self._cached = 0  # postings held in the cache
         for field in LENGTH_FIELDS:
             if field in reader.schema:
                 lengths = np.zeros(self.size, dtype=np.float32)
@@ -89,8 +93,24 @@ class Scorer:
     def _empty(self) -> Match:
         return Match(np.zeros(self.size, dtype=bool), np.zeros(self.size))
 
-    def _term(self, reader, field: str, text, boost: float = 1.0) -> Match:
+    def _postings(self, reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
+        """Posting lists of common words ("in", "russia") are kept once decoded.
+
+        They are the expensive ones (hundreds of blocks each), they recur in most
+        queries, and an index generation never changes, so they are never stale.
+        """
+        key = (field, text)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
         ids, tf = postings(reader, field, text)
+        if len(ids) >= CACHE_MIN_POSTINGS and self._cached + len(ids) <= CACHE_MAX_POSTINGS:
+            self._cache[key] = (ids, tf)
+            self._cached += len(ids)
+        return ids, tf
+
+    def _term(self, reader, field: str, text, boost: float = 1.0) -> Match:
+        ids, tf = self._postings(reader, field, text)
         match = self._empty()
         if not len(ids):
             return match
@@ -143,7 +163,7 @@ def postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
         id_parts.append(ids + base)
         tf_parts.append(tf)
     if not id_parts:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
     return np.concatenate(id_parts), np.concatenate(tf_parts)
 
 
@@ -169,4 +189,4 @@ def _leaf_postings(m) -> tuple[np.ndarray, np.ndarray]:
             ids.append(m.id())
             weights.append(m.weight())
             m.next()
-    return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float32)
+    return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
