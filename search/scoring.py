@@ -63,6 +63,8 @@ class Scorer:
     def _eval(self, q: wq.Query, searcher) -> Match:
         if isinstance(q, wq.Term):
             return self._term(searcher.reader(), q.fieldname, q.text, q.boost)
+        if isinstance(q, wq.Phrase) and q.slop == 1 and len(q.words) > 1:
+            return self._phrase(searcher.reader(), q)
         if isinstance(q, wq.And):
             parts = [self._eval(s, searcher) for s in q.subqueries]
             mask = np.logical_and.reduce([p.mask for p in parts])
@@ -122,6 +124,24 @@ class Scorer:
         match.scores[ids] = boost * idf * tf * (K1 + 1) / (tf + norm)
         return match
 
+    def _phrase(self, reader, q: wq.Phrase) -> Match:
+        """Documents with every word, then positions decoded for those documents only.
+
+        Whoosh's phrase matcher decodes the positions of every posting it passes; for
+        "trade and economic" that is every document with "and". Here the cheap
+        intersection of the words' documents comes first.
+        """
+        parts = [self._term(reader, q.fieldname, w, q.boost) for w in q.words]
+        mask = np.logical_and.reduce([p.mask for p in parts]) & self.live
+        candidates = np.flatnonzero(mask)
+        found = np.zeros(self.size, dtype=bool)
+        if len(candidates):
+            # Rarest word first: each word narrows the documents the next one decodes.
+            order = sorted(range(len(parts)), key=lambda i: int(parts[i].mask.sum()))
+            words = [(i, q.words[i]) for i in order]
+            found[phrase_docs(reader, q.fieldname, words, candidates)] = True
+        return Match(found, np.where(found, sum(p.scores for p in parts), 0.0))
+
     def _whoosh(self, q: wq.Query, searcher) -> Match:
         """Phrases and the rest: Whoosh matches and scores them, one document at a time."""
         match = self._empty()
@@ -151,6 +171,57 @@ def _field_lengths(leaf, field: str, n: int) -> np.ndarray:
         return np.concatenate([_BYTE_TO_LENGTH[raw], np.zeros(n - len(raw), np.float32)])
     except (AttributeError, TypeError, ValueError):
         return np.array([leaf.doc_field_length(d, field, 0) or 0 for d in range(n)], np.float32)
+
+
+def phrase_docs(
+    reader, field: str, words: list[tuple[int, str]], candidates: np.ndarray
+) -> list[int]:
+    """Which candidate documents have the words (offset in the phrase, word) in place."""
+    decode = reader.schema[field].format.decode_positions
+    found: list[int] = []
+    for leaf, base in reader.leaf_readers():
+        n = leaf.doc_count_all()
+        local = candidates[(candidates >= base) & (candidates < base + n)] - base
+        if not len(local):
+            continue
+        starts: dict[int, set[int]] | None = None
+        for offset, word in words:
+            positions = _positions(leaf.postings(field, word), local, decode)
+            shifted = {d: {p - offset for p in ps} for d, ps in positions.items()}
+            if starts is None:
+                starts = shifted
+            else:
+                starts = {d: ps & shifted[d] for d, ps in starts.items() if d in shifted}
+                starts = {d: ps for d, ps in starts.items() if ps}
+            local = np.array(sorted(starts), dtype=np.int64)
+            if not len(local):
+                break
+        found.extend(base + d for d in (starts or {}))
+    return sorted(found)
+
+
+def _positions(m, wanted: np.ndarray, decode) -> dict[int, list[int]]:
+    """Positions of the term in the ``wanted`` documents (sorted local numbers)."""
+    out: dict[int, list[int]] = {}
+    if all(hasattr(m, a) for a in ("_read_ids", "_read_values", "_lastblock", "_next_block")):
+        while m.is_active():
+            m._read_ids()
+            ids = np.asarray(m._ids)
+            hit = np.flatnonzero(np.isin(ids, wanted, assume_unique=True))
+            if len(hit):
+                m._read_values()
+                for i in hit.tolist():
+                    out[int(ids[i])] = decode(m._values[i])
+            if m._lastblock:
+                break
+            m._next_block()
+    else:
+        wanted_set = set(wanted.tolist())
+        while m.is_active():
+            if m.id() in wanted_set:
+                out[m.id()] = decode(m.value())
+            m.next()
+    return out
 
 
 def postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:

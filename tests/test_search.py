@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 
+import numpy as np
 import pytest
 from whoosh import query as wq
 from whoosh import sorting
@@ -269,3 +270,16 @@ def test_minus_before_a_field_excludes_that_tag(corpus_index):
     assert 0 < turkey < all_hits
     assert run(corpus_index, "cooperation -geography:turkey").total == all_hits - turkey
     assert run(corpus_index, "cooperation-geography:turkey").total == all_hits - turkey
+
+
+@pytest.mark.parametrize(
+    "phrase", ["trade and economic", "security council", "the russian federation", "of the"]
+)
+def test_phrase_matches_are_the_same_as_whoosh_positional_matcher(corpus_index, phrase):
+    """Our phrase path decodes positions for candidates only; Whoosh's checks every posting."""
+    gen = corpus_index.current()
+    searcher = gen.searcher()
+    q = wq.Phrase("exact", phrase.split())
+    ours = set(np.flatnonzero(gen.scorer.evaluate(q, searcher).mask).tolist())
+    whoosh = {d for d in searcher.docs_for_query(q) if gen.table.live[d]}
+    assert ours == whoosh and ours
