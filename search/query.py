@@ -24,7 +24,6 @@ MAX_EXPANSION = 200  # words a prefix or wildcard may stand for
 # ... and the documents those words are in, summed: time goes in scoring each of them.
 MAX_EXPANSION_POSTINGS = 50_000
 MAX_PATTERNS = 8  # prefixes and wildcards in one query: each may stand for many words
-BIG_UNION = 8  # an OR of more words than this is matched through an array (see _ArrayOr)
 # Postings a query may make the engine score or check (see _cost): about a second of
 # work on two cores, a bound on what one request can cost the server.
 MAX_QUERY_COST = 100_000
@@ -59,18 +58,6 @@ class ParsedQuery:
     plain_words: list[str] = field(default_factory=list)  # typed words, for "did you mean"
     notes: list[str] = field(default_factory=list)
     patterns: int = 0  # prefixes and wildcards seen so far
-
-
-class _ArrayOr(wq.Or):
-    """An OR matched by adding scores into an array, a block of documents at a time.
-
-    Whoosh picks this itself only for indexes under 5,000 documents; above, it builds a
-    binary tree of union matchers, whose per-document cost grows with the number of
-    words: an expanded ``a*`` (200 words) took seconds on the corpus, this a fraction.
-    The scores are the same sums.
-    """
-
-    matcher_type = wq.Or.ARRAY_MATCHER
 
 
 class _ExactPhraseNode(plugins.PhrasePlugin.PhraseNode):
@@ -170,7 +157,7 @@ def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = N
     if q is None or q is wq.NullQuery or isinstance(q, wq.Every):
         parsed.query = None if q is not wq.NullQuery else q
     else:
-        parsed.query = _array_unions(q.normalize())
+        parsed.query = q.normalize()
         if _cost(parsed.query, reader) > MAX_QUERY_COST:
             raise QueryError(
                 "This query would take too long to answer: it combines too many very common "
@@ -185,16 +172,6 @@ def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = N
     ]
     return parsed
 
-
-def _array_unions(q: wq.Query) -> wq.Query:
-    """Large ORs (expansions, long lists of words) become ``_ArrayOr``, after normalize.
-
-    After, because normalize merges nested ORs into their parent's class.
-    """
-    q = q.apply(_array_unions)
-    if type(q) is wq.Or and len(q.subqueries) > BIG_UNION:
-        return _ArrayOr(q.subqueries, boost=q.boost)
-    return q
 
 
 def _cost(q: wq.Query, reader) -> int:
