@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -20,44 +18,11 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.site import free_port
+from bench.site import free_port, start_server, stop_server
 from bench.workload import load
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_QUERIES = PROJECT_DIR.parent / "shared" / "bench" / "queries.jsonl"
-
-
-def start_server(index_dir: Path, port: int, threads: int = 8) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cli",
-            "serve",
-            "--index-dir",
-            str(index_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--threads",
-            str(threads),
-        ],
-        cwd=PROJECT_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {proc.stderr.read().decode(errors='replace')}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=", timeout=5).read()
-            return proc
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("server did not answer within 120 s")
 
 
 def run_load(
@@ -129,14 +94,13 @@ def main(argv: list[str] | None = None) -> None:
     url = args.url
     if not url:
         port = free_port()
-        proc = start_server(args.index_dir, port)
+        proc = start_server(args.index_dir, port, threads=8, wait=120)
         url = f"http://127.0.0.1:{port}"
     try:
         print(json.dumps(run_load(url, args.queries, args.requests, args.concurrency), indent=2))
     finally:
         if proc:
-            proc.terminate()
-            proc.wait(timeout=30)
+            stop_server(proc)
 
 
 if __name__ == "__main__":

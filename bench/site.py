@@ -60,29 +60,50 @@ def _get(url: str, timeout: float = 60) -> tuple[int, bytes]:
         return exc.code, exc.read()
 
 
-def measure_server(root: Path, queries: list[WorkQuery], runs: int, wait: float = 60) -> dict:
-    port = free_port()
+def start_server(root: Path, port: int, threads: int | None = None,
+                 wait: float = 60) -> subprocess.Popen:
+    """``transcripts serve`` on 127.0.0.1, returned once it answers a search."""
     cmd = [sys.executable, str(PROJECT_DIR / "cli.py"), "serve", "--index-dir", str(root),
-           "--port", str(port)]  # the default thread count: what a user runs
+           "--host", "127.0.0.1", "--port", str(port)]
+    if threads:
+        cmd += ["--threads", str(threads)]
     proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + wait
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited ({proc.returncode}): "
+                               f"{proc.stderr.read().strip()[-800:]}")
+        try:
+            status, _ = _get(f"http://127.0.0.1:{port}/api/search?q=", timeout=5)
+        except OSError:
+            if time.monotonic() > deadline:
+                stop_server(proc)
+                raise RuntimeError(
+                    f"server did not answer on port {port} in {wait:.0f} s"
+                ) from None
+            time.sleep(0.2)
+            continue
+        if status != 200:
+            stop_server(proc)
+            raise RuntimeError(f"/api/search answered HTTP {status}")
+        return proc
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def measure_server(root: Path, queries: list[WorkQuery], runs: int, wait: float = 60) -> dict:
+    port = free_port()
+    proc = start_server(root, port, wait=wait)  # the default thread count: what a user runs
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited ({proc.returncode}): "
-                                   f"{proc.stderr.read().strip()[-800:]}")
-            try:
-                status, _ = _get(base + "/api/search?q=", timeout=5)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"server did not answer on port {port} in {wait:.0f} s") from None
-                time.sleep(0.2)
-        if status != 200:
-            raise RuntimeError(f"/api/search answered HTTP {status}")
         idle = _tree_rss(proc.pid)
         samples, errors = [], []
         for _ in range(runs):
@@ -94,17 +115,12 @@ def measure_server(root: Path, queries: list[WorkQuery], runs: int, wait: float 
                 if status != 200:
                     errors.append(f"{q.label}: HTTP {status} {body[:120]!r}")
         return {
-            "mode": "server", "command": " ".join(cmd[1:]), **_memory(proc.pid),
+            "mode": "server", "command": " ".join(proc.args[1:]), **_memory(proc.pid),
             "rss_after_first_request_mb": round(idle / 2**20, 1), "target_mb": TARGET_MB,
             "http_latency_ms": summary(samples), "requests": len(samples), "errors": errors[:5],
         }
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_server(proc)
 
 
 def measure_child(root: Path, queries_file: Path, runs: int) -> dict:
