@@ -466,3 +466,11 @@ def test_parse_text_never_crashes(text: str) -> None:
     except ReadError:
         return
     assert [u.position for u in t.utterances] == list(range(1, len(t.utterances) + 1))
+
+
+def test_an_enumeration_word_before_a_colon_is_not_a_speaker() -> None:
+    from index.readers.kremlin_text import split_label
+
+    assert split_label("Second: Ms Abramchenko said that she has good news.", set()) is None
+    assert split_label("Finally: one more thing.", set()) is None
+    assert split_label("Dmitry Peskov: Second question, please.", set()) is not None

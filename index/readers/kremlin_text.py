@@ -76,6 +76,13 @@ _SENTENCE_WORDS = frozenset({
     "met", "held", "gave", "sent", "came", "went", "spoke", "became", "began",
     "brought", "led", "paid", "saw", "got", "found", "thought", "knew", "wrote", "won",
 })
+# One-word heads of an enumeration or a transition ("Second: the budget ..."): never a
+# speaker, though capitalised like a name.
+_ENUMERATORS = frozenset({
+    "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth",
+    "Tenth", "Firstly", "Secondly", "Thirdly", "Finally", "Lastly", "Next", "Then", "Now",
+    "Besides", "Moreover", "However", "Therefore", "Thus", "Again",
+})
 _SENTENCE_END = (".", "!", "?", "…", ":", ";", "”", "\"", "»", ">")
 _MAX_LABEL_WORDS = 40
 _MAX_DESCRIPTION_WORDS = 12
@@ -126,6 +133,8 @@ def _looks_like_label(label: str) -> bool:
         return False
     if not label[:1].isalpha():
         return False  # "(Addressing the Minister)": a stage direction
+    if label in _ENUMERATORS:
+        return False
     name, comma, description = label.partition(",")
     if comma and _is_name(name) and _is_description(description):
         # "Dmitry Kucheryavin, manual arc welding technician", "Dmitry, Moscow";
