@@ -70,7 +70,7 @@ def reindex(
         old_files: dict[str, dict] = (manifest or {}).get("files", {})
 
         new_files: dict[str, dict] = {}
-        parsed: list[tuple[str, Transcript]] = []
+        parsed: list[Transcript] = []  # read in this run; ``source`` is the file key
         for i, path in enumerate(files):
             try:
                 _read_one(path, old_files, new_files, parsed, report)
@@ -95,9 +95,9 @@ def reindex(
             return report
 
         names = set((manifest or {}).get("names", []))
-        for _, t in parsed:
+        for t in parsed:
             names |= learn_names(t)
-        for _, t in parsed:
+        for t in parsed:
             resolve_speakers(t, names)
 
         build = location.new_build_dir(root)
@@ -110,7 +110,7 @@ def reindex(
             writer = ix.writer(limitmb=256)
             for key in removed + changed:
                 writer.delete_by_term("source", key)
-        for i, (_, t) in enumerate(parsed):
+        for i, t in enumerate(parsed):
             for doc in transcript_documents(t):
                 writer.add_document(**doc)
             report.transcripts_indexed += 1
@@ -153,7 +153,7 @@ def _read_one(path: Path, old_files, new_files, parsed, report: ReindexReport) -
     report.skipped.extend(Skipped(str(path), str(p)) for p in problems)
     for t in transcripts:
         t.source = key
-    parsed.extend((key, t) for t in transcripts)
+    parsed.extend(transcripts)
     new_files[key] = {"sha256": digest, "ids": []}
     report.files_read += 1
 
@@ -174,7 +174,7 @@ def _drop_duplicate_ids(parsed, new_files, old_files, report):
             for tid in entry["ids"]:
                 owner[tid] = key
     kept = []
-    for key, t in parsed:
+    for t in parsed:
         if t.id in owner:
             report.skipped.append(
                 Skipped(
@@ -182,9 +182,9 @@ def _drop_duplicate_ids(parsed, new_files, old_files, report):
                 )
             )
             continue
-        owner[t.id] = key
-        new_files[key]["ids"].append(t.id)
-        kept.append((key, t))
+        owner[t.id] = t.source
+        new_files[t.source]["ids"].append(t.id)
+        kept.append(t)
     return kept
 
 

@@ -1,8 +1,7 @@
 """Running a search on the live index: the one query path for the CLI, site and API.
 
-Matching is Whoosh's; filtering, facet counting and grouping are numpy over the
-``DocTable`` of the open generation; relevance scores are computed (BM25F, by Whoosh)
-only for as many top utterances as the page of transcripts needs.
+Whoosh parses and stores; matching and BM25 scoring (``scoring``), filtering, facet
+counting and grouping are numpy over the tables of the open index generation.
 """
 
 from __future__ import annotations
@@ -70,7 +69,7 @@ class Generation:
         return meta
 
     def searcher(self):
-        """One Whoosh searcher per thread: they share the mmap'd files, not file positions."""
+        """One Whoosh searcher per thread: a searcher seeks in its own file handles."""
         s = getattr(self._local, "searcher", None)
         if s is None:
             s = self._local.searcher = self.ix.searcher()
@@ -145,22 +144,19 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     masks = {name: _values_mask(table, name, values) for name, values in selections.items()}
 
     base = matched & in_dates if in_dates is not None else matched
-    results = base.copy()
-    for m in masks.values():
-        results &= m
+    results = _narrowed(base, masks.values())
 
-    facets = {}
-    for name in FACETS:
-        scope = base.copy()
-        for other, m in masks.items():
-            if other != name:
-                scope &= m
-        facets[name] = _facet_values(
-            table.facets[name].values, table.facets[name].count(scope), selections.get(name, [])
+    # Each facet counts the results without its own selection (ticking Turkey leaves
+    # Germany's count); the year facet likewise ignores the date range.
+    facets = {
+        name: _facet_values(
+            table.facets[name].values,
+            table.facets[name].count(_narrowed(base, (m for o, m in masks.items() if o != name))),
+            selections.get(name, []),
         )
-    year_scope = matched.copy()
-    for m in masks.values():
-        year_scope &= m
+        for name in FACETS
+    }
+    year_scope = _narrowed(matched, masks.values())
     facets["year"] = _facet_values(table.years.values, table.years.count(year_scope), [])
 
     hit_docs = np.flatnonzero(results)
@@ -185,7 +181,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         for t in page_tids
     ]
     suggestion = None
-    if parsed.plain_words and (len(hit_docs) == 0 or len(hit_docs) < 5):
+    if parsed.plain_words and len(hit_docs) < 5:
         suggestion = suggest(searcher.reader(), req.q, parsed.plain_words)
     return SearchResult(
         request=req,
@@ -198,6 +194,13 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         notes=parsed.notes,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
     )
+
+
+def _narrowed(mask: np.ndarray, others) -> np.ndarray:
+    out = mask.copy()
+    for m in others:
+        out &= m
+    return out
 
 
 def _date_mask(table: DocTable, start: dt.date | None, end: dt.date | None) -> np.ndarray | None:

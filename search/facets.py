@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.schema import KIND_PAGE, VALUE_FIELDS
+from search.scoring import postings
 
 
 @dataclass
@@ -51,11 +52,11 @@ class DocTable:
     years: Facet
 
 
-def _value_facet(reader, fieldname: str, size: int) -> Facet:
+def _value_facet(reader, fieldname: str) -> Facet:
     values, doc_parts, val_parts = [], [], []
     for i, (raw, _) in enumerate(reader.iter_field(fieldname)):
         value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        docs = np.fromiter(reader.postings(fieldname, raw).all_ids(), dtype=np.int32)
+        docs, _ = postings(reader, fieldname, raw)
         values.append(value)
         doc_parts.append(docs)
         val_parts.append(np.full(len(docs), i, dtype=np.int32))
@@ -90,10 +91,9 @@ def load_doc_table(reader) -> DocTable:
     tid_day = np.zeros(len(tids), dtype=np.int32)
     tid_day[tid[live]] = day[live]
     is_page = np.zeros(size, dtype=bool)
-    if reader.doc_frequency("kind", KIND_PAGE):
-        is_page[np.fromiter(reader.postings("kind", KIND_PAGE).all_ids(), dtype=np.int64)] = True
+    is_page[postings(reader, "kind", KIND_PAGE)[0]] = True
 
-    facets = {name: _value_facet(reader, field, size) for name, field in VALUE_FIELDS.items()}
+    facets = {name: _value_facet(reader, field) for name, field in VALUE_FIELDS.items()}
     year_values = sorted({int(y) for y in np.unique(year[live]) if y}, reverse=True)
     year_parts = [np.flatnonzero((year == y) & live).astype(np.int32) for y in year_values]
     years = _facet(

@@ -24,9 +24,10 @@ MAX_EXPANSION = 200  # words a prefix or wildcard may stand for
 # ... and the documents those words are in, summed: time goes in scoring each of them.
 MAX_EXPANSION_POSTINGS = 50_000
 MAX_PATTERNS = 8  # prefixes and wildcards in one query: each may stand for many words
-# Postings a query may make the engine score or check (see _cost): about a second of
+# Postings a query may make the engine read or check (see _cost): a few hundred ms of
 # work on two cores, a bound on what one request can cost the server.
 MAX_QUERY_COST = 100_000
+POSITION_COST = 1  # decoding a posting's positions, against reading the posting (measured)
 
 # What users may write before a colon, and the field each name searches.
 FIELD_ALIASES = {
@@ -154,8 +155,10 @@ def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = N
         raise QueryError(f"Could not read the query: {exc}") from None
     parsed = ParsedQuery(query=None)
     q = _rewrite(q, reader, parsed, values or ValueLookup({}))
-    if q is None or q is wq.NullQuery or isinstance(q, wq.Every):
-        parsed.query = None if q is not wq.NullQuery else q
+    if q is wq.NullQuery:
+        parsed.query = q  # nothing can match (e.g. a prefix no word starts with)
+    elif q is None or isinstance(q, wq.Every):
+        parsed.query = None  # everything, as an empty query
     else:
         parsed.query = q.normalize()
         if _cost(parsed.query, reader) > MAX_QUERY_COST:
@@ -173,22 +176,18 @@ def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = N
     return parsed
 
 
-
 def _cost(q: wq.Query, reader) -> int:
-    """Roughly how many postings running ``q`` reads: the time a query takes follows it.
+    """Roughly how many postings running ``q`` costs: the time a query takes follows it.
 
-    An OR scores every document of every part; an AND is led by its rarest part (the
-    others skip ahead to its documents); a phrase checks the positions of each of its
-    words in every document that has them all.
+    ``search.scoring`` reads every posting list whole, so ANDs and ORs cost the sum of
+    their parts; a phrase also decodes the positions of each of its words in the
+    documents that have them all.
     """
     if isinstance(q, wq.Term):
         return reader.doc_frequency(q.fieldname, q.text)
     if isinstance(q, wq.Phrase):
         freqs = [reader.doc_frequency(q.fieldname, w) for w in q.words]
-        return len(freqs) * min(freqs, default=0)
-    if isinstance(q, wq.And):
-        costs = [_cost(s, reader) for s in q.subqueries]
-        return len(costs) * min(costs, default=0)
+        return sum(freqs) + POSITION_COST * len(freqs) * min(freqs, default=0)
     children = list(q.children())
     if children:
         return sum(_cost(c, reader) for c in children)

@@ -3,9 +3,9 @@
 Whoosh's collector scores one document at a time in Python (about 5 µs each), which
 made a common word like "russia" (5,000+ utterances) cost tens of milliseconds. Here a
 term's posting list is read block by block into arrays, and AND / OR / NOT become mask
-operations over all documents. Phrases, and anything else this module does not know,
-fall back to Whoosh's own matcher, so every query still runs; only where the time goes
-changes.
+operations over all documents. Phrases decode positions only for the documents that
+have all their words. Anything else this module does not know falls back to Whoosh's
+own matcher, so every query still runs; only where the time goes changes.
 """
 
 from __future__ import annotations
