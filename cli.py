@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import os
 import re
@@ -166,8 +167,6 @@ def parse_date(text: str | None, option: str) -> dt.date | None:
 
 def html_to_rich(snippet: str) -> str:
     """Snippets are HTML with <mark>; the terminal shows the marks in bold yellow."""
-    import html
-
     parts = re.split(r"(</?mark>)", snippet)
     text, bold = [], False
     for part in parts:

@@ -30,7 +30,7 @@ def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipp
     for raw in paths:
         path = Path(raw)
         try:
-            st = path.stat()
+            path.stat()  # a missing path or a symlink loop is reported, not raised
         except OSError as exc:
             skipped.append(Skipped(str(path), os_reason(exc)))
             continue
@@ -39,7 +39,7 @@ def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipp
                 found.setdefault(file_key(file), file)
         elif path.suffix.lower() in SUFFIXES:
             found.setdefault(file_key(path), path)
-        elif st:
+        else:
             skipped.append(
                 Skipped(str(path), f"unsupported file type '{path.suffix or path.name}'")
             )
