@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from index.model import Transcript
-from index.schema import KIND_NARRATIVE, KIND_PAGE, KIND_TURN
+from index.schema import KIND_NARRATIVE, KIND_PAGE, KIND_TURN, word_count
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -51,6 +51,7 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
         "exact": page_text,
         "title": t.title,
         "body": page_text,
+        "words": word_count(page_text),
         "meta": transcript_meta(t),
     }
     for u in t.utterances:
@@ -61,6 +62,7 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
             "text": u.text,
             "exact": u.text,
             "body": u.text,
+            "words": word_count(u.text),
         }
         if u.label:
             name = u.speaker or u.label

@@ -89,6 +89,11 @@ class WordTokenizer(Tokenizer):
             yield t
 
 
+def word_count(text: str) -> int:
+    """Words as the ``exact`` field indexes them: the unit every rate is counted in."""
+    return sum(1 for _ in WORD_RE.finditer(text))
+
+
 def exact_analyzer():
     return WordTokenizer(stemmed=False)
 
@@ -130,6 +135,9 @@ def make_schema() -> fields.Schema:
         tid=fields.ID(stored=True, sortable=True),
         pos=fields.COLUMN(columns.NumericColumn("I")),
         day=fields.COLUMN(columns.NumericColumn("i")),
+        # Words in the document as the exact field counts them: the denominator of every
+        # per-million-words rate in the analysis views (Whoosh's own lengths are lossy bytes).
+        words=fields.COLUMN(columns.NumericColumn("I")),
         kind=fields.ID(stored=True),
         text=fields.TEXT(analyzer=stemming_analyzer(), phrase=False),
         exact=fields.TEXT(analyzer=exact_analyzer(), phrase=True),

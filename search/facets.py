@@ -45,6 +45,7 @@ class DocTable:
     tid_ord: dict[str, int]
     pos: np.ndarray
     day: np.ndarray  # days since 1970
+    words: np.ndarray  # words in the document (``schema.word_count``)
     year: np.ndarray
     tid_day: np.ndarray  # transcript ordinal -> its day, for sorting by date
     is_page: np.ndarray  # bool: the transcript's title/lead document
@@ -86,6 +87,7 @@ def load_doc_table(reader) -> DocTable:
     tid = tid.astype(np.int32)
     pos = np.array(list(reader.column_reader("pos")), dtype=np.int32)
     day = np.array(list(reader.column_reader("day")), dtype=np.int32)
+    words = np.array(list(reader.column_reader("words")), dtype=np.int32)
     dates = (day.astype("datetime64[D]")).astype("datetime64[Y]").astype(np.int32) + 1970
     year = np.where(day > 0, dates, 0)
     tid_day = np.zeros(len(tids), dtype=np.int32)
@@ -109,6 +111,7 @@ def load_doc_table(reader) -> DocTable:
         tid_ord={t: i for i, t in enumerate(tids)},
         pos=pos,
         day=day,
+        words=words,
         year=year,
         tid_day=tid_day,
         is_page=is_page,
