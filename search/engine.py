@@ -21,7 +21,7 @@ from index.documents import day_number
 from index.model import Transcript, Utterance
 from index.schema import FACETS
 from search.facets import DocTable, load_doc_table
-from search.query import QueryError, ValueLookup, make_parser, parse
+from search.query import ParsedQuery, QueryError, ValueLookup, make_parser, parse
 from search.results import (
     MAX_PAGE,
     SORTS,
@@ -122,6 +122,40 @@ def check_request(req: SearchRequest) -> None:
         raise QueryError(
             f"The date range is empty: from {req.date_from} is after to {req.date_to}."
         )
+
+
+@dataclass
+class Selection:
+    """Every document a request matches (query and all filters), not only one page of it.
+
+    The analysis views (trends, speakers, concordance, export) count or list the whole
+    selection; they share this one path with the search so their numbers always agree.
+    """
+
+    gen: Generation
+    parsed: ParsedQuery
+    mask: np.ndarray  # bool per document: matches the query and every filter, live
+    scores: np.ndarray  # BM25 per document (empty when the query is empty)
+    filtered: np.ndarray  # bool per document: passes every filter, whatever the query
+
+
+def select(index: TranscriptIndex, req: SearchRequest) -> Selection:
+    check_request(req)
+    gen = index.current()
+    table = gen.table
+    searcher = gen.searcher()
+    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values)
+    filtered = table.live.copy()
+    in_dates = _date_mask(table, req.date_from, req.date_to)
+    if in_dates is not None:
+        filtered &= in_dates
+    for name, values in req.filters().items():
+        if values:
+            filtered &= _values_mask(table, name, values)
+    if parsed.query is None:
+        return Selection(gen, parsed, filtered.copy(), np.zeros(0), filtered)
+    match = gen.scorer.evaluate(parsed.query, searcher)
+    return Selection(gen, parsed, match.mask & filtered, match.scores, filtered)
 
 
 def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
