@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from index import location
+from index.model import clock
 from index.readers import ReadError, read_file
 from index.speakers import learn_names, resolve_speakers
 from index.writer import NothingIndexed, reindex
@@ -112,6 +113,10 @@ def print_report(report, root: Path) -> None:
         out.print(f"{len(report.skipped)} skipped:")
         for s in report.skipped:
             out.print(f"  {escape(s.path)}: {escape(s.reason)}")
+    if report.warnings:
+        out.print(f"{len(report.warnings)} warnings (indexed without it):")
+        for s in report.warnings:
+            out.print(f"  {escape(s.path)}: {escape(s.reason)}")
 
 
 @main.command("search")
@@ -120,6 +125,9 @@ def print_report(report, root: Path) -> None:
 @click.option("--person", multiple=True, help="Only transcripts tagged with this person.")
 @click.option("--geography", multiple=True, help="Only transcripts tagged with this place.")
 @click.option("--topic", multiple=True, help="Only transcripts tagged with this topic.")
+@click.option(
+    "--source", multiple=True, help='Only transcripts from this source ("WebVTT", "ParlaMint-GB").'
+)
 @click.option("--from", "date_from", help="From this date (YYYY-MM-DD).")
 @click.option("--to", "date_to", help="Up to this date (YYYY-MM-DD).")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
@@ -127,7 +135,8 @@ def print_report(report, root: Path) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @index_dir_option
 def search_cmd(
-    query, speaker, person, geography, topic, date_from, date_to, sort, page, as_json, index_dir
+    query, speaker, person, geography, topic, source, date_from, date_to, sort, page, as_json,
+    index_dir,
 ) -> None:
     """Search the index. Words all must match; "quoted words" match exactly; OR, -word,
     prefix*, speaker:, person:, geography:, topic:, title: work too."""
@@ -138,6 +147,7 @@ def search_cmd(
             person=list(person),
             geography=list(geography),
             topic=list(topic),
+            source=list(source),
             date_from=parse_date(date_from, "--from"),
             date_to=parse_date(date_to, "--to"),
             sort=sort,
@@ -192,11 +202,14 @@ def print_result(result) -> None:
         when = " ".join(x for x in (t.date, t.time) if x)
         out.print(
             f"[bold]{escape(t.title)}[/bold]  "
-            f"[dim]{escape(when)} {escape(t.place)}  id {t.id}[/dim]"
+            f"[dim]{escape(when)} {escape(t.place)}  {escape(t.source)}  id {t.id}[/dim]"
         )
         for u in t.utterances:
             who = u.label or ("(title and lead)" if u.kind == "page" else "(narrative)")
-            out.print(f"  [cyan]#{u.position} {escape(who)}:[/cyan] {html_to_rich(u.snippet)}")
+            at = f" {clock(u.start)}" if u.start is not None else ""
+            out.print(
+                f"  [cyan]#{u.position}{at} {escape(who)}:[/cyan] {html_to_rich(u.snippet)}"
+            )
         if t.matched > len(t.utterances):
             out.print(f"  [dim]… and {t.matched - len(t.utterances)} more in this transcript[/dim]")
         out.print()
@@ -207,7 +220,10 @@ def print_result(result) -> None:
             )
             more = f", … {len(values) - 8} more" if len(values) > 8 else ""
             out.print(f"[bold]{name.capitalize()}[/bold]: {shown}{more}")
-    out.print("\n[dim]Texts: President of Russia website, en.kremlin.ru, CC BY 4.0.[/dim]")
+    out.print(
+        "\n[dim]Texts: President of Russia website, en.kremlin.ru, CC BY 4.0; other sources"
+        " as each transcript states (transcripts parse, /api/transcripts/ID).[/dim]"
+    )
 
 
 @main.command("parse")
@@ -217,12 +233,15 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
     """Show what files read as: metadata, speakers and utterances."""
     failed = False
     for path in files:
+        problems: list[ReadError] = []
         try:
-            transcripts = read_file(path)
+            transcripts = read_file(path, problems)
         except (ReadError, OSError) as exc:
             err.print(f"[red]{escape(str(path))}:[/red] {escape(str(exc))}")
             failed = True
             continue
+        for problem in problems:
+            err.print(f"[yellow]{escape(str(path))}:[/yellow] {escape(str(problem))}")
         for t in transcripts:
             resolve_speakers(t, learn_names(t))
             if as_json:
@@ -233,22 +252,30 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
 
 
 def print_transcript(t) -> None:
-    out.print(f"[bold]{escape(t.title)}[/bold]  [dim]id {t.id}  {escape(t.source)}[/dim]")
-    for name in ("lead", "date", "time", "place", "published", "url"):
+    out.print(f"[bold]{escape(t.title)}[/bold]  [dim]id {t.id}  {escape(t.file)}[/dim]")
+    for name in (
+        "lead", "date", "time", "place", "published", "url", "media", "source", "licence",
+        "attribution",
+    ):
         if getattr(t, name):
             out.print(f"  {name}: {escape(str(getattr(t, name)))}")
     for name in ("geography", "topics", "persons", "sections"):
         if getattr(t, name):
             out.print(f"  {name}: {escape('; '.join(getattr(t, name)))}")
     for u in t.utterances:
+        at = ""
+        if u.start is not None:
+            at = f" {clock(u.start)}" + (f"–{clock(u.end)}" if u.end is not None else "")
         if u.label:
             who = f"{u.label}" + (f" ({u.note})" if u.note else "")
             canon = f" [dim]= {u.speaker}" + (f", {u.role}" if u.role else "") + "[/dim]"
             out.print(
-                f"  [cyan]#{u.position} {escape(who)}[/cyan]{canon}: {escape(_short(u.text))}"
+                f"  [cyan]#{u.position}{at} {escape(who)}[/cyan]{canon}: {escape(_short(u.text))}"
             )
         else:
-            out.print(f"  [dim]#{u.position} (narrative)[/dim] {escape(_short(u.text))}")
+            note = f" ({u.note})" if u.note else ""
+            head = f"#{u.position}{at} (narrative){note}"
+            out.print(f"  [dim]{escape(head)}[/dim] {escape(_short(u.text))}")
     out.print()
 
 

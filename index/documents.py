@@ -40,7 +40,8 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
         "f_geography": lines(t.geography),
         "f_topic": lines(t.topics),
         "f_place": t.place,
-        "source": t.source,
+        "f_source": t.source,
+        "file": t.file,
     }
     page_text = "\n".join(x for x in (t.title, t.lead) if x)
     yield {
@@ -64,6 +65,10 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
             "body": u.text,
             "words": word_count(u.text),
         }
+        if u.start is not None:
+            doc["start"] = u.start
+        if u.end is not None:
+            doc["end"] = u.end
         if u.label:
             name = u.speaker or u.label
             doc.update(label=u.label, note=u.note, role=u.role, speaker=name, f_speaker=name)

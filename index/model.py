@@ -47,6 +47,9 @@ class Utterance:
     speaker: str | None = None  # canonical name, the same across transcripts
     role: str = ""  # what the label says besides the name ("President of Russia")
     note: str = ""  # the bracketed remark after the label ("retranslated")
+    # Seconds from the start of the recording, for timed formats (captions); None elsewhere.
+    start: float | None = None
+    end: float | None = None
 
 
 @dataclass
@@ -62,8 +65,13 @@ class Transcript:
     persons: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     published: str = ""  # publication line as printed: "February 8, 2016, 14:15"
-    source: str = ""  # the file it was read from
     url: str = ""  # the original page, where known
+    media: str = ""  # the recording the times refer to (audio/video URL), where known
+    # The collection or format it came from, a facet: "en.kremlin.ru", "WebVTT", "ParlaMint-GB".
+    source: str = ""
+    licence: str = ""  # as given: a name ("CC BY 4.0") or a URL
+    attribution: str = ""  # whom to credit where the text is shown
+    file: str = ""  # the file it was read from (an incremental reindex deletes by it)
     utterances: list[Utterance] = field(default_factory=list)
 
     @property
@@ -84,3 +92,13 @@ class Transcript:
         utterances = [Utterance(**u) for u in data.get("utterances", [])]
         fields = {k: v for k, v in data.items() if k != "utterances"}
         return cls(**fields, utterances=utterances)
+
+
+def clock(seconds: float | None) -> str:
+    """Seconds as a media player shows them: '1:02:03' or '2:03'; '' when unknown."""
+    if seconds is None:
+        return ""
+    whole = int(seconds)
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

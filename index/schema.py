@@ -117,8 +117,13 @@ VALUE_FIELDS = {
     "geography": "f_geography",
     "topic": "f_topic",
     "place": "f_place",
+    "source": "f_source",
 }
-FACETS = ("speaker", "person", "geography", "topic")
+FACETS = ("speaker", "person", "geography", "topic", "source")
+
+# Bumped when the schema or what documents store changes: an index built by an older
+# version is then rebuilt in full, never updated in place.
+SCHEMA_VERSION = 2
 
 KIND_PAGE = "page"  # a transcript's title + lead: one per transcript, position 0
 KIND_TURN = "turn"  # a speaker turn
@@ -151,10 +156,15 @@ def make_schema() -> fields.Schema:
         f_geography=fields.KEYWORD(analyzer=value_analyzer()),
         f_topic=fields.KEYWORD(analyzer=value_analyzer()),
         f_place=fields.KEYWORD(analyzer=value_analyzer()),
+        # The collection or format a transcript came from ("WebVTT", "ParlaMint-GB").
+        f_source=fields.KEYWORD(analyzer=value_analyzer()),
         # What was said, as written (Whoosh compresses stored fields itself).
         body=fields.STORED(),
         # The transcript's metadata (a dict), on the page document only.
         meta=fields.STORED(),
+        # Seconds into the recording, on utterances of timed formats.
+        start=fields.STORED(),
+        end=fields.STORED(),
         # The file a document came from: an incremental reindex deletes by it.
-        source=fields.ID(),
+        file=fields.ID(),
     )

@@ -41,6 +41,9 @@ def person_names(tag: str) -> list[str]:
 
 def _split(label: str, names: dict[str, str]) -> tuple[str, str] | None:
     """(name, role) for the longest known name that ends ``label``, else None."""
+    name, comma, description = label.partition(",")
+    if comma and _norm(name) in names:  # "ANDERSON COOPER, CNN ANCHOR"
+        return names[_norm(name)], " ".join(description.split())
     words = label.split()
     for k in range(len(words)):  # longest suffix first
         suffix = " ".join(words[k:]).casefold()
@@ -82,7 +85,30 @@ def _candidates(t: Transcript, known_names: Iterable[str]) -> dict[str, str]:
     for key, label in labels.items():
         if any(other.endswith(" " + key) for other in labels if other != key):
             _put(names, key, label)
+    names.update(_surname_references(labels))
     return names
+
+
+def _surname_references(labels: dict[str, str]) -> dict[str, str]:
+    """"ANDERSON COOPER, CNN ANCHOR" then "COOPER": the surname alone is the same person.
+
+    Only a one-word label that ends the name (the part before a comma) of exactly one
+    longer label of two to four capitalised words counts; the full name is then the
+    name for both.
+    """
+    full: dict[str, list[str]] = {}
+    for label in labels.values():
+        name = label.split(",")[0].strip()
+        words = name.split()
+        if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words):
+            full.setdefault(words[-1].casefold(), []).append(name)
+    found: dict[str, str] = {}
+    for key in labels:
+        names = set(full.get(key, []))
+        if " " not in key and len(names) == 1:
+            name = names.pop()
+            found[key] = found[_norm(name)] = name
+    return found
 
 
 def _put(names: dict[str, str], key: str, spelling: str) -> None:
@@ -116,7 +142,9 @@ def resolve_speakers(t: Transcript, known_names: Iterable[str] = frozenset()) ->
     resolved = _resolve(t, known_names)
     for u in t.utterances:
         if u.label:
-            u.speaker, u.role = resolved[u.label]
+            # A role the reader found (a TEI speaker type) stays if the label has none.
+            u.speaker, role = resolved[u.label]
+            u.role = role or u.role
         else:
             u.speaker, u.role = None, ""
 

@@ -22,8 +22,8 @@ from index import location
 from index.documents import transcript_documents
 from index.files import Skipped, discover, file_digest, file_key, os_reason, read_bytes
 from index.model import Transcript
-from index.readers import ReadError, read_file_bytes
-from index.schema import make_schema
+from index.readers import ReadError, SidecarError, companion_files, read_file_bytes
+from index.schema import SCHEMA_VERSION, make_schema
 from index.speakers import learn_names, resolve_speakers
 
 MAX_FILE_BYTES = 20 * 2**20  # the largest real page is well under 1 MB
@@ -46,6 +46,8 @@ class ReindexReport:
     utterances_indexed: int = 0
     transcripts_total: int = 0  # in the index after the run
     skipped: list[Skipped] = field(default_factory=list)
+    # Read, but not all of it used: a bad sidecar (the transcript is indexed without it).
+    warnings: list[Skipped] = field(default_factory=list)
     seconds: float = 0.0
     generation: str = ""
     up_to_date: bool = False
@@ -64,13 +66,15 @@ def reindex(
         location.clean_stale(root)
         live = location.live_generation(root)
         manifest = None if full or live is None else _load_manifest(live)
+        if manifest is not None and manifest.get("schema") != SCHEMA_VERSION:
+            manifest = None  # built by an older version: rebuild in full
         report = ReindexReport(full=manifest is None)
         files, report.skipped = discover(paths)
         report.files_seen = len(files)
         old_files: dict[str, dict] = (manifest or {}).get("files", {})
 
         new_files: dict[str, dict] = {}
-        parsed: list[Transcript] = []  # read in this run; ``source`` is the file key
+        parsed: list[Transcript] = []  # read in this run; ``file`` is the file key
         for i, path in enumerate(files):
             try:
                 _read_one(path, old_files, new_files, parsed, report)
@@ -109,7 +113,7 @@ def reindex(
             ix = whoosh_index.open_dir(build)
             writer = ix.writer(limitmb=256)
             for key in removed + changed:
-                writer.delete_by_term("source", key)
+                writer.delete_by_term("file", key)
         for i, t in enumerate(parsed):
             for doc in transcript_documents(t):
                 writer.add_document(**doc)
@@ -122,7 +126,10 @@ def reindex(
         writer.commit()
         ix.close()
         (build / location.MANIFEST).write_text(
-            json.dumps({"files": new_files, "names": sorted(names)}, ensure_ascii=False)
+            json.dumps(
+                {"schema": SCHEMA_VERSION, "files": new_files, "names": sorted(names)},
+                ensure_ascii=False,
+            )
         )
         gen = location.publish(root, build)
         location.clean_stale(root)
@@ -140,22 +147,48 @@ def _read_one(path: Path, old_files, new_files, parsed, report: ReindexReport) -
         _keep_old(key, old_files, new_files, report, path, os_reason(exc))
         return
     digest = file_digest(data)
-    if key in old_files and old_files[key]["sha256"] == digest:
+    companions, sidecar, problems = _companions(path)
+    if (
+        key in old_files
+        and old_files[key]["sha256"] == digest
+        and old_files[key].get("companions", "") == companions
+    ):
         new_files[key] = old_files[key]
         report.files_unchanged += 1
         return
-    problems: list[ReadError] = []
     try:
-        transcripts = read_file_bytes(path, data, problems)
+        transcripts = read_file_bytes(path, data, problems, sidecar)
     except ReadError as exc:
         _keep_old(key, old_files, new_files, report, path, str(exc))
         return
-    report.skipped.extend(Skipped(str(path), str(p)) for p in problems)
+    for p in problems:
+        kind = report.warnings if isinstance(p, SidecarError) else report.skipped
+        kind.append(Skipped(str(path), str(p)))
     for t in transcripts:
-        t.source = key
+        t.file = key
     parsed.extend(transcripts)
-    new_files[key] = {"sha256": digest, "ids": []}
+    new_files[key] = {"sha256": digest, "companions": companions, "ids": []}
     report.files_read += 1
+
+
+def _companions(path: Path) -> tuple[str, bytes | None, list[ReadError]]:
+    """One digest over the files beside ``path`` that change its reading (its sidecar,
+    a TEI person list), so editing one alone re-reads the file; and the sidecar's bytes.
+    """
+    problems: list[ReadError] = []
+    sidecar: bytes | None = None
+    parts: list[str] = []
+    for i, companion in enumerate(companion_files(path)):
+        try:
+            data = read_bytes(companion, MAX_FILE_BYTES)
+        except OSError as exc:
+            if i == 0 and companion.name.endswith(".meta.json"):
+                problems.append(SidecarError(f"{companion.name}: {os_reason(exc)}; ignored"))
+            continue
+        if i == 0 and companion.name.endswith(".meta.json"):
+            sidecar = data
+        parts.append(f"{companion.name}:{file_digest(data)}")
+    return ";".join(parts), sidecar, problems
 
 
 def _keep_old(key, old_files, new_files, report, path, reason: str) -> None:
@@ -178,12 +211,12 @@ def _drop_duplicate_ids(parsed, new_files, old_files, report):
         if t.id in owner:
             report.skipped.append(
                 Skipped(
-                    t.source, f"duplicate transcript id {t.id} (already read from {owner[t.id]})"
+                    t.file, f"duplicate transcript id {t.id} (already read from {owner[t.id]})"
                 )
             )
             continue
-        owner[t.id] = t.source
-        new_files[t.source]["ids"].append(t.id)
+        owner[t.id] = t.file
+        new_files[t.file]["ids"].append(t.id)
         kept.append(t)
     return kept
 

@@ -303,6 +303,8 @@ def _transcript_hit(gen, searcher, t: int, docs: np.ndarray, scores, matcher) ->
         utterances=[
             _utterance_hit(searcher.stored_fields(d), table.pos[d], matcher) for d in shown
         ],
+        source=meta.get("source", ""),
+        media=meta.get("media", ""),
     )
 
 
@@ -317,6 +319,8 @@ def _utterance_hit(stored: dict, pos, matcher: WordMatcher) -> UtteranceHit:
         note=stored.get("note", ""),
         text=text,
         snippet=snippet(text, matcher),
+        start=stored.get("start"),
+        end=stored.get("end"),
     )
 
 
@@ -343,6 +347,8 @@ def get_transcript(index: TranscriptIndex, transcript_id: str) -> Transcript | N
                 speaker=stored.get("speaker"),
                 role=stored.get("role", ""),
                 note=stored.get("note", ""),
+                start=stored.get("start"),
+                end=stored.get("end"),
             )
         )
     return Transcript(**meta, utterances=utterances)

@@ -55,6 +55,8 @@ class DocTable:
 
 def _value_facet(reader, fieldname: str) -> Facet:
     values, doc_parts, val_parts = [], [], []
+    if fieldname not in reader.schema:  # an index built before the field existed
+        return _facet(values, doc_parts, val_parts)
     for i, (raw, _) in enumerate(reader.iter_field(fieldname)):
         value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         docs, _ = postings(reader, fieldname, raw)

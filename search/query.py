@@ -38,6 +38,7 @@ FIELD_ALIASES = {
     "topic": ["topics"],
     "title": ["titles"],
     "place": ["where"],
+    "source": ["sources", "collection"],
 }
 KNOWN_FIELDS = set(FIELD_ALIASES) | {a for aliases in FIELD_ALIASES.values() for a in aliases}
 

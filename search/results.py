@@ -17,6 +17,7 @@ class SearchRequest:
     person: list[str] = field(default_factory=list)
     geography: list[str] = field(default_factory=list)
     topic: list[str] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)  # collection / format ("WebVTT")
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     sort: str = "relevance"
@@ -29,6 +30,7 @@ class SearchRequest:
             "person": self.person,
             "geography": self.geography,
             "topic": self.topic,
+            "source": self.source,
         }
 
 
@@ -42,6 +44,8 @@ class UtteranceHit:
     note: str
     text: str
     snippet: str  # HTML: escaped text with <mark> around the words that matched
+    start: float | None = None  # seconds into the recording (timed formats)
+    end: float | None = None
 
 
 @dataclass
@@ -54,6 +58,8 @@ class TranscriptHit:
     url: str
     matched: int  # utterances of this transcript that match
     utterances: list[UtteranceHit]
+    source: str = ""  # the collection or format it came from
+    media: str = ""  # the recording the utterance times refer to
 
 
 @dataclass

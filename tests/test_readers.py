@@ -65,7 +65,7 @@ def test_seed_header_and_footer(seed: Transcript) -> None:
     )
     assert seed.sections == ["News", "Transcripts"]
     assert seed.published == "February 22, 2022, 18:35"
-    assert seed.source == str(SEED)
+    assert seed.file == str(SEED) and seed.source == "en.kremlin.ru"
     assert [u.position for u in seed.utterances] == [1, 2, 3]
 
 
@@ -249,7 +249,7 @@ def test_jsonl_bad_line_is_reported_and_the_rest_read(tmp_path: Path) -> None:
         "line 5: missing 'title'",
     ]
     first = transcripts[0]
-    assert first.source == str(path) and first.url == ""
+    assert first.file == str(path) and first.url == ""
     assert [(u.position, u.label, u.speaker) for u in first.utterances] == [
         (1, "Jane Doe", "Jane Doe"), (2, None, None),
     ]
@@ -264,7 +264,7 @@ def test_jsonl_with_nothing_readable_is_refused(tmp_path: Path) -> None:
 
 def test_jsonl_round_trips_a_transcript(seed: Transcript) -> None:
     line = json.dumps(seed.to_dict())
-    (back,), problems = parse_jsonl(line, source=seed.source)
+    (back,), problems = parse_jsonl(line, source=seed.file)
     assert problems == [] and back == seed
 
 

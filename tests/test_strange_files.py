@@ -145,7 +145,7 @@ def test_second_file_with_the_same_id_is_skipped_and_the_first_kept(strange):
     folder, root, report, _ = strange
     dup = [s for s in report.skipped if s.path.endswith(os.path.join("dup", GOOD[0]))]
     assert len(dup) == 1 and "duplicate transcript id 51279" in dup[0].reason
-    assert get_transcript(TranscriptIndex(root), "51279").source == str(
+    assert get_transcript(TranscriptIndex(root), "51279").file == str(
         (folder / GOOD[0]).resolve()
     )
 

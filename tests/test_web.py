@@ -287,7 +287,7 @@ def test_api_search_returns_the_search_result_shape(client):
     data = api(client, f"/api/search?q={QUERY}&topic=Healthcare&topic=Regions&sort=newest")
     assert {"total", "total_transcripts", "pages", "facets", "transcripts", "suggestion",
             "notes", "request"} <= set(data)
-    assert set(data["facets"]) == {"speaker", "person", "geography", "topic", "year"}
+    assert set(data["facets"]) == {"speaker", "person", "geography", "topic", "source", "year"}
     assert set(data["facets"]["topic"][0]) == {"value", "count", "selected"}
     hit = data["transcripts"][0]
     assert {"id", "title", "date", "place", "url", "matched", "utterances"} <= set(hit)
@@ -321,7 +321,7 @@ def test_api_transcript_returns_the_transcript(client):
     data = api(client, "/api/transcripts/57201")
     assert data["id"] == "57201" and data["title"].startswith("News conference")
     assert data["utterances"][0]["note"] == "retranslated"
-    assert "source" not in data  # a path on the server's disk
+    assert "file" not in data  # a path on the server's disk
 
 
 def test_api_unknown_transcript_and_route_are_json_404(client):

@@ -32,5 +32,5 @@ def transcript(transcript_id: str) -> ResponseReturnValue:
     if t is None:
         abort(404, description=f"There is no transcript with the id '{transcript_id}'.")
     data = t.to_dict()
-    data.pop("source", None)  # a path on the server's disk: of no use to a client
+    data.pop("file", None)  # a path on the server's disk: of no use to a client
     return jsonify(data)

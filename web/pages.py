@@ -18,7 +18,7 @@ from web.views import FACET_LABELS
 
 bp = Blueprint("pages", __name__)
 
-MAX_ID_CHARS = 64  # real ids are a few digits; anything longer cannot be one
+MAX_ID_CHARS = 255  # ids are page numbers or file names, and a file name is at most 255
 
 # What a transcript's tag lists filter on when clicked.
 TAG_FACETS = (("geography", "geography", "Geography"), ("topics", "topic", "Topics"),

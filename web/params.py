@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from search.query import QueryError
 from search.results import MAX_PAGE, SORTS, SearchRequest
 
-FACET_PARAMS = ("speaker", "person", "geography", "topic")
+FACET_PARAMS = ("speaker", "person", "geography", "topic", "source")
 MAX_VALUES = 50  # ticked values per facet: far more than a person ticks, bounded for the engine
 MAX_VALUE_CHARS = 300
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -8,10 +8,12 @@ therefore escaped the same way. Everything else is left to Jinja's autoescaping.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Flask, Response
 from markupsafe import Markup
 
+from index.model import clock
 from search.snippets import WordMatcher, highlight
 from web import links
 
@@ -35,8 +37,20 @@ FACET_LABELS = {
     "person": "Person",
     "geography": "Geography",
     "topic": "Topic",
+    "source": "Source",
     "year": "Year",
 }
+
+# Licences named by their usual short form, so a sidecar may give either the name or URL.
+LICENCE_URLS = {
+    "cc by 4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "cc by-sa 4.0": "https://creativecommons.org/licenses/by-sa/4.0/",
+    "cc by 3.0": "https://creativecommons.org/licenses/by/3.0/",
+    "cc0": "https://creativecommons.org/publicdomain/zero/1.0/",
+    "cc0 1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
+    "cc0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
+}
+_CC_URL = re.compile(r"https?://creativecommons\.org/(licenses|publicdomain)/([a-z-]+)/([\d.]+)/?")
 
 
 def long_date(iso: str) -> str:
@@ -66,6 +80,26 @@ def web_url(url: str | None) -> str:
     return url if url.lower().startswith(("http://", "https://")) else ""
 
 
+def licence_link(licence: str) -> tuple[str, str]:
+    """(name to show, URL or "") for a licence given as a name or as a URL."""
+    licence = (licence or "").strip()
+    if m := _CC_URL.fullmatch(licence):
+        _, code, version = m.groups()
+        name = "CC0" if code == "zero" else f"CC {code.upper()}"
+        return f"{name} {version}", licence
+    if web_url(licence):
+        return licence, licence
+    return licence, LICENCE_URLS.get(licence.casefold(), "")
+
+
+def media_at(media: str | None, seconds: float | None) -> str:
+    """The recording at a moment (a media fragment, ``#t=SECONDS``); "" if it is not http(s)."""
+    url = web_url(media)
+    if not url or seconds is None:
+        return url
+    return f"{url.split('#')[0]}#t={int(seconds)}"
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
@@ -82,6 +116,9 @@ def install(app: Flask) -> None:
     app.add_template_filter(paragraphs)
     app.add_template_filter(marked)
     app.add_template_filter(web_url)
+    app.add_template_filter(clock)
+    app.add_template_global(media_at)
+    app.add_template_global(licence_link)
     app.add_template_global(plural)
     app.add_template_global(links.transcript_url)
     app.add_template_global(FACET_LABELS, "facet_labels")

@@ -92,9 +92,9 @@ def build_utterances(blocks: list[tuple[str | None, str, list[str]]]) -> list[Ut
     return out
 
 
-def finish(t: Transcript, source: str) -> Transcript:
+def finish(t: Transcript, file: str) -> Transcript:
     """The same last steps for every reader, so records agree whatever the input format."""
-    t.source = source
+    t.file = file
     for i, u in enumerate(t.utterances, start=1):
         u.position = i
     resolve_speakers(t)

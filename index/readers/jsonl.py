@@ -9,13 +9,16 @@ One transcript per line, a JSON object with the fields of ``index.model.Transcri
 
 * ``id`` and ``title`` (strings) are required; ``id`` must be unique within the index.
 * Optional strings: ``lead``, ``date`` (``YYYY-MM-DD``), ``time`` (``HH:MM``), ``place``,
-  ``published`` (as printed, e.g. "February 8, 2016, 14:15"), ``url``.
+  ``published`` (as printed, e.g. "February 8, 2016, 14:15"), ``url``, ``media`` (the
+  recording), ``source`` (the collection, a facet; default "JSON Lines"), ``licence``,
+  ``attribution``.
 * Optional lists of strings: ``geography``, ``topics``, ``persons`` (as "Surname Given",
   used to recognise speakers' names), ``sections``.
 * ``utterances`` (or ``blocks``): the body in order. Each item has ``text`` and, for a
   speaker turn, ``label`` (or ``speaker``): the speaker as printed, e.g. "President of
   Russia Vladimir Putin"; the canonical name and role are worked out from it. ``note``
-  is an optional remark on the turn ("retranslated"). Items without a label are
+  is an optional remark on the turn ("retranslated"); ``start`` and ``end`` are optional
+  times in seconds from the start of the recording. Items without a label are
   narrative. Paragraphs within an item are separated by newlines.
 * Blank lines are skipped. The file is UTF-8.
 
@@ -38,7 +41,11 @@ from index.readers.base import ReadError, decode_bytes, finish
 
 log = logging.getLogger(__name__)
 
-_STRING_FIELDS = ("lead", "date", "time", "place", "published", "url")
+SOURCE = "JSON Lines"
+_STRING_FIELDS = (
+    "lead", "date", "time", "place", "published", "url", "media", "source", "licence",
+    "attribution",
+)
 _LIST_FIELDS = ("geography", "topics", "persons", "sections")
 _TIME = re.compile(r"\d{1,2}:\d{2}")
 
@@ -73,7 +80,19 @@ def _utterance(item: object, n: int) -> Utterance:
     if label is not None and not isinstance(label, str):
         raise TypeError(f"utterance {n}: label must be a string or null")
     label = label.strip() if label else ""
-    return Utterance(position=n, text=text, label=label or None, note=_string(item, "note"))
+    times = {key: _seconds(item, key, n) for key in ("start", "end")}
+    return Utterance(
+        position=n, text=text, label=label or None, note=_string(item, "note"), **times
+    )
+
+
+def _seconds(item: dict, key: str, n: int) -> float | None:
+    value = item.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e7:
+        raise TypeError(f"utterance {n}: {key!r} must be seconds (a number >= 0)")
+    return float(value)
 
 
 def transcript_from_object(obj: object, source: str = "") -> Transcript:
