@@ -16,6 +16,7 @@ match nothing ("Question", "Remark", an unknown name) are their own name, with n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from index.model import Transcript
@@ -42,8 +43,8 @@ def person_names(tag: str) -> list[str]:
 def _split(label: str, names: dict[str, str]) -> tuple[str, str] | None:
     """(name, role) for the longest known name that ends ``label``, else None."""
     name, comma, description = label.partition(",")
-    if comma and _norm(name) in names:  # "ANDERSON COOPER, CNN ANCHOR"
-        return names[_norm(name)], " ".join(description.split())
+    if comma and _norm(_name_part(name)) in names:  # "ANDERSON COOPER, CNN ANCHOR"
+        return names[_norm(_name_part(name))], " ".join(description.split())
     words = label.split()
     for k in range(len(words)):  # longest suffix first
         suffix = " ".join(words[k:]).casefold()
@@ -89,6 +90,11 @@ def _candidates(t: Transcript, known_names: Iterable[str]) -> dict[str, str]:
     return names
 
 
+def _name_part(label: str) -> str:
+    """The name in "JANE SMITH (D), U.S. SENATOR": before the comma, without the party."""
+    return re.sub(r"\s*\([^()]*\)", "", label.split(",")[0]).strip()
+
+
 def _surname_references(labels: dict[str, str]) -> dict[str, str]:
     """"ANDERSON COOPER, CNN ANCHOR" then "COOPER": the surname alone is the same person.
 
@@ -98,7 +104,7 @@ def _surname_references(labels: dict[str, str]) -> dict[str, str]:
     """
     full: dict[str, list[str]] = {}
     for label in labels.values():
-        name = label.split(",")[0].strip()
+        name = _name_part(label)
         words = name.split()
         if 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words):
             full.setdefault(words[-1].casefold(), []).append(name)

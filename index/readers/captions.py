@@ -152,6 +152,8 @@ def utterances_from_cues(cues: list[Cue], rolling: bool = False) -> list[Utteran
         if rolling:
             lines = _drop_repeats(lines, recent)
         if not lines and not cue.turn:
+            if out and out[-1].end is not None:  # a repeat: the words stay on screen longer
+                out[-1].end = max(out[-1].end, cue.end)
             continue
         new_label = cue.label if cue.turn else label
         starts_turn = (
