@@ -294,12 +294,13 @@ def test_parlamint_person_list_speaker_notes_chair_and_cut_sentences(tmp_path):
     assert t.utterances[0].note == "Applause"
     (tmp_path / "ParlaMint-XX-listPerson.xml").write_text(
         '<listPerson xmlns="http://www.tei-c.org/ns/1.0"><person xml:id="PeterFowler">'
-        "<persName><forename>Norman</forename><surname>Fowler</surname></persName>"
-        '</person></listPerson>',
+        '<persName to="2001-06-20"><forename>Norman</forename><surname>Fowler</surname>'
+        '</persName><persName from="2001-06-21"><roleName>Lord</roleName>'
+        "<surname>Fowler</surname></persName></person></listPerson>",
         "utf-8",
     )
     t = one(path)
-    assert t.utterances[0].label == "Norman Fowler"
+    assert t.utterances[0].label == "Fowler"  # the name valid on the sitting's date (2020)
 
 
 def test_parlamint_refuses_annotated_files_and_unsafe_xml(tmp_path):

@@ -201,27 +201,37 @@ def _header(root: Element) -> dict:
     }
 
 
-@lru_cache(maxsize=8)
-def _person_names(path: str, mtime: float, date: str) -> dict[str, str]:
+@lru_cache(maxsize=4)
+def _person_records(path: str, mtime: float) -> dict[str, list[tuple[str, str, str]]]:
+    """Person id -> its names with their validity, (from, to, name); parsed once a file.
+
+    A corpus's person list is large (1.5 MB for ParlaMint-GB) and shared by every sitting
+    beside it, so it is read once and the name for each sitting's date picked from here.
+    """
     root = parse_xml(Path(path).read_bytes())
-    names: dict[str, str] = {}
+    records: dict[str, list[tuple[str, str, str]]] = {}
     for person in root.iter(f"{TEI}person"):
         pid = person.get(XML_ID)
         if not pid:
             continue
-        chosen = None
         for pn in person.findall(f"{TEI}persName"):
-            start, end = pn.get("from", ""), pn.get("to", "")
-            if (not start or start <= date or not date) and (not end or not date or date <= end):
-                chosen = pn
-        chosen = chosen if chosen is not None else person.find(f"{TEI}persName")
-        if chosen is None:
-            continue
-        forenames = [_text(f) for f in chosen.findall(f"{TEI}forename")]
-        surnames = [_text(s) for s in chosen.findall(f"{TEI}surname")]
-        name = " ".join(x for x in (*forenames, *surnames) if x) or _text(chosen)
-        if name:
-            names[pid] = name
+            forenames = [_text(f) for f in pn.findall(f"{TEI}forename")]
+            surnames = [_text(s) for s in pn.findall(f"{TEI}surname")]
+            name = " ".join(x for x in (*forenames, *surnames) if x) or _text(pn)
+            if name:
+                records.setdefault(pid, []).append((pn.get("from", ""), pn.get("to", ""), name))
+    return records
+
+
+def _names_on(records: dict[str, list[tuple[str, str, str]]], date: str) -> dict[str, str]:
+    """Each person's name valid on ``date`` (the last one given when none is dated so)."""
+    names = {}
+    for pid, spans in records.items():
+        valid = [
+            name for start, end, name in spans
+            if not date or ((not start or start <= date) and (not end or date <= end))
+        ]
+        names[pid] = valid[-1] if valid else spans[-1][2]
     return names
 
 
@@ -234,14 +244,21 @@ def _roles(folder: Path) -> dict[str, str]:
     roles = dict(DEFAULT_ROLES)
     for path in sorted(folder.glob("*taxonomy-speaker_types*.xml")):
         try:
-            root = parse_xml(path.read_bytes())
+            roles.update(_taxonomy_terms(str(path), path.stat().st_mtime))
         except (ReadError, OSError):
             continue
-        for cat in root.iter(f"{TEI}category"):
-            cid, term = cat.get(XML_ID), cat.find(f"{TEI}catDesc/{TEI}term")
-            if cid and term is not None and cid != "regular":
-                roles[cid] = _text(term)
     return roles
+
+
+@lru_cache(maxsize=8)
+def _taxonomy_terms(path: str, mtime: float) -> dict[str, str]:
+    """Speaker-type id -> its English term ("chair" -> "Chairperson"); "regular" is no role."""
+    terms = {}
+    for cat in parse_xml(Path(path).read_bytes()).iter(f"{TEI}category"):
+        cid, term = cat.get(XML_ID), cat.find(f"{TEI}catDesc/{TEI}term")
+        if cid and term is not None and cid != "regular":
+            terms[cid] = _text(term)
+    return terms
 
 
 def companions(path: Path) -> list[Path]:
@@ -266,7 +283,8 @@ def parse_tei(data: bytes, file: str = "", id: str = "", folder: Path | None = N
         people = person_list(folder)
         if people is not None:
             try:
-                names = _person_names(str(people), people.stat().st_mtime, head.get("date", ""))
+                records = _person_records(str(people), people.stat().st_mtime)
+                names = _names_on(records, head.get("date", ""))
             except (ReadError, OSError):
                 names = {}  # a broken person list: fall back to the speaker notes
     t = Transcript(id=id, **head)
