@@ -98,6 +98,7 @@ def test_transcript_page_shows_times_media_links_and_the_credit(client):
     lords = client.get("/t/ParlaMint-GB_2020-02-12-lords").get_data(as_text=True)
     assert "ParlaMint corpora (CLARIN research infrastructure)" in lords
     assert '>CC BY 4.0</a>' in lords and "time-link" not in lords  # TEI has no times
+    assert 'class="source-facet" href="/?source=ParlaMint-GB"' in lords
     zoom = client.get("/t/zoom_input_example").get_data(as_text=True)
     assert "<time datetime=\"PT5S\">0:05</time>" in zoom and "time-link" not in zoom
 

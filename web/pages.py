@@ -68,6 +68,7 @@ def transcript(transcript_id: str) -> ResponseReturnValue:
     return render_template(
         "transcript.html",
         t=t,
+        source_url=search_url(SearchRequest(source=[t.source])) if t.source else None,
         q=q,
         matcher=matcher,
         matched=matched,

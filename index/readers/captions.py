@@ -43,6 +43,7 @@ NOT_SPEAKERS = frozenset({
 # Mojibake: UTF-8 bytes read as Latin-1 and encoded again ("â€”" for "—"). A C1 control
 # character (U+0080-U+009F) never occurs in real text, so a run holding one is repaired.
 _MOJIBAKE = re.compile(r"[\u00c2-\u00f4][\u0080-\u00bf]{1,3}")
+_C1 = re.compile(r"[\u0080-\u009f]")
 
 
 @dataclass
@@ -88,7 +89,7 @@ def repair_mojibake(text: str) -> str:
         except (UnicodeEncodeError, UnicodeDecodeError):
             return run
 
-    return _MOJIBAKE.sub(fix, text) if max(text, default=" ") >= "\u0080" else text
+    return _MOJIBAKE.sub(fix, text) if _C1.search(text) else text
 
 
 def clean_line(text: str) -> str:

@@ -83,7 +83,7 @@ def cue_segments(raw: str) -> list[tuple[str | None, bool, str]]:
 
 
 def parse_vtt(text: str, file: str = "", id: str = "") -> Transcript:
-    text = text.lstrip("\ufeff")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     try:
         captions = webvtt.from_string(text).captions
     except MalformedFileError as exc:
