@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index.readers import ReadError, SidecarError, read_file, read_file_bytes
-from index.readers.captions import decode_caption_bytes
+from index.readers.captions import decode_caption_bytes, split_speaker
 from index.readers.webvtt import cue_segments
 
 FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
@@ -165,6 +165,28 @@ def test_vtt_teams_timestamps_crlf_name_prefixes_and_diarised_labels(tmp_path):
         (None, "Who else?", 7.0, 9.0),
         ("SPEAKER_01", "Me. Note: It's 7:03", 9.0, 11.0),  # "Note:" is no speaker
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Travis: When you first get", "Travis"),
+        ("Dr. Mary O'Neil: Thank you.", "Dr. Mary O'Neil"),
+        ("ANNA: hi", "ANNA"),
+        (">> BOB: Next question.", "BOB"),
+        ("[SPEAKER_00]: okay", "SPEAKER_00"),
+        ("SPEAKER 3: okay", "SPEAKER_3"),
+        ("Note: It's 7:03", None),
+        ("So: what now?", None),
+        ("Step One: unplug it.", None),
+        ("Rule one: always listen", None),
+        ("10:30 Meeting: budget", None),
+        ("The Very Long Name Of Someone: hi", None),
+        ("at 7: we start", None),
+    ],
+)
+def test_caption_speaker_prefixes_and_false_ones(text, label):
+    assert split_speaker(text)[0] == label
 
 
 def test_vtt_several_voices_in_one_cue_are_separate_turns():

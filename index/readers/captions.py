@@ -39,6 +39,10 @@ NOT_SPEAKERS = frozenset({
     "topic", "title", "source", "transcript", "edit", "editor's note", "editors note",
     "translation", "caption", "captions", "music", "sound", "chapter", "part", "step",
     "tip", "reminder", "correction", "disclaimer", "kind", "language", "style",
+    # Words that open a sentence before a colon ("So: what now?"), never a speaker alone.
+    "yes", "no", "so", "well", "ok", "okay", "now", "and", "but", "or", "here", "there",
+    "this", "that", "what", "why", "how", "when", "then", "first", "second", "third",
+    "finally", "remember", "look", "listen", "imagine", "result", "results", "rule",
 })
 # Mojibake: UTF-8 bytes read as Latin-1 and encoded again ("â€”" for "—"). A C1 control
 # character (U+0080-U+009F) never occurs in real text, so a run holding one is repaired.
@@ -121,6 +125,7 @@ def _is_caption_speaker(label: str) -> bool:
     return (
         len(words) <= 4
         and label.casefold() not in NOT_SPEAKERS
+        and words[0].casefold() not in NOT_SPEAKERS
         and all(w[:1].isupper() or w.casefold() in _NAME_PARTICLES for w in words)
         and words[-1][:1].isupper()
     )
