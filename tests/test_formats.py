@@ -249,9 +249,12 @@ def test_srt_cp1252_tags_and_out_of_order_cues(tmp_path):
         "1\r\n00:00:01,000 --> 00:00:02,500\r\nANNA: <font color=\"#fff\">Bonjour…</font>\r\n\r\n"
         .encode("cp1252")
     )
+    path.write_bytes(path.read_bytes() + b"7\n00:00:07,000 --> 00:00:08,000\n- Oui.\n- Non!\n")
     t = one(path)
     assert [(u.label, u.text, u.start) for u in t.utterances] == [
-        ("ANNA", "Bonjour… Café au lait, s'il vous plaît.", 1.0)
+        ("ANNA", "Bonjour… Café au lait, s'il vous plaît.", 1.0),
+        (None, "Oui.", 7.0),  # dialogue lines: two speakers in one card
+        (None, "Non!", 7.0),
     ]
 
 

@@ -30,6 +30,7 @@ _DIARISED = re.compile(r"\[?(SPEAKER[ _]?\d+)\]?\s*:\s*(.*)", re.S)
 _CHANGE = re.compile(r">>+\s*(.*)", re.S)
 # "Name:" at the start of a cue: letters, apostrophes, dots and hyphens ("Dr. O'Neil-Ray").
 _NAME_PREFIX = re.compile(r"([^\W\d_][\w'’.-]*(?: [^\W\d_][\w'’.-]*){0,3}):(?:\s+|$)")
+_DIALOGUE = re.compile(r"[-‐–—]\s*(?=\S)")
 _NAME_PARTICLES = frozenset({"de", "da", "van", "von", "der", "bin", "al", "la", "le", "du"})
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 # Words before a colon that head a remark, never a speaker ("Note: It's 7:03").
@@ -117,6 +118,19 @@ def split_speaker(text: str) -> tuple[str | None, bool, str]:
     if m and _is_caption_speaker(m.group(1)):
         return m.group(1), True, stripped[m.end() :]
     return None, False, text
+
+
+def speaker_parts(text: str) -> list[tuple[str | None, bool, str]]:
+    """``split_speaker`` for each speaker in a cue: subtitles put two in one card as
+    dialogue lines ("- Hello.\n- Hi there."), each a turn of its own."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) >= 2 and all(_DIALOGUE.match(line) for line in lines):
+        parts = []
+        for line in lines:
+            label, _, rest = split_speaker(_DIALOGUE.sub("", line, count=1))
+            parts.append((label, True, rest))
+        return parts
+    return [split_speaker(text)]
 
 
 def _is_caption_speaker(label: str) -> bool:

@@ -5,7 +5,8 @@ out-of-order index numbers (cues are put in time order here), stray blank lines.
 it leaves to us: decoding the bytes (a BOM, UTF-16, Windows code pages, GB2312 — see
 ``captions.decode_caption_bytes``), the formatting tags players honour (``<i>``, ``<b>``,
 ``<u>``, ``<font color=…>``, ASS overrides like ``{\\an8}``), and speakers, which SRT has
-no field for: a ``Name:`` prefix, usually only when the speaker changes, or ``>>``.
+no field for: a ``Name:`` prefix, usually only when the speaker changes, ``>>``, or
+dialogue lines ("- Hello.\n- Hi.": two speakers in one card).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from index.readers.captions import (
     Cue,
     decode_caption_bytes,
     repair_mojibake,
-    split_speaker,
+    speaker_parts,
     utterances_from_cues,
 )
 
@@ -45,8 +46,8 @@ def parse_srt(text: str, file: str = "", id: str = "") -> Transcript:
     cues = []
     for s in subtitles:
         words = html.unescape(_TAGS.sub("", repair_mojibake(s.content)))
-        label, turn, rest = split_speaker(words)
-        cues.append(Cue(s.start.total_seconds(), s.end.total_seconds(), rest, label, turn))
+        for label, turn, rest in speaker_parts(words):
+            cues.append(Cue(s.start.total_seconds(), s.end.total_seconds(), rest, label, turn))
     t = Transcript(id=id, title="")
     t.utterances = utterances_from_cues(cues)
     if not t.utterances:

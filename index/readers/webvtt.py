@@ -26,7 +26,7 @@ from index.readers.captions import (
     Cue,
     decode_caption_bytes,
     repair_mojibake,
-    split_speaker,
+    speaker_parts,
     utterances_from_cues,
 )
 
@@ -99,12 +99,11 @@ def parse_vtt(text: str, file: str = "", id: str = "") -> Transcript:
         has_voices = any(voiced for _, voiced, _ in segments)
         for voice, _voiced, words in segments:
             if voice:
-                label, turn, rest = voice, True, words
-            else:
-                label, turn, rest = split_speaker(words)
+                cues.append(Cue(start, end, words, voice, True))
+                continue
+            for label, turn, rest in speaker_parts(words):
                 # Text in an unnamed <v>, or beside a voice in the same cue, is nobody's.
-                turn = turn or has_voices
-            cues.append(Cue(start, end, rest, label, turn))
+                cues.append(Cue(start, end, rest, label, turn or has_voices))
     t = Transcript(id=id, title="")
     t.utterances = utterances_from_cues(cues, rolling=rolling)
     if not t.utterances:
