@@ -24,6 +24,7 @@ from index.files import Skipped, discover, file_digest, file_key, os_reason, rea
 from index.model import Transcript
 from index.readers import ReadError, SidecarError, companion_files, read_file_bytes
 from index.schema import SCHEMA_VERSION, make_schema
+from index.sidecar import sidecar_path
 from index.speakers import learn_names, resolve_speakers
 
 MAX_FILE_BYTES = 20 * 2**20  # the largest real page is well under 1 MB
@@ -176,16 +177,17 @@ def _companions(path: Path) -> tuple[str, bytes | None, list[ReadError]]:
     a TEI person list), so editing one alone re-reads the file; and the sidecar's bytes.
     """
     problems: list[ReadError] = []
+    side = sidecar_path(path)
     sidecar: bytes | None = None
     parts: list[str] = []
-    for i, companion in enumerate(companion_files(path)):
+    for companion in companion_files(path):
         try:
             data = read_bytes(companion, MAX_FILE_BYTES)
         except OSError as exc:
-            if i == 0 and companion.name.endswith(".meta.json"):
+            if companion == side:
                 problems.append(SidecarError(f"{companion.name}: {os_reason(exc)}; ignored"))
             continue
-        if i == 0 and companion.name.endswith(".meta.json"):
+        if companion == side:
             sidecar = data
         parts.append(f"{companion.name}:{file_digest(data)}")
     return ";".join(parts), sidecar, problems

@@ -62,7 +62,8 @@ def test_every_sample_sitting_episode_and_page_is_indexed(built):
     _, _, report = built
     assert report.transcripts_total == 16  # 17 files; the taxonomy is not a sitting
     assert [s.reason for s in report.skipped] == [
-        "not a TEI sitting (its root element is <taxonomy>)"
+        "not a TEI sitting: a taxonomy, used for the speaker types (roles) in the sittings"
+        " beside it"
     ]
     assert report.warnings == []
 
@@ -160,3 +161,24 @@ def test_a_changed_or_broken_sidecar_is_noticed_by_an_incremental_reindex(tmp_pa
     side.unlink()
     reindex([folder], root)
     assert api(app.test_client(), "/api/transcripts/ep")["title"] == "ep"
+
+
+def test_a_person_list_added_beside_a_sitting_renames_its_speakers_incrementally(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(FORMATS / "parlamint" / "ParlaMint-GB_2020-02-12-lords.xml", folder)
+    root = tmp_path / "ix"
+    reindex([folder], root)
+    (folder / "ParlaMint-GB-listPerson.xml").write_text(
+        '<listPerson xmlns="http://www.tei-c.org/ns/1.0"><person xml:id="PeterFowler">'
+        "<persName><forename>Norman</forename><surname>Fowler</surname></persName>"
+        "</person></listPerson>",
+        "utf-8",
+    )
+    report = reindex([folder], root)
+    assert report.files_read == 1 and report.skipped[0].reason.startswith("not a TEI sitting")
+    app = create_app({"INDEX_DIR": str(root), "TESTING": True})
+    data = api(app.test_client(), "/api/transcripts/ParlaMint-GB_2020-02-12-lords")
+    assert [u["speaker"] for u in data["utterances"] if u["label"]][:2] == [
+        "Norman Fowler", "James Touhig",
+    ]

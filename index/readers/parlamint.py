@@ -42,6 +42,12 @@ SOURCE = "ParlaMint"
 ATTRIBUTION = "ParlaMint corpora (CLARIN ERIC)"
 NOT_SPEECH = {"note", "vocal", "kinesic", "incident", "gap"}
 DEFAULT_ROLES = {"chair": "Chair", "guest": "Guest"}
+# Corpus files that are not sittings but help read them.
+_HELPERS = {
+    "listPerson": "a person list, used for the names of the speakers in the sittings beside it",
+    "taxonomy": "a taxonomy, used for the speaker types (roles) in the sittings beside it",
+    "listOrg": "a list of parties and bodies",
+}
 _COUNTRY_ID = re.compile(r"(ParlaMint-[A-Z]{2}(?:-[A-Z]{2})?)")
 
 
@@ -273,6 +279,8 @@ def parse_tei(data: bytes, file: str = "", id: str = "", folder: Path | None = N
     kind = _tag(root)
     if kind == "teiCorpus":
         raise ReadError("a ParlaMint corpus root file (it lists the sittings): index the sittings")
+    if kind in _HELPERS:
+        raise ReadError(f"not a TEI sitting: {_HELPERS[kind]}")
     if kind != "TEI":
         raise ReadError(f"not a TEI sitting (its root element is <{kind}>)")
     head = _header(root)
