@@ -63,6 +63,10 @@ class Generation:
         if meta is None:
             doc = int(self.page_doc[t])
             meta = searcher.stored_fields(doc)["meta"] if doc >= 0 else {}
+            if "file" not in meta and "source" in meta:
+                # Built before sources existed, when ``source`` held the file's path: that
+                # is no collection name, and a path on the server is never shown.
+                meta = {**meta, "file": meta["source"], "source": ""}
             if len(self._meta) > META_CACHE:
                 self._meta.clear()
             self._meta[t] = meta
