@@ -173,6 +173,7 @@ def test_vtt_teams_timestamps_crlf_name_prefixes_and_diarised_labels(tmp_path):
         ("Travis: When you first get", "Travis"),
         ("Dr. Mary O'Neil: Thank you.", "Dr. Mary O'Neil"),
         ("ANNA: hi", "ANNA"),
+        ("Jane Doe (she/her): Hello everyone.", "Jane Doe (she/her)"),
         (">> BOB: Next question.", "BOB"),
         ("[SPEAKER_00]: okay", "SPEAKER_00"),
         ("SPEAKER 3: okay", "SPEAKER_3"),

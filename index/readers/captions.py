@@ -29,7 +29,10 @@ MAX_TURN_CHARS = 4000
 _DIARISED = re.compile(r"\[?(SPEAKER[ _]?\d+)\]?\s*:\s*(.*)", re.S)
 _CHANGE = re.compile(r">>+\s*(.*)", re.S)
 # "Name:" at the start of a cue: letters, apostrophes, dots and hyphens ("Dr. O'Neil-Ray").
-_NAME_PREFIX = re.compile(r"([^\W\d_][\w'’.-]*(?: [^\W\d_][\w'’.-]*){0,3}):(?:\s+|$)")
+# Zoom adds what a participant typed after the name: "Jane Doe (she/her):".
+_NAME_PREFIX = re.compile(
+    r"([^\W\d_][\w'’.-]*(?: [^\W\d_][\w'’.-]*){0,3}(?: \([^()\n]{1,30}\))?):(?:\s+|$)"
+)
 _DIALOGUE = re.compile(r"[-‐–—]\s*(?=\S)")
 _NAME_PARTICLES = frozenset({"de", "da", "van", "von", "der", "bin", "al", "la", "le", "du"})
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
@@ -135,7 +138,7 @@ def speaker_parts(text: str) -> list[tuple[str | None, bool, str]]:
 
 def _is_caption_speaker(label: str) -> bool:
     """A name of one to four capitalised words, not a heading like "Note" or "Chapter 2"."""
-    words = label.split()
+    words = re.sub(r" \(.*\)$", "", label).split()
     return (
         len(words) <= 4
         and label.casefold() not in NOT_SPEAKERS
