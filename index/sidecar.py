@@ -7,7 +7,10 @@ A caption file has no title, date or licence; a sidecar supplies them::
      "source": "Podcasting Q&A", "licence": "CC BY 4.0", "attribution": "Buzzsprout",
      "persons": ["Doe Jane"], "geography": [], "topics": ["Podcasting"], "sections": []}
 
-Every key is optional; a value given wins over what the file says. For ``talk.vtt`` the
+Every key is optional; a value given wins over what the file says. ``speakers`` maps the
+labels a file has only as placeholders to names: ``{"SPEAKER_00": "Jane Doe"}``
+(diarisation tools number speakers per file, so SPEAKER_00 of two files is not one
+person). For ``talk.vtt`` the
 sidecar is ``talk.vtt.meta.json`` or else ``talk.meta.json``. Without a title the
 transcript is named after its file, and a ``YYYY-MM-DD`` in the file name is its date.
 
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from index.model import Transcript
 from index.readers.base import ReadError
+from index.speakers import resolve_speakers
 
 SUFFIX = ".meta.json"
 STRING_KEYS = (
@@ -78,6 +82,15 @@ def parse_sidecar(data: bytes, name: str = "sidecar") -> tuple[dict, list[Sideca
                 problems.append(SidecarError(f"{name}: date {value!r} is not YYYY-MM-DD; ignored"))
             else:
                 meta[key] = value.strip()
+        elif key == "speakers":
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
+            ):
+                problems.append(
+                    SidecarError(f"{name}: 'speakers' must map labels to names; ignored")
+                )
+            else:
+                meta[key] = {k.strip(): v.strip() for k, v in value.items()}
         elif key in LIST_KEYS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 problems.append(SidecarError(f"{name}: {key!r} must be a list of strings; ignored"))
@@ -98,7 +111,21 @@ def _is_date(text: str) -> bool:
 
 def apply_sidecar(t: Transcript, meta: dict) -> None:
     for key, value in meta.items():
-        setattr(t, key, list(value) if isinstance(value, list) else value)
+        if key == "speakers":
+            _rename_speakers(t, value)
+        else:
+            setattr(t, key, list(value) if isinstance(value, list) else value)
+
+
+def _rename_speakers(t: Transcript, names: dict[str, str]) -> None:
+    """Labels the file only has as placeholders ("SPEAKER_00", "Speaker 2") get real names."""
+    renamed = False
+    for u in t.utterances:
+        if u.label and u.label in names:
+            u.label = names[u.label]
+            renamed = True
+    if renamed:
+        resolve_speakers(t)
 
 
 def apply_defaults(t: Transcript, path: Path) -> None:

@@ -424,6 +424,19 @@ def test_sidecar_supplies_title_date_media_and_credit(tmp_path):
     assert (t.licence, t.attribution, t.topics) == ("CC0 1.0", "Podcastindex.org", ["Podcasting"])
 
 
+def test_sidecar_names_diarised_speakers(tmp_path):
+    path = tmp_path / "call.vtt"
+    path.write_text(
+        "WEBVTT\n\n00:01.000 --> 00:02.000\n[SPEAKER_00]: Hello.\n\n"
+        "00:02.000 --> 00:03.000\n[SPEAKER_01]: Hi.\n"
+    )
+    (tmp_path / "call.meta.json").write_text('{"speakers": {"SPEAKER_00": "Jane Doe"}}')
+    t = one(path)
+    assert [(u.label, u.speaker) for u in t.utterances] == [
+        ("Jane Doe", "Jane Doe"), ("SPEAKER_01", "SPEAKER_01"),
+    ]
+
+
 def test_bad_sidecar_is_reported_and_the_transcript_still_read(tmp_path):
     path = tmp_path / "episode.srt"
     path.write_bytes(PODCAST.read_bytes())
