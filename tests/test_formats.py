@@ -195,6 +195,14 @@ def test_vtt_several_voices_in_one_cue_are_separate_turns():
     assert segs == [("Alice", True, "Yes?"), ("Bob", True, "No!\n"), ("Carol", True, "Maybe & so")]
 
 
+def test_vtt_with_old_mac_line_ends(tmp_path):
+    path = tmp_path / "cr.vtt"
+    path.write_bytes(
+        b"WEBVTT\r\r00:00.000 --> 00:01.000\rhello\r\r00:01.000 --> 00:02.000\r<v Ann>bye\r"
+    )
+    assert [(u.label, u.text) for u in one(path).utterances] == [(None, "hello"), ("Ann", "bye")]
+
+
 def test_vtt_that_is_not_one_is_refused_with_a_reason(tmp_path):
     path = tmp_path / "x.vtt"
     path.write_text("1\n00:00:01,000 --> 00:00:02,000\nhello\n")
