@@ -228,6 +228,22 @@ def test_srt_podcast_speakers_named_on_change_are_carried_forward():
     assert "Travis:" not in " ".join(u.text for u in t.utterances)
 
 
+def test_a_long_turn_is_cut_at_a_sentence_end_so_times_stay_near_the_words(tmp_path):
+    sentence = "This is one sentence of a very long monologue that goes on and on."
+    cards = [
+        f"{i + 1}\n00:{i // 60:02d}:{i % 60:02d},000 --> 00:{i // 60:02d}:{i % 60:02d},900\n"
+        f"{'Ann: ' if i == 0 else ''}{sentence}\n"
+        for i in range(120)
+    ]
+    path = tmp_path / "long.srt"
+    path.write_text("\n".join(cards))
+    parts = one(path).utterances
+    assert len(parts) == 2 and {u.label for u in parts} == {"Ann"}
+    assert all(u.text.endswith(".") for u in parts)
+    assert " ".join(u.text for u in parts) == " ".join([sentence] * 120)
+    assert parts[1].start == parts[0].end + 0.1  # the next card's start
+
+
 def test_srt_bom_utf16_and_missing_indexes_read_the_same_words():
     texts = {
         name: [(u.text, u.start, u.end) for u in one(SRT / name).utterances]

@@ -164,10 +164,14 @@ def utterances_from_cues(cues: list[Cue], rolling: bool = False) -> list[Utteran
     label: str | None = None
     recent: list[str] = []  # the last lines kept, to drop rolling repeats
 
+    size = 0  # characters in ``pieces``
+
     def close() -> None:
+        nonlocal size
         if out and pieces:
             out[-1].text = " ".join(pieces)
         pieces.clear()
+        size = 0
 
     for cue in cues:
         lines = [clean_line(line) for line in cue.text.split("\n")]
@@ -183,7 +187,7 @@ def utterances_from_cues(cues: list[Cue], rolling: bool = False) -> list[Utteran
             not out
             or new_label != label
             or (cue.turn and cue.label is None)
-            or (sum(map(len, pieces)) > MAX_TURN_CHARS and pieces and _ends_sentence(pieces[-1]))
+            or (size > MAX_TURN_CHARS and _ends_sentence(pieces[-1]))
         )
         if starts_turn:
             close()
@@ -191,6 +195,7 @@ def utterances_from_cues(cues: list[Cue], rolling: bool = False) -> list[Utteran
             out.append(Utterance(position=len(out) + 1, text="", label=label, start=cue.start))
         u = out[-1]
         pieces.extend(lines)
+        size += sum(map(len, lines))
         u.end = cue.end if u.end is None else max(u.end, cue.end)
         recent.extend(lines)
         del recent[:-4]
