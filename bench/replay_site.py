@@ -14,6 +14,7 @@ retries really go over the socket:
 * ``content_type[path]``: a different Content-Type (a "non-HTML" answer);
 * ``override[path] = bytes``: other content for a path (an edited page, the same listing
   page served twice, a robots.txt that disallows something);
+* ``missing``: paths answered 404 although the replay holds them;
 * ``gzip``: compress answers for clients that accept it;
 * ``etags``: send an ETag and answer If-None-Match with 304;
 * ``forbid_after``: every request after that many gets 403 (the site's network block).
@@ -58,6 +59,7 @@ class Faults:
     truncate: dict[str, int] = field(default_factory=dict)
     content_type: dict[str, str] = field(default_factory=dict)
     override: dict[str, bytes] = field(default_factory=dict)
+    missing: set[str] = field(default_factory=set)  # answered 404 though the file exists
     gzip: bool = False
     etags: bool = False
     forbid_after: int | None = None
@@ -165,7 +167,7 @@ class ReplaySite:
             return
         data = f.override.get(path)
         if data is None:
-            file = self.file_for(path)
+            file = None if path in f.missing else self.file_for(path)
             if file is None:
                 self._send(
                     h,
