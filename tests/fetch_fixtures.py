@@ -11,10 +11,10 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DIR
 
 from index.fetch import FetchOptions
 from index.fetch.clock import Clock
-from conftest import SHARED_DIR
 
 SITE_DIR = Path(os.environ.get("TRANSCRIPTS_SHARED") or SHARED_DIR) / "site" / "en.kremlin.ru"
 NEWS = "/events/president/news"

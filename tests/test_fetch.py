@@ -8,6 +8,7 @@ The server logs each request at the fake time it arrived.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import sqlite3
 from collections import Counter
@@ -45,7 +46,7 @@ def site(fake):
 
 def gaps(site) -> list[float]:
     times = [e.at for e in site.log]
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 # -- the whole replay, once ----------------------------------------------------------------
@@ -82,7 +83,7 @@ def test_no_page_is_requested_twice_in_one_run(full):
 
 def test_no_two_requests_closer_than_the_delay(full):
     times = [e.at for e in full["log"]]
-    assert all(b - a >= DELAY for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= DELAY for a, b in itertools.pairwise(times))
     assert full["report"].waited >= DELAY * (len(times) - 1)
 
 
@@ -131,32 +132,37 @@ def test_state_database_is_plain_and_complete(full):
     assert (full["corpus"] / LOCK_FILE).exists()
 
 
-def test_searching_the_fetched_corpus_equals_indexing_the_replay(full, tmp_path):
+def test_searching_the_fetched_corpus_equals_indexing_the_replay(site, fake, tmp_path):
+    """Fetch part of the history (eight listing pages, to keep two builds quick), then
+    index it and the same pages copied straight from the replay: every search agrees."""
     from index.writer import reindex
     from search.engine import TranscriptIndex, search
     from search.results import SearchRequest
 
-    direct = tmp_path / "direct"
+    fetched, direct = tmp_path / "fetched", tmp_path / "direct"
+    report = run_fetch(options(fetched, site.url, pages=8), fake.clock())
+    assert len(report.new) > 100 and not report.failed
     direct.mkdir()
-    for page_id, data in full["pages"].items():
-        (direct / f"{page_id}.html").write_bytes(data)
+    pages = site.event_pages()
+    for page_id in report.new:
+        (direct / f"{page_id}.html").write_bytes(pages[page_id])
     a, b = tmp_path / "ix-fetched", tmp_path / "ix-direct"
-    ra = reindex([full["corpus"]], a, full=True, procs=1)
+    ra = reindex([fetched], a, full=True, procs=1)
     rb = reindex([direct], b, full=True, procs=1)
-    assert ra.transcripts_total == rb.transcripts_total == 686 and not ra.skipped
+    assert ra.transcripts_total == rb.transcripts_total == len(report.new) and not ra.skipped
     ia, ib = TranscriptIndex(a), TranscriptIndex(b)
     requests = [
-        SearchRequest(q="Crimea"),
-        SearchRequest(q='"trade and economic"', sort="newest"),
-        SearchRequest(q="speaker:putin coronavirus", page=2),
-        SearchRequest(q="", geography=["Turkey"]),
-        SearchRequest(q="vaccine OR pandemic", topic=["Healthcare"]),
+        SearchRequest(q="Russia"),
+        SearchRequest(q='"Vladimir Putin"', sort="newest"),
+        SearchRequest(q="speaker:putin", page=2),
+        SearchRequest(q="", geography=["Belarus"]),
+        SearchRequest(q="constitution OR amendments", sort="oldest"),
     ]
     for req in requests:
         x, y = search(ia, req).to_dict(), search(ib, req).to_dict()
         x.pop("took_ms"), y.pop("took_ms")
         assert x == y
-        assert x["total"] > 0 or req.geography
+        assert x["total"] > 0
 
 
 # -- faults ------------------------------------------------------------------------------
