@@ -531,8 +531,9 @@ class _Run:
         raise _GiveUp(f"{reason} ({self.opts.tries} tries)", status)
 
     def backoff(self, attempt: int) -> float:
-        """Exponential with jitter: 2, 4, 8 ... s times 1-1.5, at least the current delay."""
-        base = max(self.throttle.delay, 2.0) * 2**attempt
+        """Exponential with jitter: 2, 4, 8 ... s (from --delay when larger) times 1-1.5,
+        capped at --max-retry-after. The throttle's own doubling comes on top."""
+        base = max(self.opts.delay, 2.0) * 2**attempt
         return min(self.opts.max_retry_after, base * self.clock.rng.uniform(1.0, 1.5))
 
     def refused(self, status: int) -> None:
