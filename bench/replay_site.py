@@ -248,10 +248,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         prog="python -m bench.replay_site", description=__doc__.split("\n")[0]
     )
+    ap.add_argument("--root", type=Path, default=SITE_DIR, help="the replay's en.kremlin.ru folder")
     ap.add_argument("--gzip", action="store_true")
     ap.add_argument("--etags", action="store_true")
     args = ap.parse_args()
-    with ReplaySite() as site:
+    with ReplaySite(args.root) as site:
         site.faults.gzip, site.faults.etags = args.gzip, args.etags
         print(f"serving {site.root} at {site.url} (Ctrl+C to stop)", flush=True)
         try:
