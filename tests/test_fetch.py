@@ -103,9 +103,9 @@ def test_only_robots_feed_listings_and_event_pages_are_asked_for(full):
         assert "/copy" not in p and not p.startswith("/search")
 
 
-def test_missing_feed_page_and_listing_page_are_noted_and_passed(full):
+def test_missing_listing_pages_are_noted_and_passed(full):
     notes = " | ".join(full["report"].notes)
-    assert "feed page 2" in notes and "listing page 1 is missing (HTTP 404)" in notes
+    assert "listing page 1 is missing (HTTP 404)" in notes
     assert "listing page 45 holds no entries" in notes
 
 
@@ -334,6 +334,20 @@ def test_one_missing_listing_page_is_skipped_two_end_the_walk(site, fake, tmp_pa
     site.faults.missing = {NEWS + "/page/9", NEWS + "/page/10"}
     run_fetch(options(tmp_path, site.url, all_pages=True), fake.clock())
     assert NEWS + "/page/11" not in site.paths()
+
+
+def test_a_gap_since_the_last_run_is_closed_through_feed_and_listings(site, fake, tmp_path):
+    """The feed's later page is missing, so the run goes on in the listing pages until it
+    reaches what it holds, and stops there."""
+    site.faults.missing = {NEWS + "/feed"}
+    run_fetch(options(tmp_path, site.url, pages=4), fake.clock())
+    site.faults.missing = set()
+    start = len(site.log)
+    report = run_fetch(options(tmp_path, site.url), fake.clock())
+    assert len(report.new) == 17  # the feed's entries: newer than listing page 2
+    assert "feed page 2" in " ".join(report.notes)
+    asked = [p for p in site.paths()[start:] if not is_event_page(p)]
+    assert asked == ["/robots.txt", NEWS + "/feed", NEWS + "/feed/page/2", NEWS, NEWS + "/page/2"]
 
 
 def test_since_takes_the_pages_back_to_that_date(site, fake, tmp_path):

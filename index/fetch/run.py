@@ -239,7 +239,11 @@ class _Run:
 
     # -- discovery ----------------------------------------------------------------------
     def read_feed(self) -> bool:
-        """New pages from the feed; True when it reached an entry already held."""
+        """New pages from the feed; True when it reached an entry already held.
+
+        Later feed pages are followed only to close a gap since an earlier run: on a first
+        run, or with --since/--pages/--all, the listing pages give the history (a feed of
+        a thousand pages is no way to walk back to a date)."""
         url: str | None = self.base + discovery.FEED
         seen: set[str] = set()
         while url and url not in seen:
@@ -259,7 +263,9 @@ class _Run:
                 return False
             if self.take_entries(page.entries, stop_at_held=True):
                 return True
-            url = page.next_url
+            if self.opts.mode != "new" or not self.held_before:
+                return False  # history comes from the listing pages, a first run stops here
+            url = page.next_url  # catching up a gap since the last run
         return False
 
     def read_listings(self, feed_reached_held: bool) -> None:
