@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from index import location
 from index.fetch import FetchOptions, run_fetch
 from index.fetch.run import DEFAULT_BASE_URL, DEFAULT_CORPUS
-from index.fetch.state import FetchLocked
+from index.fetch.state import STATE_FILE, FetchLocked
 from index.readers import ReadError, read_file
 from index.speakers import learn_names, resolve_speakers
 from index.writer import NothingIndexed, reindex
@@ -362,6 +363,13 @@ def fetch_cmd(
         sys.exit(1)
     except OSError as exc:
         err.print(f"[red]error:[/red] cannot write the corpus at {to}: {escape(str(exc))}")
+        sys.exit(1)
+    except sqlite3.Error as exc:
+        err.print(
+            f"[red]error:[/red] the fetch state {to / STATE_FILE} cannot be used "
+            f"({escape(str(exc))}); move it aside to start afresh: the pages already in {to} "
+            "are kept and adopted, not fetched again"
+        )
         sys.exit(1)
     print_fetch_report(report, to)
     if not no_reindex and not report.interrupted:

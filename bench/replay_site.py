@@ -17,7 +17,8 @@ retries really go over the socket:
 * ``missing``: paths answered 404 although the replay holds them;
 * ``gzip``: compress answers for clients that accept it;
 * ``etags``: send an ETag and answer If-None-Match with 304;
-* ``forbid_after``: every request after that many gets 403 (the site's network block).
+* ``forbid_after``: every request after that many gets ``forbid_status`` (403, or 418):
+  the site's network block.
 
 Every request is logged (time by the given clock, path, status, headers) for the
 tests' assertions. ``python -m bench.replay_site`` serves it by hand.
@@ -63,6 +64,7 @@ class Faults:
     gzip: bool = False
     etags: bool = False
     forbid_after: int | None = None
+    forbid_status: int = 403  # or 418, as some blocks answer
     page_delay: float = 0.0  # real seconds before each event page (to kill a run mid-way)
 
 
@@ -134,7 +136,7 @@ class ReplaySite:
         with self.lock:
             n_before = len(self.log)
             if f.forbid_after is not None and n_before >= f.forbid_after:
-                action = ("status", 403, None)
+                action = ("status", f.forbid_status, None)
             elif (wait := _take_pair(f.retry_after, path)) is not None:
                 action = ("status", 429, wait)
             elif _take(f.unavailable, path):

@@ -295,11 +295,15 @@ def test_feed_edit_gives_a_conditional_request_then_an_update(site, fake, tmp_pa
     assert r3.updated == [page_id] and (tmp_path / f"{page_id}.html").read_bytes() == edited
 
 
-def test_403_before_any_success_says_the_network_is_refused(site, fake, tmp_path):
-    site.faults.forbid_after = 0
+@pytest.mark.parametrize("status", [403, 418])
+@pytest.mark.parametrize("after", [0, 1])  # robots.txt alone served is not a success
+def test_a_refusal_before_any_page_says_the_network_is_refused(site, fake, tmp_path, status,
+                                                               after):
+    site.faults.forbid_after, site.faults.forbid_status = after, status
     report = run_fetch(options(tmp_path, site.url), fake.clock())
-    assert report.refused and len(site.log) == 1
-    assert "refused this network" in report.stopped and "HTTP_PROXY" in report.stopped
+    assert report.refused and len(site.log) == after + 1
+    assert f"refused this network (HTTP {status}" in report.stopped
+    assert "HTTP_PROXY" in report.stopped and "known to block some networks" in report.stopped
 
 
 def test_403_after_successes_stops_keeps_state_and_resumes(site, fake, tmp_path):

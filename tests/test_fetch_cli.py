@@ -24,7 +24,7 @@ from fetch_fixtures import (  # noqa: F401  # no_proxy is an autouse fixture
 )
 
 from bench.replay_site import ReplaySite
-from index.fetch.state import corpus_lock
+from index.fetch.state import STATE_FILE, corpus_lock
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -130,6 +130,25 @@ def test_nothing_listening_is_one_clear_line(tmp_path):
                  "--to", str(tmp_path / "c"), "--no-reindex"])
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "127.0.0.1 refused the connection (nothing listening)" in r.stdout
+
+
+def test_a_damaged_state_database_is_a_message_and_the_pages_are_adopted(site, tmp_path):
+    corpus = tmp_path / "corpus"
+    assert run_cli(fetch_args(site, corpus, "--no-reindex")).returncode == 0
+    held = stored(corpus)
+    (corpus / STATE_FILE).write_bytes(b"not a database at all" * 100)
+    for extra in corpus.glob(STATE_FILE + "-*"):
+        extra.unlink()
+    r = run_cli(fetch_args(site, corpus, "--no-reindex"))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "cannot be used" in r.stderr and "move it aside" in r.stderr
+    (corpus / STATE_FILE).unlink()
+    start = len(site.log)
+    r = run_cli(fetch_args(site, corpus, "--no-reindex"))
+    assert r.returncode == 0 and f"{len(held)} new" in r.stdout
+    assert not [
+        e.path for e in site.log[start:] if e.path.rsplit("/", 1)[1] in held]
+    assert stored(corpus) == held
 
 
 def test_bad_options_are_usage_errors(tmp_path):

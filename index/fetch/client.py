@@ -86,6 +86,7 @@ class HttpClient:
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0, pool_block=True)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        self.session.max_redirects = 5
         self.session.headers.update(
             {
                 "User-Agent": self.user_agent,
@@ -115,6 +116,11 @@ class HttpClient:
                 allow_redirects=True,
                 stream=True,
             ) as r:
+                self.requests_made += len(r.history)  # each redirect hop was a request
+                if urllib3.util.parse_url(r.url).host != urllib3.util.parse_url(url).host:
+                    raise NetworkError(
+                        "other", f"redirected off the site, to {r.url.split('?')[0]}"
+                    )
                 body = _read_body(r)
                 return Response(
                     url=r.url,

@@ -532,7 +532,8 @@ class _Run:
                 self.throttle.pause(wait if wait is not None else self.backoff(attempt))
                 continue
             self.throttle.record(True, resp.latency)
-            self.successes += 1
+            if check_robots:  # robots.txt alone does not show the site serves this network
+                self.successes += 1
             return resp
         raise _GiveUp(f"{reason} ({self.opts.tries} tries)", status)
 
