@@ -361,6 +361,9 @@ def fetch_cmd(
     except FetchLocked as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(1)
+    except KeyboardInterrupt:  # before the run started or after it ended: nothing to lose
+        err.print("interrupted; everything fetched so far is kept")
+        sys.exit(130)
     except OSError as exc:
         err.print(f"[red]error:[/red] cannot write the corpus at {to}: {escape(str(exc))}")
         sys.exit(1)

@@ -1,12 +1,11 @@
 """What the fetch tests share: the replay folder, a fake clock, options for a run.
 
-The replay of en.kremlin.ru is ``../shared/site/en.kremlin.ru`` (``$TRANSCRIPTS_SHARED``
-names another shared folder); tests skip with a reason when it is absent.
+The replay of en.kremlin.ru is ``../shared/site/en.kremlin.ru``; tests that serve it skip
+with a reason when it is absent.
 """
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from conftest import SHARED_DIR
 from index.fetch import FetchOptions
 from index.fetch.clock import Clock
 
-SITE_DIR = Path(os.environ.get("TRANSCRIPTS_SHARED") or SHARED_DIR) / "site" / "en.kremlin.ru"
+SITE_DIR = SHARED_DIR / "site" / "en.kremlin.ru"
 NEWS = "/events/president/news"
 
 

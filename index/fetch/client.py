@@ -60,7 +60,6 @@ class Response:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     latency: float  # seconds from sending to the last byte
-    gzip: bool = False  # whether it came Content-Encoding: gzip (stored decompressed)
 
     @property
     def content_type(self) -> str:
@@ -128,7 +127,6 @@ class HttpClient:
                     headers={k.lower(): v for k, v in r.headers.items()},
                     body=body,
                     latency=self.clock.monotonic() - started,
-                    gzip="gzip" in r.headers.get("Content-Encoding", "").lower(),
                 )
         except NetworkError:
             raise

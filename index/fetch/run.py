@@ -115,7 +115,6 @@ class FetchProgress:
     pending: int  # still to fetch in this run, as far as known
     delay: float
     eta: float  # seconds, from the pending pages and the current delay
-    current: str
 
 
 ProgressCallback = Callable[[FetchProgress], None]
@@ -388,11 +387,11 @@ class _Run:
         self.queue = list(rows)
         while self.queue:
             row = self.queue.pop(0)
-            self.show(row.url)
+            self.show()
             self.fetch_page(row)
-        self.show("")
+        self.show()
 
-    def show(self, current: str) -> None:
+    def show(self) -> None:
         if not self.progress:
             return
         r = self.report
@@ -405,7 +404,6 @@ class _Run:
                 pending=len(self.queue),
                 delay=self.throttle.delay,
                 eta=len(self.queue) * per_page,
-                current=current,
             )
         )
 

@@ -72,6 +72,3 @@ class Throttle:
     def pause(self, seconds: float) -> None:
         """No request before ``seconds`` from now (Retry-After, backoff)."""
         self._not_before = max(self._not_before, self.clock.monotonic() + seconds)
-
-    def pause_remaining(self) -> float:
-        return max(0.0, self._not_before - self.clock.monotonic())
