@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from index import location
 from index.fetch import FetchOptions, run_fetch
 from index.fetch.run import DEFAULT_BASE_URL, DEFAULT_CORPUS
-from index.fetch.state import STATE_FILE, FetchLocked
+from index.fetch.state import STATE_FILE, FetchLocked, index_is_behind, mark_indexed
 from index.readers import ReadError, read_file
 from index.speakers import learn_names, resolve_speakers
 from index.writer import NothingIndexed, reindex
@@ -377,12 +377,17 @@ def fetch_cmd(
     print_fetch_report(report, to)
     if not no_reindex and not report.interrupted:
         root = location.index_root(index_dir)
-        if report.changed or (location.live_generation(root) is None and any(to.glob("*.html"))):
+        if location.live_generation(root) is None or index_is_behind(to, root):
             try:
                 print_report(run_reindex([to], root, False, 1), root)
+                mark_indexed(to, root)
             except (NothingIndexed, location.IndexLocked) as exc:
                 err.print(f"[red]error:[/red] {escape(str(exc))}")
                 sys.exit(1)
+            except KeyboardInterrupt:
+                err.print(f"interrupted: the index was left as it was; the pages are kept "
+                          f"(the next fetch, or transcripts reindex {to}, indexes them)")
+                sys.exit(130)
             except OSError as exc:
                 err.print(
                     f"[red]error:[/red] the index could not be written at {root}: "

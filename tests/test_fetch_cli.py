@@ -173,4 +173,17 @@ def test_fetch_then_reindex_then_search(site, tmp_path):
     assert '"63911"' in s.stdout
     again = run_cli(fetch_args(site, corpus, "--index-dir", str(index)))
     assert again.returncode == 0
-    assert "0 new" in again.stdout and "Full rebuild" not in again.stdout
+    assert "0 new" in again.stdout
+    assert "Incremental" not in again.stdout and "Full rebuild" not in again.stdout
+
+
+def test_pages_fetched_without_reindex_are_indexed_by_the_next_fetch(site, tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    assert run_cli(fetch_args(site, corpus, "--index-dir", str(index))).returncode == 0
+    r = run_cli(fetch_args(site, corpus, "--pages", "2", "--no-reindex"))
+    assert "15 new" in r.stdout and "Incremental" not in r.stdout
+    r = run_cli(fetch_args(site, corpus, "--index-dir", str(index)))
+    out = " ".join(r.stdout.split())
+    assert "0 new" in out and "Incremental update of" in out and "15 files read" in out
+    r = run_cli(fetch_args(site, corpus, "--index-dir", str(index)))
+    assert "Incremental" not in r.stdout and "Full" not in r.stdout

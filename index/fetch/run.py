@@ -22,6 +22,7 @@ from index.fetch.client import HttpClient, NetworkError, Response, retry_after_s
 from index.fetch.clock import Clock, iso
 from index.fetch.robots import RobotsRules
 from index.fetch.state import (
+    CHANGED_AT,
     FAILED,
     FETCHED,
     GONE,
@@ -187,6 +188,8 @@ class _Run:
         self.report.waited = self.throttle.waited
         self.report.seconds = self.clock.monotonic() - self.started
         self.report.pending = self.store.outstanding()
+        if self.report.changed:
+            self.store.set_cursor(CHANGED_AT, f"{self.clock.wall():.6f}", self.clock.wall())
         self.client.close()
         self.store.close()
         sync_folder(self.folder)

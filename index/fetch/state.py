@@ -23,6 +23,7 @@ import fcntl
 import hashlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,3 +263,33 @@ def remove_stale_temp_files(folder: Path) -> int:
             tmp.unlink()
             removed += 1
     return removed
+
+
+CHANGED_AT = "corpus:changed-at"  # when a run last added or changed a page
+
+
+def _indexed_cursor(root: Path) -> str:
+    return f"index:{os.path.realpath(root)}:holds-changes-of"
+
+
+def index_is_behind(folder: Path, root: Path) -> bool:
+    """Whether pages were added or changed since the index at ``root`` was last updated
+    from this folder (a run with --no-reindex, or a reindex that failed or was stopped)."""
+    if not (folder / STATE_FILE).exists():
+        return False
+    store = StateStore(folder)
+    try:
+        changed = store.cursor(CHANGED_AT)
+        return changed is not None and store.cursor(_indexed_cursor(root)) != changed
+    finally:
+        store.close()
+
+
+def mark_indexed(folder: Path, root: Path) -> None:
+    store = StateStore(folder)
+    try:
+        changed = store.cursor(CHANGED_AT)
+        if changed is not None:
+            store.set_cursor(_indexed_cursor(root), changed, time.time())
+    finally:
+        store.close()
