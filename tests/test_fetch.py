@@ -381,6 +381,15 @@ def test_the_request_budget_ends_a_run_and_the_next_run_goes_on(site, fake, tmp_
     assert max(counts.values()) == 1  # held pages are never asked for again
 
 
+def test_a_page_file_removed_by_hand_is_fetched_again(site, fake, tmp_path):
+    run_fetch(options(tmp_path, site.url, pages=2), fake.clock())
+    page_id = first_listing_ids(site)[4]
+    (tmp_path / f"{page_id}.html").unlink()
+    report = run_fetch(options(tmp_path, site.url), fake.clock())
+    assert report.new == [page_id] and "1 pages held before are missing" in report.notes[0]
+    assert (tmp_path / f"{page_id}.html").read_bytes() == site.event_pages()[page_id]
+
+
 def test_an_interrupted_write_leaves_no_half_file_and_is_adopted(site, fake, tmp_path):
     """A page renamed into place whose state row was not yet committed is kept as is."""
     run_fetch(options(tmp_path, site.url, pages=2), fake.clock())

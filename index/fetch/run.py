@@ -180,7 +180,7 @@ class _Run:
         self.successes = 0  # answers in this run that were not refusals or errors
         self.failures_in_a_row = 0
         self.queue: list[PageRow] = []  # known pages to fetch, for the progress and ETA
-        self.held_before = bool(self.store.held_ids())
+        self.held_before = bool(self.store.held_pages())
         self.feed_updated: dict[str, str] = {}  # url -> the feed's <updated>, this run
 
     def close(self) -> None:
@@ -203,6 +203,7 @@ class _Run:
                     f"the site refused an earlier run; it was suggested to wait until "
                     f"{refused_until}"
                 )
+            self.requeue_missing_files()
             self.load_robots()
             self.fetch_queue(self.store.due(self.clock.wall()))
             reached_held = self.read_feed()
@@ -219,6 +220,20 @@ class _Run:
         except KeyboardInterrupt:
             self.report.interrupted = True
             self.report.stopped = "interrupted; everything fetched so far is kept"
+
+    def requeue_missing_files(self) -> None:
+        """Pages the state holds whose file is gone from the folder are fetched again."""
+        lost = [
+            url
+            for url, page_id in self.store.held_pages()
+            if not page_file(self.folder, page_id).exists()
+        ]
+        for url in lost:
+            self.store.requeue(url, forget_file=True)
+        if lost:
+            self.report.notes.append(
+                f"{len(lost)} pages held before are missing from {self.folder}: fetched again"
+            )
 
     def load_robots(self) -> None:
         url = self.base + "/robots.txt"
@@ -412,7 +427,6 @@ class _Run:
 
     def fetch_page(self, row: PageRow) -> None:
         path = page_file(self.folder, row.page_id)
-        now = self.clock.wall()
         held = row.sha256 is not None and path.exists()
         if row.sha256 is None and path.exists() and self.adopt(row, path):
             return

@@ -196,14 +196,23 @@ class StateStore:
     def set_feed_updated(self, url: str, updated: str) -> None:
         self.db.execute("UPDATE pages SET feed_updated = ? WHERE url = ?", (updated, url))
 
-    def requeue(self, url: str) -> None:
-        """A held page to fetch again (the feed says it was updated)."""
-        self.db.execute("UPDATE pages SET status = ? WHERE url = ?", (PENDING, url))
+    def requeue(self, url: str, forget_file: bool = False) -> None:
+        """A held page to fetch again: the feed says it was edited (a conditional request
+        with its validators), or its file was removed (``forget_file``: a plain request)."""
+        if forget_file:
+            self.db.execute(
+                "UPDATE pages SET status = ?, sha256 = NULL, etag = NULL, last_modified = NULL"
+                " WHERE url = ?",
+                (PENDING, url),
+            )
+        else:
+            self.db.execute("UPDATE pages SET status = ? WHERE url = ?", (PENDING, url))
 
-    def held_ids(self) -> set[str]:
-        return {
-            r[0] for r in self.db.execute("SELECT page_id FROM pages WHERE status = ?", (FETCHED,))
-        }
+    def held_pages(self) -> list[tuple[str, str]]:
+        """(url, page id) of every page with a stored file."""
+        return self.db.execute(
+            "SELECT url, page_id FROM pages WHERE status = ?", (FETCHED,)
+        ).fetchall()
 
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, count(*) FROM pages GROUP BY status"))
