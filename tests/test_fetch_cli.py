@@ -151,6 +151,19 @@ def test_a_damaged_state_database_is_a_message_and_the_pages_are_adopted(site, t
     assert stored(corpus) == held
 
 
+def test_http_proxy_from_the_environment_is_honoured(site, tmp_path):
+    """The replay answers as a proxy would (absolute URIs); the base URL is a closed port
+    on 127.0.0.1, so only a request sent through the proxy can succeed."""
+    env = cli_env()
+    env["HTTP_PROXY"] = site.url
+    args = [sys.executable, "-m", "cli", "fetch", "--base-url", "http://127.0.0.1:9", "--to",
+            str(tmp_path / "c"), "--delay", "0", "--no-reindex"]
+    r = subprocess.run(args, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "17 new" in r.stdout
+    assert site.log[0].path == "/robots.txt" and len(site.log) == 19
+
+
 def test_bad_options_are_usage_errors(tmp_path):
     r = run_cli([sys.executable, "-m", "cli", "fetch", "--all", "--pages", "3",
                  "--to", str(tmp_path)])
