@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -89,7 +90,19 @@ def measure(url: str, site: Path, tmp: Path) -> dict:
             )
         )
 
-    report, wall, cpu = timed(fetch_all)
+    fsync_seconds = [0.0]
+    real_fsync = os.fsync
+
+    def timed_fsync(fd: int) -> None:  # how much of the wall time is the disk's
+        t = time.perf_counter()
+        real_fsync(fd)
+        fsync_seconds[0] += time.perf_counter() - t
+
+    os.fsync = timed_fsync
+    try:
+        report, wall, cpu = timed(fetch_all)
+    finally:
+        os.fsync = real_fsync
     assert len(report.new) == len(ids) and not report.failed, report
 
     def plain_gets():
@@ -128,6 +141,7 @@ def measure(url: str, site: Path, tmp: Path) -> dict:
         "pages_per_s": round(len(ids) / wall, 1),
         "ms_per_page_wall": round(1000 * wall / len(ids), 2),
         "ms_per_page_cpu": round(1000 * cpu / len(ids), 2),
+        "ms_per_page_fsync": round(1000 * fsync_seconds[0] / len(ids), 2),
         "peer_plain_gets_s": round(peer_wall, 2),
         "peer_pages_per_s": round(len(ids) / peer_wall, 1),
         "peer_ms_per_page_cpu": round(1000 * peer_cpu / len(ids), 2),
@@ -146,7 +160,8 @@ def show(f: dict) -> None:
     print(
         f"Full fetch of the replay, --delay 0: {f['pages']} pages, {f['requests']} requests "
         f"in {f['full_fetch_s']} s = {f['pages_per_s']} pages/s "
-        f"({f['ms_per_page_wall']} ms wall, {f['ms_per_page_cpu']} ms CPU per page)"
+        f"({f['ms_per_page_wall']} ms wall per page: {f['ms_per_page_cpu']} ms CPU, "
+        f"{f['ms_per_page_fsync']} ms waiting for fsync)"
     )
     print(
         f"  peer, plain requests GETs of the same pages: {f['peer_pages_per_s']} pages/s "
