@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from index.fetch.clock import Clock
 
 MAX_BODY_BYTES = 10 * 2**20  # the longest real transcript page is ~220 KB
+# Used until pyproject.toml names the project's home page under [project.urls] Homepage.
 FALLBACK_HOME = "https://github.com/transcripts/transcripts"
 
 
