@@ -289,8 +289,20 @@ def _short(text: str, width: int = 160) -> str:
     show_default=True,
     help="Request budget of this run (every request counts, retries too).",
 )
-@click.option("--connect-timeout", type=click.FloatRange(0.1), default=10.0, show_default=True)
-@click.option("--read-timeout", type=click.FloatRange(0.1), default=45.0, show_default=True)
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for a connection.",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(0.1),
+    default=45.0,
+    show_default=True,
+    help="Seconds to wait for the site to send anything.",
+)
 @click.option(
     "--tries",
     type=click.IntRange(1, 10),
