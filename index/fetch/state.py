@@ -214,9 +214,6 @@ class StateStore:
             "SELECT url, page_id FROM pages WHERE status = ?", (FETCHED,)
         ).fetchall()
 
-    def counts(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT status, count(*) FROM pages GROUP BY status"))
-
     # -- cursors ----------------------------------------------------------------------
     def cursor(self, name: str) -> str | None:
         row = self.db.execute("SELECT value FROM cursors WHERE name = ?", (name,)).fetchone()
