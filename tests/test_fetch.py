@@ -234,13 +234,14 @@ def test_a_reset_connection_is_retried(site, fake, tmp_path):
 
 def test_a_response_slower_than_the_read_timeout_is_retried_then_left(site, fake, tmp_path):
     ids = first_listing_ids(site)
-    site.faults.slow[f"{NEWS}/{ids[0]}"] = (1, 1.0)
-    site.faults.slow[f"{NEWS}/{ids[1]}"] = (2, 1.0)
-    report = run_fetch(options(tmp_path, site.url, pages=2, read_timeout=0.3, tries=2),
+    # A read timeout well above a loaded machine's loopback answer; the slow ones far over it.
+    site.faults.slow[f"{NEWS}/{ids[0]}"] = (1, 4.0)
+    site.faults.slow[f"{NEWS}/{ids[1]}"] = (2, 4.0)
+    report = run_fetch(options(tmp_path, site.url, pages=2, read_timeout=1.5, tries=2),
                        fake.clock())
     assert ids[0] in report.new
     assert [(f.url.rsplit("/", 1)[1], f.reason) for f in report.failed] == [
-        (ids[1], "127.0.0.1 sent nothing for 0.3 s (2 tries)")
+        (ids[1], "127.0.0.1 sent nothing for 1.5 s (2 tries)")
     ]
 
 
