@@ -7,6 +7,8 @@ import html
 import json
 import os
 import re
+import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -16,6 +18,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from index import location
+from index.fetch import FetchOptions, run_fetch
+from index.fetch.run import DEFAULT_BASE_URL, DEFAULT_CORPUS
+from index.fetch.state import STATE_FILE, FetchLocked, index_is_behind, mark_indexed
 from index.model import clock
 from index.readers import ReadError, read_file
 from index.speakers import learn_names, resolve_speakers
@@ -282,6 +287,208 @@ def print_transcript(t) -> None:
 def _short(text: str, width: int = 160) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@main.command("fetch")
+@click.option("--since", metavar="YYYY-MM-DD", help="Also fetch history back to this date.")
+@click.option("--pages", type=click.IntRange(1), help="Also walk this many listing pages.")
+@click.option("--all", "all_pages", is_flag=True, help="Walk every listing page (resumable).")
+@click.option(
+    "--to",
+    "to",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_CORPUS,
+    show_default=True,
+    help="Corpus folder: one .html file per page, the state database beside them.",
+)
+@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="The site.")
+@click.option(
+    "--delay",
+    type=click.FloatRange(0),
+    default=2.0,
+    show_default=True,
+    help="Minimum seconds between requests (robots.txt Crawl-delay may raise it).",
+)
+@click.option(
+    "--max-requests",
+    type=click.IntRange(1),
+    default=300,
+    show_default=True,
+    help="Request budget of this run (every request counts, retries too).",
+)
+@click.option(
+    "--connect-timeout",
+    type=click.FloatRange(0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for a connection.",
+)
+@click.option(
+    "--read-timeout",
+    type=click.FloatRange(0.1),
+    default=45.0,
+    show_default=True,
+    help="Seconds to wait for the site to send anything.",
+)
+@click.option(
+    "--tries",
+    type=click.IntRange(1, 10),
+    default=4,
+    show_default=True,
+    help="Tries per URL in one run on 429/503 or a dropped connection.",
+)
+@click.option(
+    "--max-retry-after",
+    type=click.FloatRange(0),
+    default=300.0,
+    show_default=True,
+    help="Longest Retry-After waited for; a longer one ends the run.",
+)
+@click.option("--user-agent", default=None, help="Replace the User-Agent (keep a contact in it).")
+@click.option("--no-reindex", is_flag=True, help="Only fetch; do not update the index.")
+@index_dir_option
+def fetch_cmd(
+    since,
+    pages,
+    all_pages,
+    to,
+    base_url,
+    delay,
+    max_requests,
+    connect_timeout,
+    read_timeout,
+    tries,
+    max_retry_after,
+    user_agent,
+    no_reindex,
+    index_dir,
+) -> None:
+    """Fetch new transcripts from en.kremlin.ru politely, then update the index.
+
+    Without options: what is new since the last run (the feed). History: --since DATE,
+    --pages N or --all. Safe to stop at any moment and to run again.
+    """
+    if sum(x is not None and x is not False for x in (since, pages, all_pages)) > 1:
+        raise click.UsageError("give at most one of --since, --pages and --all")
+    since_date = None
+    if since:
+        try:
+            since_date = dt.date.fromisoformat(since)
+        except ValueError:
+            raise click.BadParameter("a date as YYYY-MM-DD", param_hint="--since") from None
+    if not re.match(r"^https?://[^/\s]+/?$", base_url):
+        raise click.BadParameter(
+            "the site's address, as http://host or https://host", param_hint="--base-url"
+        )
+    options = FetchOptions(
+        corpus=to,
+        base_url=base_url,
+        since=since_date,
+        pages=pages,
+        all_pages=all_pages,
+        delay=delay,
+        max_requests=max_requests,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        tries=tries,
+        max_retry_after=max_retry_after,
+        user_agent=user_agent,
+    )
+    signal.signal(signal.SIGTERM, _interrupt)  # kill: end like Ctrl-C, state kept
+    try:
+        report = _fetch_with_progress(options)
+    except FetchLocked as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(1)
+    except KeyboardInterrupt:  # before the run started or after it ended: nothing to lose
+        err.print("interrupted; everything fetched so far is kept")
+        sys.exit(130)
+    except OSError as exc:
+        err.print(f"[red]error:[/red] cannot write the corpus at {to}: {escape(str(exc))}")
+        sys.exit(1)
+    except sqlite3.Error as exc:
+        err.print(
+            f"[red]error:[/red] the fetch state {to / STATE_FILE} cannot be used "
+            f"({escape(str(exc))}); move it aside to start afresh: the pages already in {to} "
+            "are kept and adopted, not fetched again"
+        )
+        sys.exit(1)
+    print_fetch_report(report, to)
+    if not no_reindex and not report.interrupted:
+        root = location.index_root(index_dir)
+        if location.live_generation(root) is None or index_is_behind(to, root):
+            try:
+                print_report(run_reindex([to], root, False, 1), root)
+                mark_indexed(to, root)
+            except (NothingIndexed, location.IndexLocked) as exc:
+                err.print(f"[red]error:[/red] {escape(str(exc))}")
+                sys.exit(1)
+            except KeyboardInterrupt:
+                err.print(f"interrupted: the index was left as it was; the pages are kept "
+                          f"(the next fetch, or transcripts reindex {to}, indexes them)")
+                sys.exit(130)
+            except OSError as exc:
+                err.print(
+                    f"[red]error:[/red] the index could not be written at {root}: "
+                    f"{escape(str(exc))}"
+                )
+                sys.exit(1)
+    if report.interrupted:
+        sys.exit(130)
+    sys.exit(0 if report.ok else 1)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _fetch_with_progress(options: FetchOptions):
+    columns = (
+        TextColumn("fetching"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(
+            "{task.fields[discovered]} discovered · delay {task.fields[delay]:.1f} s"
+            " · ETA {task.fields[eta]}"
+        ),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("fetch", total=None, discovered=0, delay=options.delay, eta="–")
+
+        def progress(p) -> None:
+            eta = "–" if not p.pending else str(dt.timedelta(seconds=round(p.eta)))
+            bar.update(
+                task,
+                completed=p.done,
+                total=max(p.done + p.pending, 1),
+                discovered=p.discovered,
+                delay=p.delay,
+                eta=eta,
+            )
+
+        return run_fetch(options, progress=progress)
+
+
+def print_fetch_report(report, folder: Path) -> None:
+    failed = len(report.failed)
+    out.print(
+        f"Fetched into {folder} in {report.seconds:.1f} s: {len(report.new)} new, "
+        f"{len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.gone)} gone, {failed} failed; {report.discovered} pages discovered "
+        f"from {report.listing_pages} feed and listing pages; {report.requests} requests, "
+        f"{report.waited:.1f} s waiting between them."
+    )
+    if report.disallowed:
+        out.print(f"{len(report.disallowed)} pages not fetched: robots.txt disallows them.")
+    for f in report.failed:
+        out.print(f"  failed: {escape(f.url)}: {escape(f.reason)}")
+    for note in report.notes:
+        out.print(f"  [dim]note: {escape(note)}[/dim]")
+    if report.pending:
+        out.print(f"{report.pending} known pages are still to fetch: run again to continue.")
+    if report.stopped:
+        style = "yellow" if report.ok or report.interrupted else "red"
+        out.print(f"[{style}]stopped:[/{style}] {escape(report.stopped)}")
 
 
 @main.command("serve")
