@@ -243,7 +243,13 @@ def print_transcript(t) -> None:
     for u in t.utterances:
         if u.label:
             who = f"{u.label}" + (f" ({u.note})" if u.note else "")
-            canon = f" [dim]= {u.speaker}" + (f", {u.role}" if u.role else "") + "[/dim]"
+            if u.speaker is None:
+                canon = " [dim](anonymous: no speaker)[/dim]"
+            elif u.speaker_is_role:
+                canon = f" [dim]= {escape(u.speaker)} (role only: the page names nobody)[/dim]"
+            else:
+                role = f", {u.role}" if u.role else ""
+                canon = f" [dim]= {escape(u.speaker + role)}[/dim]"
             out.print(
                 f"  [cyan]#{u.position} {escape(who)}[/cyan]{canon}: {escape(_short(u.text))}"
             )

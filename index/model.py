@@ -48,6 +48,12 @@ class Utterance:
     role: str = ""  # what the label says besides the name ("President of Russia")
     note: str = ""  # the bracketed remark after the label ("retranslated")
 
+    @property
+    def speaker_is_role(self) -> bool:
+        """A speaker known only by office ("Minister of Economic Development"): the page
+        never names them, so ``speaker`` is the office as printed, equal to ``role``."""
+        return bool(self.role) and self.speaker == self.role
+
 
 @dataclass
 class Transcript:
