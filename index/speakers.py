@@ -146,6 +146,8 @@ PARTICLES = frozenset({
     "bin", "ibn", "bint", "al", "el", "ben", "abu", "van", "von", "der", "den", "de", "da",
     "di", "del", "della", "dos", "das", "du", "la", "le", "y", "zu", "ter", "ten",
 })
+# First words of two-word given names ("Abdel Fattah", "Abdul Hakeem", "Abu Bakr").
+_GIVEN_NAME_HEADS = frozenset({"abdel", "abdul", "abd", "abu"})
 # The small words of a title ("President of Russia", "Minister for Development").
 _TITLE_WORDS = frozenset({"of", "the", "and", "for", "in", "at", "on", "to", "with"})
 
@@ -206,6 +208,8 @@ def _last_name(run: list[str]) -> list[str]:
     k -= 1
     while k > 1 and run[k - 1].casefold() in PARTICLES:
         k -= 2
+    if k > 0 and run[k - 1].casefold() in _GIVEN_NAME_HEADS:
+        k -= 1  # "Abdel Fattah el-Sisi": a given name in two words
     return run[max(k, 0):]
 
 
