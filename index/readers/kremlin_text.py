@@ -42,7 +42,8 @@ TAG_HEADINGS = ("Geography", "Topics", "Persons")
 STATUS = "Publication status"
 SEE_ALSO = "See also"
 # Headings of the boxes of links the site sets beside the text ("See also", "Additional"),
-# each followed by (title, date) pairs.
+# each followed by (title, date) pairs; a heading other than "See also" counts only over
+# such a pair, since "Video" alone may be a line of text.
 BOX_HEADINGS = frozenset({SEE_ALSO, "Additional", "Photo album", "Photos", "Video", "Videos"})
 STARS = "* * *"
 
@@ -289,7 +290,7 @@ def _is_place(line: str) -> bool:
 
 def _is_body_marker(line: str) -> bool:
     return bool(
-        _SLIDE_LINE.fullmatch(line) or _STARS_LINE.fullmatch(line) or line in BOX_HEADINGS
+        _SLIDE_LINE.fullmatch(line) or _STARS_LINE.fullmatch(line) or line == SEE_ALSO
     )
 
 
@@ -350,7 +351,9 @@ def _read_body(lines: list[str], start: int, end: int) -> list[tuple[str | None,
         if _STARS_LINE.fullmatch(line):
             current = None
             continue
-        if line in BOX_HEADINGS:
+        if line == SEE_ALSO or (
+            line in BOX_HEADINGS and i + 1 < end and _LINK_DATE_LINE.fullmatch(lines[i + 1])
+        ):
             i = _skip_box(lines, i, end)
             continue
         if i < end and _LINK_DATE_LINE.fullmatch(lines[i]):
