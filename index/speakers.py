@@ -270,10 +270,14 @@ def name_and_role(label: str) -> tuple[str, str] | None:
     aside = ""
     if m := re.fullmatch(r"(.*?)\s*(\([^()]*\))", text):  # "... Al Shino (Bahrain)"
         text, aside = m.group(1), m.group(2)
+        if aside[1:2].islower():
+            aside = ""  # a note on delivery ("retranslated"), not part of the role
     parts = [p.split() for p in text.split(",")]
     parts = [p for p in parts if p]
     if not parts:
         return None
+    if len(parts) == 1 and aside and _is_bare_name(parts[0]):
+        return " ".join(parts[0]), aside  # "Jason Karim (Barak UK Limited)"
     if len(parts) > 1 and _is_bare_name(parts[0]):
         name, role = " ".join(parts[0]), ", ".join(" ".join(p) for p in parts[1:])
     elif hit := _tail_name(parts[-1]):
@@ -378,10 +382,14 @@ def _put(names: dict[str, str], key: str, spelling: str) -> None:
         names[key] = spelling
 
 
+_TRAILING_NOTE = re.compile(r"\s*\([a-z][^()]*\)\s*$")
+
+
 def _read_label(label: str, names: dict[str, str]) -> tuple[str | None, str] | None:
     """(name, role); name None for an anonymous turn; None for an office with no name."""
     if is_anonymous(label):
         return None, ""
+    label = _TRAILING_NOTE.sub("", label)  # "Vladimir Putin (retranslated)" from markup
     hit = _split(label, names) or name_and_role(label)
     if hit:
         return hit
