@@ -162,3 +162,34 @@ def test_ordinary_turns_and_notes_are_still_read() -> None:
         ("President of Turkey Recep Tayyip Erdogan", "Thank you."),
         ("Question", "When will it end?"),
     ]
+
+
+def test_an_event_title_with_a_colon_in_the_text_is_not_a_speaker() -> None:
+    # No date under it, but its second half is a title too: capitalised, no full stop.
+    assert page(
+        "The President visited the exhibition.",
+        "Speeches at the opening of the Imperial Capitals: St Petersburg – Vienna. "
+        "Masterpieces of Museum Collections exhibition",
+        "Youth 2030: The Image of the Future panel session",
+        "Vladimir Putin: Friends, good evening.",
+    ) == [
+        (None, "The President visited the exhibition.\n"
+         "Speeches at the opening of the Imperial Capitals: St Petersburg – Vienna. "
+         "Masterpieces of Museum Collections exhibition\n"
+         "Youth 2030: The Image of the Future panel session"),
+        ("Vladimir Putin", "Friends, good evening."),
+    ]
+
+
+def test_fields_of_a_list_of_instructions_are_not_speakers() -> None:
+    assert page(
+        "The Government was instructed to submit proposals.",
+        "Deadline: April 15, 2018.",
+        "Responsible: Prime Minister Dmitry Medvedev.",
+        "Text of the Executive Order: In accordance with the Constitution, I decree.",
+    ) == [
+        (None, "The Government was instructed to submit proposals.\n"
+         "Deadline: April 15, 2018.\n"
+         "Responsible: Prime Minister Dmitry Medvedev.\n"
+         "Text of the Executive Order: In accordance with the Constitution, I decree."),
+    ]

@@ -96,6 +96,21 @@ _SENTENCE_OPENERS = frozenset({
     "During", "Despite", "Also", "And", "But", "Or", "So", "Yet", "Here", "There", "This",
     "That", "These", "Those", "It", "We", "They", "He", "She", "I", "You",
 })
+# One-word heads of a form's fields ("Deadline: April 15, 2018.", "Venue: ...",
+# "Email: ..."), printed on lists of instructions and notes for the media: never speakers.
+_FIELD_WORDS = frozenset({
+    "Deadline", "Deadlines", "Note", "Notes", "Photo", "Photos", "Source", "Reference",
+    "Background", "Update", "Venue", "Date", "Dates", "Time", "Address", "Agenda",
+    "Programme", "Program", "Contacts", "Contact", "Phone", "Telephone", "Tel", "Email",
+    "E-mail", "Fax", "Website", "Accreditation", "Location", "Subject", "Theme", "Topic",
+    "Attention", "Excerpts", "Excerpt", "Translation", "Summary", "Documents", "Results",
+    "Caption", "Format", "Schedule", "Information", "Responsible", "Executor", "Report",
+})
+# First words of a document's or an event's heading ("Text of the Executive Order: ...",
+# "Speeches at the opening of the Imperial Capitals: St Petersburg – Vienna").
+_HEADING_NOUNS = frozenset({
+    "Text", "Excerpts", "Excerpt", "Transcript", "Speech", "Speeches", "Extract", "Extracts",
+})
 # A quotation read out ("Perm Territory: “Why are ...?”") rather than a turn's first words.
 _OPENING_QUOTES = ("“", "«", "„", '"')
 # A personal name and nothing else: the rest of a list line "Minister of Defence: Sergei
@@ -150,6 +165,10 @@ def split_label(line: str, seen: set[str]) -> tuple[str, str, str] | None:
         return label, note, rest
     if not _looks_like_label(label):
         return None
+    if _DATE_LINE.match(rest) and len(rest) <= 40:
+        return None  # a field of a form: "Deadline: July 15, 2018"
+    if _is_title(rest):
+        return None  # a title and its subtitle: "Youth 2030: The Image of the Future"
     if rest.startswith(_OPENING_QUOTES):
         return None  # a quotation read out: "Germany: “This is a matter of ...”"
     if is_role_only(label) and _BARE_NAME.fullmatch(rest):
@@ -184,7 +203,10 @@ def _looks_like_label(label: str) -> bool:
         return False
     if not label[:1].isalpha():
         return False  # "(Addressing the Minister)": a stage direction
-    if label in _ENUMERATORS or label.split()[0] in _SENTENCE_OPENERS:
+    first = label.split()[0]
+    if label in _ENUMERATORS or label in _FIELD_WORDS:
+        return False
+    if first in _SENTENCE_OPENERS or first in _HEADING_NOUNS:
         return False
     name, comma, description = label.partition(",")
     if comma and _is_name(name) and _is_description(description):
@@ -192,6 +214,15 @@ def _looks_like_label(label: str) -> bool:
         # but "Finally, one last question" is a sentence.
         return len(name.split()) > 1 or _is_name(description)
     return _is_name(label)
+
+
+def _is_title(text: str) -> bool:
+    """Capitalised words with no closing punctuation: a title's second half, not speech
+    (which ends its paragraph with a full stop or a question mark)."""
+    if not text or text.endswith(_SENTENCE_END) or text.endswith((")", ",")):
+        return False
+    words = _WORD.findall(text)
+    return len(words) >= 2 and _mostly_capitalised(words)
 
 
 def _is_description(text: str) -> bool:
