@@ -72,9 +72,9 @@ def is_anonymous(label: str | None) -> bool:
     The phrase's head noun (its last word before "from"/"of"/"in"/...) is a word for an
     utterance or for an unnamed person, and nothing before it is capitalised but the
     first word, so no name hides in it ("Moderator Ivan Petrov" is a named moderator).
-    After an utterance word any origin may follow ("Question from Perm Territory"); after
-    a person word only an origin or a lower-case place ("Member of the audience"), since
-    "Member of the State Duma" is a role.
+    An origin may follow ("Question from Perm Territory"), or a place in lower case
+    ("Member of the audience"): "Member of the State Duma" is a role, and "Voice of
+    America correspondent John Smith" a named speaker.
     """
     if not label:
         return False
@@ -99,11 +99,8 @@ def is_anonymous(label: str | None) -> bool:
         )
     elif tail and tail[0].casefold() == _ORIGIN:
         tail_ok = len(tail) <= 8
-    elif tail:
-        tail_ok = head in _SPEECH_HEADS or all(
-            w[:1].islower() for w in tail
-        )
-        tail_ok = tail_ok and len(tail) <= 8
+    elif tail:  # "Member of the audience"; but "Voice of America ..." names a broadcaster
+        tail_ok = len(tail) <= 8 and all(w[:1].islower() for w in tail)
     else:
         tail_ok = True
     return tail_ok and (head in _SPEECH_HEADS or head in _PERSON_HEADS)

@@ -128,6 +128,7 @@ NAMED = [
     "Vladimir Putin", "Alina", "Moderator Ksenia Razuvayeva", "Member of the State Duma",
     "Panel moderator, NBC host Megyn Kelly", "Minister of Economic Development",
     "Question Time Host John Smith", "Journalist Ivan Petrov", "Remarkable Person",
+    "Voice of America correspondent John Smith",
 ]
 
 
