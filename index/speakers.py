@@ -126,8 +126,9 @@ ROLE_WORDS = frozenset({
     "ms", "dr", "sir", "lord", "lady", "father", "pope", "hegumen", "abbot", "ataman",
     "treasurer", "superintendent", "mp", "mep",
 })
-# Institutions and places: a run of capitalised words after one of them is a name
-# ("Party General Council Sergei Neverov"), and a run ending in one is not a name at all.
+# Institutions, places and portfolios: a run of capitalised words after one of them is a
+# name ("Party General Council Sergei Neverov"), and a run ending in one is not a name at
+# all ("Minister for North Caucasus Affairs", "Nizhny Novgorod Region").
 INSTITUTION_WORDS = frozenset({
     "council", "committee", "commission", "board", "staff", "party", "union", "fund",
     "foundation", "association", "society", "corporation", "company", "group", "holding",
@@ -137,6 +138,11 @@ INSTITUTION_WORDS = frozenset({
     "federation", "republic", "region", "territory", "district", "province", "city",
     "brigade", "army", "fleet", "forces", "navy", "plant", "factory", "railways",
     "television", "channel", "newspaper", "magazine", "theatre", "museum",
+    "affairs", "relations", "development", "protection", "policy", "resources", "trade",
+    "industry", "energy", "transport", "healthcare", "health", "education", "culture",
+    "sport", "sports", "science", "justice", "defence", "defense", "finance", "economy",
+    "agriculture", "construction", "relief", "situations", "emergencies", "communications",
+    "media", "environment", "labour", "welfare", "security", "rights", "east", "west",
 })
 # Lower-case words that belong to names ("Abdullah bin Zayed", "Ursula von der Leyen").
 PARTICLES = frozenset({
@@ -280,6 +286,8 @@ def name_and_role(label: str) -> tuple[str, str] | None:
     elif hit := _tail_name(parts[-1]):
         name, role = hit
         role = ", ".join(x for x in (", ".join(" ".join(p) for p in parts[:-1]), role) if x)
+    elif len(parts) > 1 and _is_bare_name(parts[-1]):  # "Lipetsk, Yevgeny Zaitsev"
+        name, role = " ".join(parts[-1]), ", ".join(" ".join(p) for p in parts[:-1])
     elif len(parts) > 1 and (hit := _tail_name(parts[0])) and not any(
         _tail_name(p) for p in parts[1:]
     ):
