@@ -82,6 +82,14 @@ def test_titles_with_of_institutions_particles_and_descriptions() -> None:
     ]
 
 
+def test_a_place_or_an_aside_beside_the_name_is_role() -> None:
+    assert _who("Lipetsk, Yevgeny Zaitsev", "Emma Marcegaglia (ENI)",
+                "Vladimir Putin (retranslated)") == [
+        ("Yevgeny Zaitsev", "Lipetsk"), ("Emma Marcegaglia", "(ENI)"),
+        ("Vladimir Putin", ""),
+    ]
+
+
 def test_a_single_name_after_a_title_or_an_unknown_name_stays_as_printed() -> None:
     assert _who("Patriarch Kirill", "Mr Putin", "Alina", "King Abdullah II of Jordan") == [
         ("Patriarch Kirill", ""), ("Mr Putin", ""), ("Alina", ""),
@@ -106,12 +114,14 @@ def test_a_role_only_label_takes_the_name_of_who_held_it_earlier_on_the_page() -
 
 def test_a_role_only_label_nobody_held_earlier_stays_a_role_flagged() -> None:
     t = _transcript("Interior Minister", "Minister of Economic Development",
-                    "Minister of Economic Development Maxim Oreshkin")
+                    "Minister of Economic Development Maxim Oreshkin",
+                    "Minister for North Caucasus Affairs")
     resolve_speakers(t)
     assert [(u.speaker, u.role, u.speaker_is_role) for u in t.utterances] == [
         ("Interior Minister", "Interior Minister", True),
         ("Minister of Economic Development", "Minister of Economic Development", True),
         ("Maxim Oreshkin", "Minister of Economic Development", False),
+        ("Minister for North Caucasus Affairs", "Minister for North Caucasus Affairs", True),
     ]
     assert learn_names(t) == set()  # an office is never learned as a name
 
