@@ -308,6 +308,12 @@ def _is_bare_name(words: list[str]) -> bool:
     )
 
 
+def names_someone(label: str) -> bool:
+    """Whether the label holds a personal name by its shape ("Dmitry Peskov", "Finance
+    Minister Anton Siluanov"), as opposed to a heading ("Youth 2030")."""
+    return name_and_role(label) is not None or _is_bare_name(label.split())
+
+
 def is_role_only(label: str) -> bool:
     """Whether a label is an office with no name: "Interior Minister", "Minister of
     Economic Development", "President of Russia" (but not "King Abdullah II of Jordan",

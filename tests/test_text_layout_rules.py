@@ -181,6 +181,13 @@ def test_an_event_title_with_a_colon_in_the_text_is_not_a_speaker() -> None:
     ]
 
 
+def test_a_named_speaker_whose_words_look_like_a_title_still_opens_a_turn() -> None:
+    assert page(
+        "Vladimir Putin: Go ahead, please.",
+        "Dmitry Peskov: Mr President",
+    ) == [("Vladimir Putin", "Go ahead, please."), ("Dmitry Peskov", "Mr President")]
+
+
 def test_fields_of_a_list_of_instructions_are_not_speakers() -> None:
     assert page(
         "The Government was instructed to submit proposals.",

@@ -35,7 +35,7 @@ from index.readers.base import (
     finish,
     kremlin_url,
 )
-from index.speakers import is_anonymous, is_role_only
+from index.speakers import is_anonymous, is_role_only, names_someone
 
 CATEGORY = "Events"
 TAG_HEADINGS = ("Geography", "Topics", "Persons")
@@ -167,7 +167,7 @@ def split_label(line: str, seen: set[str]) -> tuple[str, str, str] | None:
         return None
     if _DATE_LINE.match(rest) and len(rest) <= 40:
         return None  # a field of a form: "Deadline: July 15, 2018"
-    if _is_title(rest):
+    if _is_title(rest) and not names_someone(label):
         return None  # a title and its subtitle: "Youth 2030: The Image of the Future"
     if rest.startswith(_OPENING_QUOTES):
         return None  # a quotation read out: "Germany: “This is a matter of ...”"
