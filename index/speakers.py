@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import pairwise
 
 from index.model import Transcript
@@ -64,6 +65,11 @@ def _singular(word: str) -> str:
     return word[:-1] if word.endswith("s") else word
 
 
+# Labels repeat ("Vladimir Putin" opens thousands of turns): each is read once.
+_CACHE = 1 << 16
+
+
+@lru_cache(maxsize=_CACHE)
 def is_anonymous(label: str | None) -> bool:
     """Whether a label names nobody: a generic noun phrase such as "Question", "Remark",
     "Reply", "Response from the hall", "Voice from the audience", "Call centre operator",
@@ -194,9 +200,10 @@ def _shouted(word: str) -> bool | None:
 def _homogeneous(run: list[str]) -> list[str]:
     """The run's right end in one case: "JSC AEM-technology ATOMMASH" is an organisation,
     not a name, while "OPCW Hamid Ali Rao" ends in one."""
-    last = next((_shouted(w) for w in reversed(run) if _shouted(w) is not None), None)
+    shouted = [_shouted(w) for w in run]
+    last = next((x for x in reversed(shouted) if x is not None), None)
     k = len(run)
-    while k > 0 and _shouted(run[k - 1]) in (None, last):
+    while k > 0 and shouted[k - 1] in (None, last):
         k -= 1
     return run[k:]
 
@@ -259,6 +266,7 @@ def _tail_name(words: list[str]) -> tuple[str, str] | None:
     return _unshout(" ".join(run)), role
 
 
+@lru_cache(maxsize=_CACHE)
 def name_and_role(label: str) -> tuple[str, str] | None:
     """(name, role) by the label's shape alone, or None when it shows no role + name.
 
@@ -314,6 +322,7 @@ def names_someone(label: str) -> bool:
     return name_and_role(label) is not None or _is_bare_name(label.split())
 
 
+@lru_cache(maxsize=_CACHE)
 def is_role_only(label: str) -> bool:
     """Whether a label is an office with no name: "Interior Minister", "Minister of
     Economic Development", "President of Russia" (but not "King Abdullah II of Jordan",

@@ -361,15 +361,24 @@ def _continues(previous: str, line: str) -> bool:
 
 def _is_list_entry(line: str) -> bool:
     """"Minister of Defence: Sergei Shoigu.": an office and the name that fills it."""
+    if ": " not in line:
+        return False
     m = _LABEL_LINE.fullmatch(line)
     return bool(m and m.group("rest") and _BARE_NAME.fullmatch(m.group("rest").strip()))
+
+
+def _in_list(lines: list[str], i: int, start: int, end: int) -> bool:
+    """Line ``i`` and a neighbour are both list entries ("Office: Given Surname.")."""
+    return _is_list_entry(lines[i]) and (
+        (i > start and _is_list_entry(lines[i - 1]))
+        or (i + 1 < end and _is_list_entry(lines[i + 1]))
+    )
 
 
 def _read_body(lines: list[str], start: int, end: int) -> list[tuple[str | None, str, list[str]]]:
     blocks: list[tuple[str | None, str, list[str]]] = []
     current: list[str] | None = None
     seen: set[str] = set()
-    listed = [_is_list_entry(line) for line in lines[:end]] + [False]
     i = start
     while i < end:
         line = lines[i]
@@ -393,7 +402,7 @@ def _read_body(lines: list[str], start: int, end: int) -> list[tuple[str | None,
             i = _skip_box(lines, i - 1, end)
             continue
         hit = split_label(line, seen)
-        if hit and hit[0] not in seen and listed[i - 1] and (listed[i - 2] or listed[i]):
+        if hit and hit[0] not in seen and _in_list(lines, i - 1, start, end):
             hit = None  # one line of a list of appointments, not a turn
         if hit:
             label, note, rest = hit
