@@ -143,7 +143,11 @@ def split_label(line: str, seen: set[str]) -> tuple[str, str, str] | None:
     A label is a name with an optional role in front: a short run of words ending in a
     capitalised word, with no sentence punctuation, followed by the spoken words (which
     do not start in lower case). "The answer is simple: ..." ends in a lower-case word and
-    is a sentence, not a turn. A label already used on the same page is trusted as is.
+    is a sentence, not a turn. An unnamed speaker may be printed in lower case ("Response
+    from the hall"). What follows the colon must read as speech: not a bare date (a
+    form's field), not a title's capitalised second half, not a quotation read out, not
+    the name filling an office in a list. A label already used on the same page is
+    trusted as is.
     """
     m = _LABEL_LINE.fullmatch(line)
     if not m:
