@@ -273,7 +273,13 @@ def print_transcript(t) -> None:
             at = f" {clock(u.start)}" + (f"–{clock(u.end)}" if u.end is not None else "")
         if u.label:
             who = f"{u.label}" + (f" ({u.note})" if u.note else "")
-            canon = f" [dim]= {u.speaker}" + (f", {u.role}" if u.role else "") + "[/dim]"
+            if u.speaker is None:
+                canon = " [dim](anonymous: no speaker)[/dim]"
+            elif u.speaker_is_role:
+                canon = f" [dim]= {escape(u.speaker)} (role only: the page names nobody)[/dim]"
+            else:
+                role = f", {u.role}" if u.role else ""
+                canon = f" [dim]= {escape(u.speaker + role)}[/dim]"
             out.print(
                 f"  [cyan]#{u.position}{at} {escape(who)}[/cyan]{canon}: {escape(_short(u.text))}"
             )

@@ -12,7 +12,8 @@ import datetime as dt
 from collections.abc import Iterator
 
 from index.model import Transcript
-from index.schema import KIND_NARRATIVE, KIND_PAGE, KIND_TURN, word_count
+from index.schema import KIND_ANONYMOUS, KIND_NARRATIVE, KIND_PAGE, KIND_TURN, word_count
+from index.speakers import is_anonymous
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -56,10 +57,11 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
         "meta": transcript_meta(t),
     }
     for u in t.utterances:
+        anonymous = is_anonymous(u.label)
         doc = {
             **shared,
             "pos": u.position,
-            "kind": KIND_TURN if u.label else KIND_NARRATIVE,
+            "kind": KIND_ANONYMOUS if anonymous else KIND_TURN if u.label else KIND_NARRATIVE,
             "text": u.text,
             "exact": u.text,
             "body": u.text,
@@ -69,7 +71,9 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
             doc["start"] = u.start
         if u.end is not None:
             doc["end"] = u.end
-        if u.label:
+        if anonymous:  # the label as printed, but no speaker: not in the speaker facet
+            doc.update(label=u.label, note=u.note)
+        elif u.label:
             name = u.speaker or u.label
             doc.update(label=u.label, note=u.note, role=u.role, speaker=name, f_speaker=name)
         yield doc

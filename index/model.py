@@ -51,6 +51,12 @@ class Utterance:
     start: float | None = None
     end: float | None = None
 
+    @property
+    def speaker_is_role(self) -> bool:
+        """A speaker known only by office ("Minister of Economic Development"): the page
+        never names them, so ``speaker`` is the office as printed, equal to ``role``."""
+        return bool(self.role) and self.speaker == self.role
+
 
 @dataclass
 class Transcript:

@@ -128,6 +128,9 @@ SCHEMA_VERSION = 2
 KIND_PAGE = "page"  # a transcript's title + lead: one per transcript, position 0
 KIND_TURN = "turn"  # a speaker turn
 KIND_NARRATIVE = "narrative"  # text outside any speaker turn
+# A turn whose label names nobody ("Question", "Remark", "Response from the hall"): a kind
+# of turn, never a speaker, so it has no speaker facet value (``index.speakers.is_anonymous``).
+KIND_ANONYMOUS = "anonymous"
 
 
 def make_schema() -> fields.Schema:

@@ -35,11 +35,16 @@ from index.readers.base import (
     finish,
     kremlin_url,
 )
+from index.speakers import is_anonymous, is_role_only, names_someone
 
 CATEGORY = "Events"
 TAG_HEADINGS = ("Geography", "Topics", "Persons")
 STATUS = "Publication status"
 SEE_ALSO = "See also"
+# Headings of the boxes of links the site sets beside the text ("See also", "Additional"),
+# each followed by (title, date) pairs; a heading other than "See also" counts only over
+# such a pair, since "Video" alone may be a line of text.
+BOX_HEADINGS = frozenset({SEE_ALSO, "Additional", "Photo album", "Photos", "Video", "Videos"})
 STARS = "* * *"
 
 _MONTH_NAMES = [
@@ -83,9 +88,42 @@ _ENUMERATORS = frozenset({
     "Tenth", "Firstly", "Secondly", "Thirdly", "Finally", "Lastly", "Next", "Then", "Now",
     "Besides", "Moreover", "However", "Therefore", "Thus", "Again",
 })
+# Words that open a sentence, never a name or a role ("As regards ...: ", "For example,
+# ...: ").
+_SENTENCE_OPENERS = frozenset({
+    "As", "For", "In", "On", "At", "When", "If", "After", "Before", "Since", "While",
+    "Although", "Though", "Because", "Unlike", "According", "Regarding", "Concerning",
+    "During", "Despite", "Also", "And", "But", "Or", "So", "Yet", "Here", "There", "This",
+    "That", "These", "Those", "It", "We", "They", "He", "She", "I", "You",
+})
+# One-word heads of a form's fields ("Deadline: April 15, 2018.", "Venue: ...",
+# "Email: ..."), printed on lists of instructions and notes for the media: never speakers.
+_FIELD_WORDS = frozenset({
+    "Deadline", "Deadlines", "Note", "Notes", "Photo", "Photos", "Source", "Reference",
+    "Background", "Update", "Venue", "Date", "Dates", "Time", "Address", "Agenda",
+    "Programme", "Program", "Contacts", "Contact", "Phone", "Telephone", "Tel", "Email",
+    "E-mail", "Fax", "Website", "Accreditation", "Location", "Subject", "Theme", "Topic",
+    "Attention", "Excerpts", "Excerpt", "Translation", "Summary", "Documents", "Results",
+    "Caption", "Format", "Schedule", "Information", "Responsible", "Executor", "Report",
+})
+# First words of a document's or an event's heading ("Text of the Executive Order: ...",
+# "Speeches at the opening of the Imperial Capitals: St Petersburg – Vienna").
+_HEADING_NOUNS = frozenset({
+    "Text", "Excerpts", "Excerpt", "Transcript", "Speech", "Speeches", "Extract", "Extracts",
+})
+# A quotation read out ("Perm Territory: “Why are ...?”") rather than a turn's first words.
+_OPENING_QUOTES = ("“", "«", "„", '"')
+# A personal name and nothing else: the rest of a list line "Minister of Defence: Sergei
+# Shoigu." (a list of appointments, not a turn).
+_BARE_NAME = re.compile(r"[A-Z][\w’'-]*\.?(?: (?:[a-z]{1,3} )?[A-Z][\w’'-]*\.?){1,3}")
 _SENTENCE_END = (".", "!", "?", "…", ":", ";", "”", "\"", "»", ">")
 _MAX_LABEL_WORDS = 40
 _MAX_DESCRIPTION_WORDS = 12
+# Words after which an "-ed" word is a verb ("signed by", "handed over").
+_FUNCTION_WORDS = frozenset({
+    "by", "with", "from", "into", "onto", "over", "about", "upon", "through", "after",
+    "before", "during", "under", "against", "between", "without", "within", "towards",
+})
 # Words a role or name may carry in lower case ("Minister of Health", "Abdullah bin Zayed").
 _LOWER_OK = {
     "of", "the", "and", "for", "in", "at", "on", "to", "with", "de", "da", "del", "der",
@@ -105,7 +143,11 @@ def split_label(line: str, seen: set[str]) -> tuple[str, str, str] | None:
     A label is a name with an optional role in front: a short run of words ending in a
     capitalised word, with no sentence punctuation, followed by the spoken words (which
     do not start in lower case). "The answer is simple: ..." ends in a lower-case word and
-    is a sentence, not a turn. A label already used on the same page is trusted as is.
+    is a sentence, not a turn. An unnamed speaker may be printed in lower case ("Response
+    from the hall"). What follows the colon must read as speech: not a bare date (a
+    form's field), not a title's capitalised second half, not a quotation read out, not
+    the name filling an office in a list. A label already used on the same page is
+    trusted as is.
     """
     m = _LABEL_LINE.fullmatch(line)
     if not m:
@@ -121,9 +163,41 @@ def split_label(line: str, seen: set[str]) -> tuple[str, str, str] | None:
             return None
     if label in seen:
         return label, note, rest
-    if rest[:1].islower() or not _looks_like_label(label):
+    if rest[:1].islower():
         return None
+    if _is_anonymous_label(label):  # "Response from the hall", "Call centre operator"
+        return label, note, rest
+    if not _looks_like_label(label):
+        return None
+    if _DATE_LINE.match(rest) and len(rest) <= 40:
+        return None  # a field of a form: "Deadline: July 15, 2018"
+    if _is_title(rest) and not names_someone(label):
+        return None  # a title and its subtitle: "Youth 2030: The Image of the Future"
+    if rest.startswith(_OPENING_QUOTES):
+        return None  # a quotation read out: "Germany: “This is a matter of ...”"
+    if is_role_only(label) and _BARE_NAME.fullmatch(rest):
+        return None  # a list of appointments: "Minister of Defence: Sergei Shoigu."
     return label, note, rest
+
+
+# Words that make "<word> ... question" a sentence about a question ("Here is my
+# question", "And the second question", "Another question") rather than a label.
+_NOT_A_LABEL_START = _SENTENCE_OPENERS | _ENUMERATORS | {
+    "The", "A", "An", "My", "Our", "Your", "His", "Her", "Their", "Another", "One", "Last",
+    "Final", "Second", "Third", "Next", "Now", "Here", "There", "Just", "Only",
+}
+
+
+def _is_anonymous_label(label: str) -> bool:
+    """An unnamed speaker's label in lower case ("Response from the hall"), which
+    ``_looks_like_label`` would take for a sentence: a short generic noun phrase."""
+    words = _WORD.findall(label)
+    return (
+        0 < len(words) <= 6
+        and words[0] not in _NOT_A_LABEL_START
+        and not _has_sentence_word(words)
+        and is_anonymous(label)
+    )
 
 
 def _looks_like_label(label: str) -> bool:
@@ -133,7 +207,10 @@ def _looks_like_label(label: str) -> bool:
         return False
     if not label[:1].isalpha():
         return False  # "(Addressing the Minister)": a stage direction
-    if label in _ENUMERATORS:
+    first = label.split()[0]
+    if label in _ENUMERATORS or label in _FIELD_WORDS:
+        return False
+    if first in _SENTENCE_OPENERS or first in _HEADING_NOUNS:
         return False
     name, comma, description = label.partition(",")
     if comma and _is_name(name) and _is_description(description):
@@ -143,17 +220,32 @@ def _looks_like_label(label: str) -> bool:
     return _is_name(label)
 
 
+def _is_title(text: str) -> bool:
+    """Capitalised words with no closing punctuation: a title's second half, not speech
+    (which ends its paragraph with a full stop or a question mark)."""
+    if not text or text.endswith(_SENTENCE_END) or text.endswith((")", ",")):
+        return False
+    words = _WORD.findall(text)
+    return len(words) >= 2 and _mostly_capitalised(words)
+
+
 def _is_description(text: str) -> bool:
     words = _WORD.findall(text)
-    return 0 < len(words) <= _MAX_DESCRIPTION_WORDS and not any(map(_is_sentence_word, words))
+    return 0 < len(words) <= _MAX_DESCRIPTION_WORDS and not _has_sentence_word(words)
 
 
-def _is_sentence_word(word: str) -> bool:
-    if word == "I":
-        return True
-    return word[0].islower() and (
-        word in _SENTENCE_WORDS or (len(word) > 4 and word.endswith("ed") and "-" not in word)
-    )
+def _has_sentence_word(words: list[str]) -> bool:
+    """A verb or pronoun among the words. A word in "-ed" is a verb ("signed", "noted")
+    unless a lower-case noun follows it, as an adjective ("honoured archivist")."""
+    for i, word in enumerate(words):
+        if word == "I" or (word[0].islower() and word in _SENTENCE_WORDS):
+            return True
+        if word[0].islower() and len(word) > 4 and word.endswith("ed") and "-" not in word:
+            following = words[i + 1] if i + 1 < len(words) else ""
+            if not (following[:1].islower() and len(following) > 3
+                    and following not in _SENTENCE_WORDS and following not in _FUNCTION_WORDS):
+                return True
+    return False
 
 
 def _is_name(text: str) -> bool:
@@ -167,7 +259,7 @@ def _is_name(text: str) -> bool:
 def _mostly_capitalised(words: list[str]) -> bool:
     """Names, roles and places are capitalised but for small words ("Minister of Health")
     and the odd description ("programme host"); a sentence has verbs and pronouns."""
-    if any(map(_is_sentence_word, words)) or any(w in ("a", "an") for w in words):
+    if _has_sentence_word(words) or any(w in ("a", "an") for w in words):
         return False  # articles are allowed only in a description after a comma
     lower = [w for w in words if w[0].islower() and w.casefold() not in _LOWER_OK]
     return len(lower) * 2 <= len(words)
@@ -219,7 +311,7 @@ def _is_place(line: str) -> bool:
     """The optional place line after the time: a short name, not a sentence or a label."""
     if len(line) > 80 or _SLIDE_LINE.fullmatch(line) or _STARS_LINE.fullmatch(line):
         return False
-    if line == SEE_ALSO or ": " in line or line.endswith(":"):
+    if line in BOX_HEADINGS or ": " in line or line.endswith(":"):
         return False
     if _SENTENCE_MARKS & set(line) or line.endswith(","):
         return False
@@ -271,6 +363,22 @@ def _continues(previous: str, line: str) -> bool:
     return bool(previous) and line[:1].islower() and (previous[-1].isalnum() or previous[-1] == ",")
 
 
+def _is_list_entry(line: str) -> bool:
+    """"Minister of Defence: Sergei Shoigu.": an office and the name that fills it."""
+    if ": " not in line:
+        return False
+    m = _LABEL_LINE.fullmatch(line)
+    return bool(m and m.group("rest") and _BARE_NAME.fullmatch(m.group("rest").strip()))
+
+
+def _in_list(lines: list[str], i: int, start: int, end: int) -> bool:
+    """Line ``i`` and a neighbour are both list entries ("Office: Given Surname.")."""
+    return _is_list_entry(lines[i]) and (
+        (i > start and _is_list_entry(lines[i - 1]))
+        or (i + 1 < end and _is_list_entry(lines[i + 1]))
+    )
+
+
 def _read_body(lines: list[str], start: int, end: int) -> list[tuple[str | None, str, list[str]]]:
     blocks: list[tuple[str | None, str, list[str]]] = []
     current: list[str] | None = None
@@ -280,15 +388,26 @@ def _read_body(lines: list[str], start: int, end: int) -> list[tuple[str | None,
         line = lines[i]
         i += 1
         if _SLIDE_LINE.fullmatch(line):
-            i += 1  # the photo's caption
+            i += 1  # the photo's caption, and its date where one is printed
+            if i < end and _LINK_DATE_LINE.fullmatch(lines[i]):
+                i += 1
             continue
         if _STARS_LINE.fullmatch(line):
             current = None
             continue
-        if line == SEE_ALSO:
-            i = _skip_see_also(lines, i, end)
+        if line == SEE_ALSO or (
+            line in BOX_HEADINGS and i + 1 < end and _LINK_DATE_LINE.fullmatch(lines[i + 1])
+        ):
+            i = _skip_box(lines, i, end)
+            continue
+        if i < end and _LINK_DATE_LINE.fullmatch(lines[i]):
+            # A line over a date is a link's or a photo album's title ("Some title: its
+            # subtitle" / "March 5, 2020"), even without a heading: never text or a turn.
+            i = _skip_box(lines, i - 1, end)
             continue
         hit = split_label(line, seen)
+        if hit and hit[0] not in seen and _in_list(lines, i - 1, start, end):
+            hit = None  # one line of a list of appointments, not a turn
         if hit:
             label, note, rest = hit
             seen.add(label)
@@ -305,11 +424,12 @@ def _read_body(lines: list[str], start: int, end: int) -> list[tuple[str | None,
     return blocks
 
 
-def _skip_see_also(lines: list[str], i: int, end: int) -> int:
-    """Past a "See also" box: link titles, each followed by its date when it has one.
+def _skip_box(lines: list[str], i: int, end: int) -> int:
+    """Past a box of links ("See also"): titles, each followed by its date when it has one.
 
     A box is never empty, so the first line is a title. After it, a line is one more
-    title when a date follows it, or when it ends the body and does not read as a
+    title when a date follows it (whatever it holds: "Interview: Russia and Asia" over a
+    date is a title, not a speaker), or when it ends the body and does not read as a
     finished sentence; anything else is the text going on.
     """
     if i >= end:
@@ -319,7 +439,7 @@ def _skip_see_also(lines: list[str], i: int, end: int) -> int:
         line = lines[i]
         if _LINK_DATE_LINE.fullmatch(line):
             i += 1
-        elif i + 1 < end and _LINK_DATE_LINE.fullmatch(lines[i + 1]) and _is_link(line):
+        elif i + 1 < end and _LINK_DATE_LINE.fullmatch(lines[i + 1]) and not _is_body_marker(line):
             i += 2
         elif i + 1 == end and _is_link(line) and not line.endswith(_SENTENCE_END):
             i += 1
