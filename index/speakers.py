@@ -396,7 +396,8 @@ def _candidates(t: Transcript, known_names: Iterable[str]) -> dict[str, str]:
     for key, label in labels.items():
         if any(other.endswith(" " + key) for other in labels if other != key):
             _put(names, key, label)
-    names.update(_surname_references(labels))
+    every_label = {_norm(u.label): " ".join(u.label.split()) for u in t.utterances if u.label}
+    names.update(_surname_references(every_label))
     return names
 
 
@@ -467,7 +468,8 @@ def resolve_speakers(t: Transcript, known_names: Iterable[str] = frozenset()) ->
         got = read[u.label]
         if got is None:
             office = " ".join(_BRACKETS.sub(" ", u.label).split())
-            u.speaker, u.role = holders.get(_norm(office), office), office
+            # A role the reader found (a TEI speaker type such as Chair) is kept.
+            u.speaker, u.role = holders.get(_norm(office), office), u.role or office
             continue
         name, role = got
         # A role the reader found (a TEI speaker type) stays if the label gives none.
