@@ -33,6 +33,7 @@ SORTS = ("oldest", "newest", "relevance")  # oldest: by date, then place in the 
 BATCH = 500  # rows per chunk handed to the server
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+_PATH_SAFE = "!$&'()*+,:;=@"  # what Werkzeug leaves unquoted in a path segment
 
 
 @dataclass
@@ -57,7 +58,7 @@ COLUMNS = [f.name for f in fields(ExportRow)]
 def permalink_path(transcript_id: str, position: int) -> str:
     """The site's address of an utterance (``web`` routes /t/<id>, anchors #u<position>;
     a web test checks the two agree)."""
-    return f"/t/{quote(transcript_id, safe='')}#u{position}"
+    return f"/t/{quote(transcript_id, safe=_PATH_SAFE)}#u{position}"
 
 
 @dataclass
