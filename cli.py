@@ -8,6 +8,7 @@ import json
 import os
 import re
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -19,7 +20,7 @@ from index import location
 from index.readers import ReadError, read_file
 from index.speakers import learn_names, resolve_speakers
 from index.writer import NothingIndexed, reindex
-from search import export
+from search import concordance, export
 from search.engine import IndexMissing, TranscriptIndex, search
 from search.query import QueryError
 from search.results import SORTS, SearchRequest
@@ -290,6 +291,57 @@ def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt
         )
     if output:
         err.print(f"Wrote {plan.rows:,} rows to {escape(str(output))}.")
+
+
+@main.command("kwic")
+@click.argument("query")
+@filter_options
+@click.option("--sort", type=click.Choice(concordance.SORTS), default="oldest",
+              show_default=True, help="By date, relevance, or the words around the match.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--per-page", type=click.IntRange(1, concordance.MAX_PER_PAGE),
+              default=concordance.PER_PAGE, show_default=True)
+@click.option("--width", type=click.IntRange(concordance.MIN_WIDTH, concordance.MAX_WIDTH),
+              default=40, show_default=True, help="Characters of context on each side.")
+@click.option("--json", "as_json", is_flag=True, help="Print the page of lines as JSON.")
+@index_dir_option
+def kwic_cmd(query, speaker, person, geography, topic, date_from, date_to, sort, page, per_page,
+             width, as_json, index_dir) -> None:
+    """Every occurrence of QUERY with the words around it, one line each (a concordance).
+
+    Same query and filters as `search`; a quoted phrase is one hit. For every line as a
+    file, use the site's /kwic.csv or `transcripts export` for whole utterances.
+    """
+    try:
+        req = filtered_request(query, speaker, person, geography, topic, date_from, date_to)
+        result = concordance.concordance(
+            TranscriptIndex(location.index_root(index_dir)), req, sort, page, per_page, width
+        )
+    except (QueryError, IndexMissing) as exc:
+        if as_json:
+            click.echo(json.dumps({"error": str(exc)}))
+        else:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    if as_json:
+        data = {k: v for k, v in asdict(result).items() if k != "request"}
+        click.echo(json.dumps({**data, "pages": result.pages}, ensure_ascii=False))
+        return
+    for note in result.notes:
+        out.print(f"[dim]{escape(note)}[/dim]")
+    out.print(
+        f"{result.total:,} hits in {result.utterances:,} passages of {result.transcripts:,} "
+        f"transcripts — page {result.page} of {result.pages}, sorted by {sort}\n"
+    )
+    for line in result.lines:
+        left = line.left[-width:].rjust(width)
+        who = line.speaker or line.label or ("(title)" if line.kind == "page" else "(narrative)")
+        out.print(
+            f"{escape(left)}[bold yellow]{escape(line.match)}[/bold yellow]"
+            f"{escape(line.right[:width].ljust(width))}  "
+            f"[dim]{escape(who)}, {line.date}, {line.transcript_id}#u{line.position}[/dim]"
+        )
+    out.print("\n[dim]Texts: President of Russia website, en.kremlin.ru, CC BY 4.0.[/dim]")
 
 
 @main.command("parse")
