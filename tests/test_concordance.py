@@ -201,7 +201,7 @@ def test_context_sorts_order_lines_by_those_words(corpus_index, sort):
         "left2": lambda ln: (nth(ln.left, 1, True), nth(ln.left, 0, True)),
         "right1": lambda ln: (nth(ln.right, 0, False), nth(ln.right, 1, False)),
         "right2": lambda ln: (nth(ln.right, 1, False), nth(ln.right, 0, False)),
-        "match": lambda ln: (fold(ln.match),),
+        "match": lambda ln: (fold(ln.match), nth(ln.right, 0, False), nth(ln.right, 1, False)),
     }[sort]
     keys = [key(line) for line in result.lines]
     assert keys == sorted(keys)
