@@ -16,6 +16,7 @@ and any order is then numpy over those arrays; only the lines shown read stored 
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Iterator
@@ -78,12 +79,24 @@ class WordTable:
     word_stem: np.ndarray  # folded word id -> stem id
     stem_ids: dict[str, int]
     word_rank: np.ndarray  # folded word id -> alphabetical rank
+    # The table inverted: where each word occurs. by_word[word_start[w]:word_start[w + 1]]
+    # are word w's token indices, ascending, so a word's hits are a slice, not a scan.
+    by_word: np.ndarray  # int32 token indices, grouped by word
+    word_start: np.ndarray  # int64, words + 1
     oldest: np.ndarray  # document -> its place by (date, transcript, position)
     newest: np.ndarray  # document -> its place by (newest date, transcript, position)
 
     @property
     def size(self) -> int:
         return len(self.tokens)
+
+    def positions(self, word_ids: np.ndarray) -> np.ndarray:
+        """Token indices of any of the words, ascending."""
+        parts = [self.by_word[self.word_start[w] : self.word_start[w + 1]] for w in word_ids]
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        found = np.concatenate(parts).astype(np.int64)
+        return np.sort(found) if len(parts) > 1 else found
 
 
 _tables: dict[Path, WordTable] = {}
@@ -146,8 +159,11 @@ def build_word_table(gen: Generation) -> WordTable:
     np.cumsum(counts, out=doc_start[1:])
     docs = gen.table
     empty = np.empty(0, dtype=np.int32)
+    tokens = np.concatenate(token_parts) if token_parts else empty
+    word_start = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tokens, minlength=len(words)), out=word_start[1:])
     return WordTable(
-        tokens=np.concatenate(token_parts) if token_parts else empty,
+        tokens=tokens,
         chars=np.concatenate(char_parts) if char_parts else empty,
         doc_start=doc_start,
         words=words,
@@ -155,6 +171,8 @@ def build_word_table(gen: Generation) -> WordTable:
         word_stem=word_stem,
         stem_ids=stem_ids,
         word_rank=word_rank,
+        by_word=np.argsort(tokens, kind="stable").astype(np.int32),
+        word_start=word_start,
         oldest=_places(np.lexsort((docs.pos, docs.tid, docs.tid_day[docs.tid]))),
         newest=_places(np.lexsort((docs.pos, docs.tid, -docs.tid_day[docs.tid]))),
     )
@@ -238,8 +256,7 @@ def find_hits(table: WordTable, units: list[Unit], mask: np.ndarray) -> Hits:
     word (a phrase and one of its words), the longer one is the hit."""
     starts, lengths = [], []
     for unit in units:
-        first = _element_words(table, unit[0])
-        cand = np.flatnonzero(first[table.tokens]) if first.any() else np.empty(0, np.int64)
+        cand = table.positions(np.flatnonzero(_element_words(table, unit[0])))
         doc = np.searchsorted(table.doc_start, cand, side="right") - 1
         keep = mask[doc]
         cand, doc = cand[keep], doc[keep]
@@ -274,12 +291,23 @@ def order_hits(table: WordTable, hits: Hits, sort: str, scores: np.ndarray) -> n
     # Hits come in token order, so one document's hits are already in reading order.
     order = np.argsort(places[hits.doc], kind="stable")
     if sort == "relevance" and len(scores):
-        keys = [-scores[hits.doc]]
+        keys = [np.unique(-scores[hits.doc], return_inverse=True)[1].reshape(-1)]
     elif sort in CONTEXT_KEYS:
         keys = [_sort_key(table, hits, k) for k in CONTEXT_KEYS[sort]]
     else:
         keys = []
-    for key in reversed(keys):  # least significant first; each pass keeps the last order
+    if not keys or not len(order):
+        return order
+    # One sort on a single number where it fits in 63 bits: each key's rank, then the
+    # place in date order (unique, so any sort algorithm gives the same order) ...
+    spans = [int(k.max()) - int(k.min()) + 1 for k in keys]
+    if math.prod(spans) * len(order) < 2**62:
+        composite = np.zeros(len(order), dtype=np.int64)
+        for key, span in zip(keys, spans, strict=True):
+            composite = composite * span + (key[order].astype(np.int64) - int(key.min()))
+        composite = composite * len(order) + np.arange(len(order))
+        return order[np.argsort(composite)]
+    for key in reversed(keys):  # ... else a stable pass a key, least significant first
         order = order[np.argsort(key[order], kind="stable")]
     return order
 
