@@ -84,6 +84,7 @@ def run(index_dir: Path, runs: int) -> dict:
     client = app.test_client()
     word = most_common_word(app)
     q = quote(word)
+    phrase = quote(f'"of {word}"')
     timed(client, f"/?q={q}")  # opens the index generation
     started = time.perf_counter()
     timed(client, f"/api/kwic?q={q}&per_page=1")
@@ -95,7 +96,8 @@ def run(index_dir: Path, runs: int) -> dict:
         "kwic page 1, 2nd word left": f"/kwic?q={q}&sort=left2",
         "kwic page 50, by match": f"/kwic?q={q}&sort=match&page=50",
         "api/kwic 100 lines, newest": f"/api/kwic?q={q}&sort=newest",
-        "kwic page 1, phrase \"of the\"": f"/kwic?q={quote(chr(34) + 'of the' + chr(34))}",
+        "search page, phrase \"of the\" (reference)": f"/?q={phrase}",
+        "kwic page 1, phrase \"of the\"": f"/kwic?q={phrase}",
     }
     figures = {}
     for name, url in views.items():
