@@ -171,11 +171,18 @@ def build_word_table(gen: Generation) -> WordTable:
         word_stem=word_stem,
         stem_ids=stem_ids,
         word_rank=word_rank,
-        by_word=np.argsort(tokens, kind="stable").astype(np.int32),
+        by_word=_positions_by_word(tokens, len(words)),
         word_start=word_start,
         oldest=_places(np.lexsort((docs.pos, docs.tid, docs.tid_day[docs.tid]))),
         newest=_places(np.lexsort((docs.pos, docs.tid, -docs.tid_day[docs.tid]))),
     )
+
+
+def _positions_by_word(tokens: np.ndarray, vocabulary: int) -> np.ndarray:
+    """Token indices grouped by word, ascending within a word (a stable sort; numpy's
+    is a radix sort on 16-bit keys, so a vocabulary under 65,536 sorts in linear time)."""
+    keys = tokens.astype(np.uint16) if vocabulary <= 1 << 16 else tokens
+    return np.argsort(keys, kind="stable").astype(np.int32)
 
 
 def _places(order: np.ndarray) -> np.ndarray:
@@ -252,8 +259,7 @@ class Hits:
 
 
 def find_hits(table: WordTable, units: list[Unit], mask: np.ndarray) -> Hits:
-    """Occurrences of any unit in the documents of ``mask``; where two start at the same
-    word (a phrase and one of its words), the longer one is the hit."""
+    """Occurrences of any unit in the documents of ``mask``, never overlapping."""
     starts, lengths = [], []
     for unit in units:
         cand = table.positions(np.flatnonzero(_element_words(table, unit[0])))
@@ -271,12 +277,15 @@ def find_hits(table: WordTable, units: list[Unit], mask: np.ndarray) -> Hits:
     if not starts:
         return Hits(np.empty(0, np.int64), np.empty(0, np.int32), np.empty(0, np.int64))
     start, length = np.concatenate(starts), np.concatenate(lengths)
-    if len(starts) > 1:
+    if len(starts) > 1 or max(len(u) for u in units) > 1:
+        # Hits do not overlap: the longest at a word wins, and a hit that starts inside
+        # an earlier one ("council" in "Security Council") is part of it, not a line.
         order = np.lexsort((-length, start))
         start, length = start[order], length[order]
-        first_at = np.ones(len(start), dtype=bool)
-        first_at[1:] = start[1:] != start[:-1]
-        start, length = start[first_at], length[first_at]
+        covered = np.maximum.accumulate(start + length)
+        keep = np.ones(len(start), dtype=bool)
+        keep[1:] = start[1:] >= covered[:-1]
+        start, length = start[keep], length[keep]
     doc = np.searchsorted(table.doc_start, start, side="right") - 1
     return Hits(start, length, doc)
 
