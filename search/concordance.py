@@ -9,9 +9,10 @@ search.
 Listing every hit of a common word ("the": 170,000 of them) and sorting them by the word
 before or after cannot be done by scanning stored text per request (seconds). So each
 index generation gets a ``WordTable`` the first time a concordance is asked of it: every
-token of every document as a vocabulary id and a character offset, in document order
-(about 8 bytes a word; built once, in a second or two). Finding hits, their neighbours
-and any order is then numpy over those arrays; only the lines shown read stored text.
+token of every document as a vocabulary id and a character offset, in document order,
+and the same inverted (12 bytes a word; built once, in a child process). Finding hits,
+their neighbours and any order is then numpy over those arrays; only the lines shown
+read stored text.
 """
 
 from __future__ import annotations
