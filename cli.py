@@ -10,6 +10,7 @@ import re
 import signal
 import sqlite3
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -25,6 +26,7 @@ from index.model import clock
 from index.readers import ReadError, read_file
 from index.speakers import learn_names, resolve_speakers
 from index.writer import NothingIndexed, reindex
+from search import concordance, export
 from search.engine import IndexMissing, TranscriptIndex, search
 from search.query import QueryError
 from search.results import SORTS, SearchRequest
@@ -229,6 +231,138 @@ def print_result(result) -> None:
         "\n[dim]Texts: President of Russia website, en.kremlin.ru, CC BY 4.0; other sources"
         " as each transcript states (transcripts parse, /api/transcripts/ID).[/dim]"
     )
+
+
+def filter_options(command):
+    """The search's filters, for the commands that work on a whole search."""
+    options = [
+        click.option("--speaker", multiple=True, help="Only utterances by this speaker."),
+        click.option("--person", multiple=True, help="Only transcripts tagged with this person."),
+        click.option("--geography", multiple=True, help="Only transcripts tagged with this place."),
+        click.option("--topic", multiple=True, help="Only transcripts tagged with this topic."),
+        click.option("--from", "date_from", help="From this date (YYYY-MM-DD)."),
+        click.option("--to", "date_to", help="Up to this date (YYYY-MM-DD)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def filtered_request(query, speaker, person, geography, topic, date_from, date_to):
+    return SearchRequest(
+        q=query.strip(),
+        speaker=list(speaker),
+        person=list(person),
+        geography=list(geography),
+        topic=list(topic),
+        date_from=parse_date(date_from, "--from"),
+        date_to=parse_date(date_to, "--to"),
+    )
+
+
+@main.command("export")
+@click.argument("query", required=False, default="")
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(export.FORMATS), default="csv",
+              show_default=True)
+@click.option("--sort", type=click.Choice(export.SORTS), default="oldest", show_default=True,
+              help="oldest: by date, then place in the transcript.")
+@click.option("--bom", is_flag=True, help="Begin the CSV with a UTF-8 byte-order mark (Excel).")
+@click.option("--limit", type=click.IntRange(1, export.MAX_ROWS), default=export.MAX_ROWS,
+              show_default=True, help="Rows at most.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+@click.option("--base-url", default="", metavar="URL",
+              help="The site's address, for absolute permalinks (default: paths, /t/<id>#u<n>).")
+@index_dir_option
+def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt, sort, bom,
+               limit, output, base_url, index_dir) -> None:
+    """Every utterance a search matches, as CSV (RFC 4180) or JSON Lines.
+
+    Takes the same query and filters as `search`; an empty query exports everything the
+    filters match. Past --limit (at most 100,000) the file ends with a note saying how
+    many were left out, and a warning goes to standard error.
+    """
+    try:
+        req = filtered_request(query, speaker, person, geography, topic, date_from, date_to)
+        plan = export.plan_export(TranscriptIndex(location.index_root(index_dir)), req, sort, limit)
+        base = base_url.rstrip("/")
+        chunks = export.export_chunks(
+            plan, fmt, bom, lambda tid, pos: base + export.permalink_path(tid, pos)
+        )
+        if output:
+            # newline="": the CSV's CRLF line ends are written as they are.
+            with open(output, "w", encoding="utf-8", newline="") as f:
+                for chunk in chunks:
+                    f.write(chunk)
+        else:
+            for chunk in chunks:
+                sys.stdout.buffer.write(chunk.encode("utf-8"))
+            sys.stdout.buffer.flush()
+    except (QueryError, IndexMissing) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    except OSError as exc:
+        err.print(f"[red]error:[/red] could not write the export: {escape(str(exc))}")
+        sys.exit(1)
+    if plan.truncated:
+        err.print(
+            f"[yellow]warning:[/yellow] {plan.total:,} utterances match; exported the first "
+            f"{plan.rows:,} (--limit {plan.limit:,}). Narrow the search to export the rest."
+        )
+    if output:
+        err.print(f"Wrote {plan.rows:,} rows to {escape(str(output))}.")
+
+
+@main.command("kwic")
+@click.argument("query")
+@filter_options
+@click.option("--sort", type=click.Choice(concordance.SORTS), default="oldest",
+              show_default=True, help="By date, relevance, or the words around the match.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--per-page", type=click.IntRange(1, concordance.MAX_PER_PAGE),
+              default=concordance.PER_PAGE, show_default=True)
+@click.option("--width", type=click.IntRange(concordance.MIN_WIDTH, concordance.MAX_WIDTH),
+              default=40, show_default=True, help="Characters of context on each side.")
+@click.option("--json", "as_json", is_flag=True, help="Print the page of lines as JSON.")
+@index_dir_option
+def kwic_cmd(query, speaker, person, geography, topic, date_from, date_to, sort, page, per_page,
+             width, as_json, index_dir) -> None:
+    """Every occurrence of QUERY with the words around it, one line each (a concordance).
+
+    Same query and filters as `search`; a quoted phrase is one hit. For every line as a
+    file, use the site's /kwic.csv or `transcripts export` for whole utterances.
+    """
+    try:
+        req = filtered_request(query, speaker, person, geography, topic, date_from, date_to)
+        result = concordance.concordance(
+            TranscriptIndex(location.index_root(index_dir)), req, sort, page, per_page, width
+        )
+    except (QueryError, IndexMissing) as exc:
+        if as_json:
+            click.echo(json.dumps({"error": str(exc)}))
+        else:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    if as_json:
+        data = {k: v for k, v in asdict(result).items() if k != "request"}
+        click.echo(json.dumps({**data, "pages": result.pages}, ensure_ascii=False))
+        return
+    for note in result.notes:
+        out.print(f"[dim]{escape(note)}[/dim]")
+    out.print(
+        f"{result.total:,} hits in {result.utterances:,} passages of {result.transcripts:,} "
+        f"transcripts — page {result.page} of {result.pages}, sorted by {sort}\n"
+    )
+    for line in result.lines:
+        left = line.left[-width:].rjust(width)
+        who = line.speaker or line.label or ("(title)" if line.kind == "page" else "(narrative)")
+        out.print(
+            f"{escape(left)}[bold yellow]{escape(line.match)}[/bold yellow]"
+            f"{escape(line.right[:width].ljust(width))}  "
+            f"[dim]{escape(who)}, {line.date}, {line.transcript_id}#u{line.position}[/dim]"
+        )
+    out.print("\n[dim]Texts: President of Russia website, en.kremlin.ru, CC BY 4.0.[/dim]")
 
 
 @main.command("parse")

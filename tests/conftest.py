@@ -6,12 +6,14 @@ in a bare clone.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SHARED_DIR = PROJECT_DIR.parent / "shared"
+# Beside the project, or where TRANSCRIPTS_SHARED says (a git worktree sits elsewhere).
+SHARED_DIR = Path(os.environ.get("TRANSCRIPTS_SHARED") or PROJECT_DIR.parent / "shared")
 CORPUS_TEXT = SHARED_DIR / "corpus" / "text"
 CORPUS_GOLD = SHARED_DIR / "corpus" / "gold"
 CORPUS_HTML = SHARED_DIR / "corpus" / "html"

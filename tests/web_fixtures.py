@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from index.writer import reindex
+from tests.conftest import CORPUS_TEXT
 
-PROJECT = Path(__file__).resolve().parents[1]
-CORPUS_TEXT = PROJECT.parent / "shared" / "corpus" / "text"
 SAMPLE_SIZE = 300
 CHOSEN = (
     "57201",  # Russia-Turkey-Iran news conference, 2018: retranslated turns

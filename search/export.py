@@ -1,0 +1,218 @@
+"""Every utterance a search matches, as CSV or JSON Lines, streamed a batch at a time.
+
+The rows are exactly the documents of ``engine.select`` (query and every filter), so an
+export always has as many rows as the search has hits (the page documents — a
+transcript's title and summary — included), up to ``MAX_ROWS``. Past the limit the file
+says so in a last row (CSV) or line (JSON Lines) instead of stopping silently.
+
+CSV follows RFC 4180 (the csv module's excel dialect: CRLF line ends, fields with
+quotes, commas or line breaks quoted, quotes doubled) and is made safe to open in a
+spreadsheet: a text cell that begins with ``= + - @``, a tab or a carriage return is
+prefixed with ``'`` so it is read as text, never as a formula. ``bom`` adds a UTF-8
+byte-order mark, which Excel needs to read UTF-8 (LibreOffice reads it either way).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import astuple, dataclass, fields
+from urllib.parse import quote
+
+import numpy as np
+
+from search.engine import Generation, TranscriptIndex, select
+from search.query import QueryError
+from search.results import SearchRequest
+
+MAX_ROWS = 100_000
+FORMATS = ("csv", "jsonl")
+SORTS = ("oldest", "newest", "relevance")  # oldest: by date, then place in the transcript
+BATCH = 500  # rows per chunk handed to the server
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
+_PATH_SAFE = "!$&'()*+,:;=@"  # what Werkzeug leaves unquoted in a path segment
+
+
+@dataclass
+class ExportRow:
+    transcript_id: str
+    title: str
+    date: str  # ISO; the publication date where the page shows no event date
+    position: int  # 0 is the page's title and summary
+    kind: str  # page | turn | narrative
+    speaker: str  # canonical name; "" for narrative and the page
+    role: str
+    label: str  # the speaker label as printed
+    note: str  # "retranslated" and the like
+    text: str
+    permalink: str
+    source_url: str  # the original page
+
+
+COLUMNS = [f.name for f in fields(ExportRow)]
+
+
+def permalink_path(transcript_id: str, position: int) -> str:
+    """The site's address of an utterance (``web`` routes /t/<id>, anchors #u<position>;
+    a web test checks the two agree)."""
+    return f"/t/{quote(transcript_id, safe=_PATH_SAFE)}#u{position}"
+
+
+@dataclass
+class ExportPlan:
+    """Which documents go out, in order; decided before the first byte is sent."""
+
+    gen: Generation
+    docs: np.ndarray  # document numbers, in export order, at most ``limit``
+    total: int  # documents the search matches
+    limit: int
+
+    @property
+    def rows(self) -> int:
+        return len(self.docs)
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.rows
+
+    def note(self) -> str:
+        """What a truncated file says about itself (empty when it is complete)."""
+        if not self.truncated:
+            return ""
+        return (
+            f"TRUNCATED: this export holds the first {self.rows:,} of {self.total:,} matching "
+            f"utterances (limit {self.limit:,}). Narrow the search (filters, dates) to export "
+            "the rest."
+        )
+
+
+def plan_export(
+    index: TranscriptIndex, req: SearchRequest, sort: str = SORTS[0], limit: int = MAX_ROWS
+) -> ExportPlan:
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)} (got '{sort}').")
+    if not 1 <= limit <= MAX_ROWS:
+        raise QueryError(f"limit must be between 1 and {MAX_ROWS:,}.")
+    selection = select(index, req)
+    gen, table = selection.gen, selection.gen.table
+    docs = np.flatnonzero(selection.mask)
+    day = table.tid_day[table.tid[docs]]
+    by_date = (table.pos[docs], table.tid[docs])
+    if sort == "relevance" and len(selection.scores):
+        order = np.lexsort((*by_date, day, -selection.scores[docs]))
+    elif sort == "newest":
+        order = np.lexsort((*by_date, -day))
+    else:
+        order = np.lexsort((*by_date, day))
+    return ExportPlan(gen, docs[order][:limit], total=len(docs), limit=limit)
+
+
+def export_rows(
+    plan: ExportPlan, permalink: Callable[[str, int], str] = permalink_path
+) -> Iterator[ExportRow]:
+    """The rows, read from the stored fields one document at a time."""
+    gen, table = plan.gen, plan.gen.table
+    searcher = gen.searcher()
+    for doc in plan.docs.tolist():
+        stored = searcher.stored_fields(doc)
+        t = int(table.tid[doc])
+        meta = gen.meta(searcher, t)
+        tid, position = table.tids[t], int(table.pos[doc])
+        yield ExportRow(
+            transcript_id=tid,
+            title=meta.get("title", ""),
+            date=meta.get("effective_date", ""),
+            position=position,
+            kind=stored.get("kind", ""),
+            speaker=stored.get("speaker") or "",
+            role=stored.get("role") or "",
+            label=stored.get("label") or "",
+            note=stored.get("note") or "",
+            text=stored.get("body", ""),
+            permalink=permalink(tid, position),
+            source_url=meta.get("url", ""),
+        )
+
+
+def safe_cell(value):
+    """A text cell a spreadsheet would take for a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_chunks(
+    rows: Iterator, columns: list[str], note: str = "", bom: bool = False
+) -> Iterator[str]:
+    """CSV text in chunks of ``BATCH`` rows: the header, the rows (dataclasses or
+    tuples), then ``note`` alone in the first column of a last row when it is set."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # excel dialect: RFC 4180 quoting, CRLF line ends
+    if bom:
+        buffer.write(BOM)
+    writer.writerow(columns)
+    for n, row in enumerate(rows, start=1):
+        values = astuple(row) if hasattr(row, "__dataclass_fields__") else row
+        writer.writerow([safe_cell(v) for v in values])
+        if n % BATCH == 0:
+            yield _drain(buffer)
+    if note:
+        writer.writerow([safe_cell(note)] + [""] * (len(columns) - 1))
+    yield _drain(buffer)
+
+
+def jsonl_chunks(rows: Iterator, note: dict | None = None) -> Iterator[str]:
+    """One JSON object a line; ``note`` (a dict with "truncated") as the last line."""
+    batch: list[str] = []
+    for row in rows:
+        data = row if isinstance(row, dict) else _as_dict(row)
+        batch.append(json.dumps(data, ensure_ascii=False))
+        if len(batch) == BATCH:
+            yield "\n".join(batch) + "\n"
+            batch = []
+    if note:
+        batch.append(json.dumps(note, ensure_ascii=False))
+    if batch:
+        yield "\n".join(batch) + "\n"
+
+
+def _as_dict(row) -> dict:
+    return {f.name: getattr(row, f.name) for f in fields(row)}
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def truncation_record(plan_rows: int, total: int, limit: int, message: str) -> dict | None:
+    """The last JSON line of a truncated export (None when nothing was left out)."""
+    if total <= plan_rows:
+        return None
+    return {
+        "truncated": True,
+        "exported": plan_rows,
+        "total": total,
+        "limit": limit,
+        "message": message,
+    }
+
+
+def export_chunks(
+    plan: ExportPlan,
+    fmt: str,
+    bom: bool = False,
+    permalink: Callable[[str, int], str] = permalink_path,
+) -> Iterator[str]:
+    """The whole export file, a chunk at a time."""
+    if fmt not in FORMATS:
+        raise QueryError(f"format must be one of {', '.join(FORMATS)} (got '{fmt}').")
+    rows = export_rows(plan, permalink)
+    if fmt == "csv":
+        return csv_chunks(rows, COLUMNS, plan.note(), bom)
+    return jsonl_chunks(rows, truncation_record(plan.rows, plan.total, plan.limit, plan.note()))
