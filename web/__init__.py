@@ -26,12 +26,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # names read as written
     app.extensions[_INDEX_KEY] = TranscriptIndex(location.index_root(app.config["INDEX_DIR"]))
 
-    from web import api, errors, pages, views
+    from web import analysis, api, errors, pages, views
 
     views.install(app)
     errors.install(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(analysis.bp)
     return app
 
 
