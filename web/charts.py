@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-SIZES = {"wide": (760, 340), "narrow": (360, 300)}
+SIZES = {"wide": (760, 300), "narrow": (360, 300)}
 MARGIN = {"left": 64, "right": 14, "top": 16, "bottom": 50}
 
 
@@ -89,8 +89,13 @@ def _frame(size: str, title: str, desc: str, chart_id: str, labels: list[str],
 def line_chart(chart_id: str, title: str, desc: str, labels: list[str], lines: list[Line],
                y_label: str) -> Markup:
     """Lines with a point per bucket and a whisker for its 95 % interval."""
-    top_value = max([v for ln in lines for v in ln.highs + ln.values if v is not None] or [0])
-    ticks = nice_ticks(top_value)
+    # The scale follows the values and the intervals of buckets with enough text; the
+    # very wide interval of a nearly empty bucket is cut at the top instead.
+    tops = [v for ln in lines for v in ln.values if v is not None]
+    tops += [h for ln in lines for h, f in zip(ln.highs, ln.faint, strict=True)
+             if h is not None and not f]
+    ticks = nice_ticks(max(tops or [0]))
+    ceiling = ticks[-1]
     out = []
     for size in SIZES:
         parts, x, y, _ = _frame(size, title, desc, chart_id, labels, ticks, y_label)
@@ -111,6 +116,7 @@ def line_chart(chart_id: str, title: str, desc: str, labels: list[str], lines: l
                     continue
                 lo, hi = ln.lows[i], ln.highs[i]
                 if lo is not None and hi is not None and hi > lo:
+                    hi = min(hi, ceiling)
                     parts.append(f'<line class="{cls} whisker" x1="{x(i):.1f}" x2="{x(i):.1f}" '
                                  f'y1="{y(lo):.1f}" y2="{y(hi):.1f}"/>')
                 hollow = " hollow" if ln.faint[i] else ""
