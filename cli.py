@@ -414,7 +414,7 @@ def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None) -> Non
         except (NothingIndexed, location.IndexLocked) as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             sys.exit(1)
-    app = create_app({"INDEX_DIR": str(root)})
+    app = create_app({"INDEX_DIR": str(root), "WARM_ANALYSIS": True})
     out.print(f"Serving on http://{host}:{port}/  (index: {root}; Ctrl+C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="transcripts")
 

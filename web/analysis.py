@@ -12,15 +12,27 @@ import csv
 import dataclasses
 import io
 import re
+import threading
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
+from search.distinctive import word_table
+from search.engine import IndexMissing
 from search.query import QueryError
 from search.results import SearchRequest
-from search.speaker_profile import speaker_profile
+from search.speaker_profile import speaker_profile, speaker_roles
 from search.speaker_stats import (
     DEFAULT_MIN_HITS,
     DEFAULT_MIN_TRANSCRIPTS,
@@ -29,6 +41,7 @@ from search.speaker_stats import (
     SpeakerRanking,
     speaker_ranking,
 )
+from search.tables import analysis_tables
 from search.trends import BUCKETS, MAX_QUERIES, SPARSE_WORDS, Trends, trends
 from web import current_index
 from web.charts import Line, bar_chart, line_chart
@@ -322,3 +335,34 @@ def _cell(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+# -- warming ---------------------------------------------------------------------
+
+_warmed: set[str] = set()
+_warm_lock = threading.Lock()
+
+
+@bp.before_app_request
+def _warm_tables() -> None:
+    """With ``WARM_ANALYSIS`` (set by ``transcripts serve``), build a new generation's
+    analysis tables in the background on its first request, so the first speaker page
+    does not wait seconds for the word table. Off in tests and ``flask run``."""
+    if not current_app.config.get("WARM_ANALYSIS"):
+        return
+    try:
+        gen = current_index().current()
+    except IndexMissing:
+        return
+    key = str(gen.path)
+    with _warm_lock:
+        if key in _warmed:
+            return
+        _warmed.add(key)
+    threading.Thread(target=warm, args=(gen,), name="warm-analysis", daemon=True).start()
+
+
+def warm(gen) -> None:
+    analysis_tables(gen)
+    speaker_roles(gen, "")
+    word_table(gen)
