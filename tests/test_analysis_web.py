@@ -245,3 +245,13 @@ def test_cli_speakers_json_equals_the_api_and_bad_input_exits_2(client, web_inde
     assert bad.returncode == 2 and "Unbalanced quote" in bad.stderr
     bad = cli("trends", "a", "b", "c", "d", "e", "--json", "--index-dir", str(web_index_dir))
     assert bad.returncode == 2 and "At most 4" in json.loads(bad.stdout)["error"]
+
+
+def test_result_passages_link_their_speaker_to_their_page(client):
+    body = get(client, f"/?q={QUERY}").get_data(as_text=True)
+    links = re.findall(r'<a class="passage-speaker" href="(/speaker/[^"]+)">about ([^<]+)</a>',
+                       body)
+    assert links
+    for href, name in links[:3]:
+        assert get(client, href).status_code == 200
+        assert html.unescape(name) in get(client, href).get_data(as_text=True)
