@@ -29,7 +29,7 @@ import numpy as np
 
 from index.documents import EPOCH
 from search.engine import TranscriptIndex, select
-from search.hits import hit_counts
+from search.hits import hit_counts, positive_leaves
 from search.query import QueryError
 from search.results import SearchRequest
 from search.tables import analysis_tables, wilson
@@ -177,6 +177,9 @@ def _series(q, spans, hits, words, tr, all_tr, lo_day, hi_day, sel) -> Series:
     notes = list(sel.parsed.notes)
     if not q:
         notes.append("No query: the words and transcripts that pass the filters are shown.")
+    elif sel.parsed.query is not None and not positive_leaves(sel.parsed.query):
+        notes.append(f"“{q}” names no words to count (only tags such as speaker:), so it has "
+                     "no hits: use the filters for tags, and words in the query.")
     return Series(
         query=q,
         hits=total_hits,

@@ -176,7 +176,10 @@ def test_speaker_rates_are_exact(corpus_index, docs, query, filters):
                               min_transcripts=0, limit=1000)
     got = {r.speaker: r for r in ranking.rows}
     expected = {s for s, w in words.items() if w > 0}
-    assert set(got) == expected
+    assert ranking.ranked == len(expected)  # every speaker who spoke within the filters ...
+    assert set(got) <= expected and len(got) == min(len(expected), 1000)  # ... limit shown
+    top = sorted(hits.values(), reverse=True)[: len(got)]
+    assert sorted((r.hits for r in got.values()), reverse=True) == top  # sorted by hits
     for name, r in got.items():
         assert (r.hits, r.words, r.transcripts, r.spoke_in) == (
             hits[name], words[name], len(with_hits[name]), len(spoke[name])), name
