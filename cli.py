@@ -365,6 +365,144 @@ def kwic_cmd(query, speaker, person, geography, topic, date_from, date_to, sort,
     out.print("\n[dim]Texts: President of Russia website, en.kremlin.ru, CC BY 4.0.[/dim]")
 
 
+def filter_options(command):
+    """The search's filters, for the analysis commands."""
+    for option in reversed([
+        click.option("--speaker", multiple=True, help="Only utterances by this speaker."),
+        click.option("--person", multiple=True, help="Only transcripts tagged with this person."),
+        click.option("--geography", multiple=True, help="Only transcripts tagged with this place."),
+        click.option("--topic", multiple=True, help="Only transcripts tagged with this topic."),
+        click.option("--from", "date_from", help="From this date (YYYY-MM-DD)."),
+        click.option("--to", "date_to", help="Up to this date (YYYY-MM-DD)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def filters_request(q, speaker, person, geography, topic, date_from, date_to) -> SearchRequest:
+    return SearchRequest(
+        q=q, speaker=list(speaker), person=list(person), geography=list(geography),
+        topic=list(topic), date_from=parse_date(date_from, "--from"),
+        date_to=parse_date(date_to, "--to"),
+    )
+
+
+def fail(exc: Exception, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"error": str(exc)}))
+    else:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+    sys.exit(2)
+
+
+@main.command("trends")
+@click.argument("queries", nargs=-1)
+@filter_options
+@click.option("--bucket", type=click.Choice(["year", "month"]), default=None,
+              help="Per year or month (default: month when the range is 3 years or less).")
+@click.option("--json", "as_json", is_flag=True, help="Print the series as JSON.")
+@index_dir_option
+def trends_cmd(queries, speaker, person, geography, topic, date_from, date_to, bucket,
+               as_json, index_dir) -> None:
+    """How often each query (up to four) is used over time: hits per million words."""
+    from search.trends import trends
+
+    try:
+        req = filters_request("", speaker, person, geography, topic, date_from, date_to)
+        result = trends(TranscriptIndex(location.index_root(index_dir)), req, list(queries),
+                        bucket)
+    except (QueryError, IndexMissing) as exc:
+        fail(exc, as_json)
+        return
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    for s in result.series:
+        title = (f"“{s.query}”: {s.hits:,} hits in {s.words:,} words"
+                 + (f" ({s.rate:,.1f} per million)" if s.rate is not None else "")
+                 if s.query else f"Words per {result.bucket}")
+        table = Table(title=escape(title), title_justify="left")
+        table.add_column(result.bucket.capitalize())
+        counted = ["Per million", "95 % interval", "Mentioning"] if s.query else []
+        for name in (["Hits"] if s.query else []) + ["Words", *counted, "Transcripts"]:
+            table.add_column(name, justify="right", no_wrap=name == "95 % interval")
+        for b in s.buckets:
+            flags = "*" * b.partial + "~" * b.sparse
+            row = [f"{b.label}{flags}"]
+            if s.query:
+                row.append(f"{b.hits:,}")
+            row.append(f"{b.words:,}")
+            if s.query:
+                row += [
+                    "–" if b.rate is None else f"{b.rate:,.1f}",
+                    "–" if b.low is None else f"{b.low:,.1f}–{b.high:,.1f}",
+                    f"{b.transcripts:,}",
+                ]
+            row.append(f"{b.all_transcripts:,}")
+            table.add_row(*row, style="dim" if b.sparse else None)
+        out.print(table)
+        for note in s.notes:
+            out.print(f"[dim]{escape(note)}[/dim]")
+    out.print("[dim]Rate: hits per million words of the text passing the filters; interval: "
+              "95 % Wilson score; * partial bucket; ~ under 10,000 words.[/dim]")
+
+
+@main.command("speakers")
+@click.argument("query", required=False, default="")
+@filter_options
+@click.option("--sort", type=click.Choice(("low", "rate", "hits", "words", "transcripts",
+                                          "name")), default="low", show_default=True,
+              help="low = the lower bound of the rate's 95 % interval.")
+@click.option("--min-words", type=click.IntRange(0), default=10_000, show_default=True)
+@click.option("--min-hits", type=click.IntRange(0), default=3, show_default=True)
+@click.option("--min-transcripts", type=click.IntRange(0), default=2, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON.")
+@index_dir_option
+def speakers_cmd(query, speaker, person, geography, topic, date_from, date_to, sort, min_words,
+                 min_hits, min_transcripts, limit, as_json, index_dir) -> None:
+    """Who uses QUERY most, per 10,000 of their own words (no query: who speaks most)."""
+    from search.speaker_stats import speaker_ranking
+
+    try:
+        req = filters_request(query, speaker, person, geography, topic, date_from, date_to)
+        ranking = speaker_ranking(TranscriptIndex(location.index_root(index_dir)), req, sort,
+                                  min_words, min_hits, min_transcripts, limit)
+    except (QueryError, IndexMissing) as exc:
+        fail(exc, as_json)
+        return
+    if as_json:
+        click.echo(json.dumps(ranking.to_dict(), ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    counted = bool(query.strip())
+    table = Table(title=escape(f"Who says “{query}” most, per 10,000 of their words" if counted
+                               else "Speakers by words spoken"), title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("Speaker")
+    names = (["Per 10,000", "95 % interval", "Hits"] if counted else []) + ["Words"] + (
+        ["Transcripts with hits"] if counted else []) + ["Spoke in"]
+    for name in names:
+        table.add_column(name, justify="right")
+    for i, r in enumerate(ranking.rows, 1):
+        row = [str(i), escape(r.speaker)]
+        if counted:
+            row += [f"{r.rate:,.2f}", f"{r.low:,.2f}–{r.high:,.2f}", f"{r.hits:,}"]
+        row.append(f"{r.words:,}")
+        if counted:
+            row.append(f"{r.transcripts:,}")
+        row.append(f"{r.spoke_in:,}")
+        table.add_row(*row)
+    out.print(table)
+    out.print(f"[dim]{ranking.ranked} speakers with at least {min_words:,} words"
+              + (f", {min_hits} hits in {min_transcripts} transcripts" if counted else "")
+              + f"; {ranking.total_hits:,} hits by {ranking.speakers_with_hits} speakers "
+              "in all.[/dim]")
+
+
 @main.command("parse")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per transcript per line.")
@@ -650,7 +788,7 @@ def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None) -> Non
         except (NothingIndexed, location.IndexLocked) as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             sys.exit(1)
-    app = create_app({"INDEX_DIR": str(root)})
+    app = create_app({"INDEX_DIR": str(root), "WARM_ANALYSIS": True})
     out.print(f"Serving on http://{host}:{port}/  (index: {root}; Ctrl+C to stop)")
     waitress.serve(app, host=host, port=port, threads=threads, ident="transcripts")
 

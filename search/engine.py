@@ -56,6 +56,22 @@ class Generation:
     scorer: Scorer
     _local: threading.local = field(default_factory=threading.local)
     _meta: dict[int, dict] = field(default_factory=dict)
+    _derived: dict[str, object] = field(default_factory=dict)
+    _derived_lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def derived(self, name: str, build):
+        """A table computed from this generation once, on first use (``build(gen)``).
+
+        The analysis views keep their per-generation tables here: a generation never
+        changes, so they are never stale, and they go when the generation is replaced.
+        """
+        value = self._derived.get(name)
+        if value is None:
+            with self._derived_lock:
+                value = self._derived.get(name)
+                if value is None:
+                    value = self._derived[name] = build(self)
+        return value
 
     def meta(self, searcher, t: int) -> dict:
         """A transcript's metadata (read-only): every hit list shows it, so it is kept."""

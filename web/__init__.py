@@ -26,7 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # names read as written
     app.extensions[_INDEX_KEY] = TranscriptIndex(location.index_root(app.config["INDEX_DIR"]))
 
-    from web import api, errors, export, kwic, pages, views
+    from web import analysis, api, errors, export, kwic, pages, views
 
     views.install(app)
     errors.install(app)
@@ -34,6 +34,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(kwic.bp)
     app.register_blueprint(export.bp)
+    app.register_blueprint(analysis.bp)
     return app
 
 

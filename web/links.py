@@ -98,5 +98,9 @@ class Links:
         empty: dict = {name: [] for name in FACET_PARAMS}
         return self._with(**empty, date_from=None, date_to=None)
 
+    def analysis_query(self) -> str:
+        """The query and filters for the analysis views (no sort, no page)."""
+        return urlencode(query_pairs(dataclasses.replace(self.req, sort=SORTS[0], page=1)))
+
     def has_filters(self) -> bool:
         return any(self.req.filters().values()) or bool(self.req.date_from or self.req.date_to)
