@@ -46,6 +46,9 @@ class Utterance:
     label: str | None = None  # the speaker label exactly as printed
     speaker: str | None = None  # canonical name, the same across transcripts
     role: str = ""  # what the label says besides the name ("President of Russia")
+    # The role the file itself states (a TEI speaker type such as "Chair"): it wins over
+    # a role read from the label, however often the label is read again.
+    source_role: str = ""
     note: str = ""  # the bracketed remark after the label ("retranslated")
     # Seconds from the start of the recording, for timed formats (captions); None elsewhere.
     start: float | None = None

@@ -396,8 +396,11 @@ def _candidates(t: Transcript, known_names: Iterable[str]) -> dict[str, str]:
     for key, label in labels.items():
         if any(other.endswith(" " + key) for other in labels if other != key):
             _put(names, key, label)
-    every_label = {_norm(u.label): " ".join(u.label.split()) for u in t.utterances if u.label}
-    names.update(_surname_references(every_label))
+    # "JANE SMITH (D), U.S. SENATOR": a name before a comma counts even when the whole
+    # label does not read as one.
+    commas = [u.label for u in t.utterances if u.label and "," in u.label]
+    named = labels | {_norm(label): " ".join(label.split()) for label in commas}
+    names.update(_surname_references(named))
     return names
 
 
@@ -468,12 +471,11 @@ def resolve_speakers(t: Transcript, known_names: Iterable[str] = frozenset()) ->
         got = read[u.label]
         if got is None:
             office = " ".join(_BRACKETS.sub(" ", u.label).split())
-            # A role the reader found (a TEI speaker type such as Chair) is kept.
-            u.speaker, u.role = holders.get(_norm(office), office), u.role or office
+            u.speaker, u.role = holders.get(_norm(office), office), u.source_role or office
             continue
         name, role = got
-        # A role the reader found (a TEI speaker type) stays if the label gives none.
-        u.speaker, u.role = name, role or (roles.get(name, "") if name else "") or u.role
+        label_role = role or (roles.get(name, "") if name else "")
+        u.speaker, u.role = name, u.source_role or label_role
         if name and u.role:
             holders[_norm(u.role)] = name
 

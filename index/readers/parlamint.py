@@ -123,6 +123,7 @@ def _utterance(u: Element, names: dict[str, str], roles: dict[str, str], label: 
         text="\n".join(p for p in paragraphs if p),
         label=name or None,
         role=role,
+        source_role=role,
         note="; ".join(dict.fromkeys(n for n in notes if n)),
     )
 
