@@ -13,8 +13,12 @@ Usage, in a browser test that has a Playwright ``page`` (see tests/test_browser.
 tick a box or resize the viewport first to check that state) and fails with one line per
 violated rule — rule id, impact, what it asks for, a link to its explanation — and the
 CSS selector and axe's summary of every offending element. ``name`` says which page and
-state failed (it is in the message). ``needs_axe`` skips a test, with the command that
-installs it, when axe-core is absent.
+state failed (it is in the message). ``tags`` (default ``WCAG_21_AA``) selects the
+rules: add ``"best-practice"`` for axe's further checks (one ``<h1>``, landmarks, heading
+order). ``needs_axe`` skips a test, with the command that installs it, when axe-core is
+absent. axe needs scripts on: to check a page as loaded without JavaScript, load it with
+scripts off, then switch them on before the check (see ``page_without_js`` in
+tests/test_browser.py); the page keeps its no-JS state.
 
 axe-core is an npm package, not a Python one: ``bash .ci/run`` installs the pinned
 version into the git-ignored ``instance/axe/`` (``npm install --prefix instance/axe
