@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from web_fixtures import web_index_dir  # noqa: F401  # the shared session fixture
 
+from tests.axe import WCAG_21_AA, assert_accessible, needs_axe
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -249,3 +251,160 @@ def test_phone_width_has_no_horizontal_scroll(page, path, name):
         filters, results = (page.locator(s).bounding_box() for s in (".filters", ".results"))
         assert filters["y"] > results["y"]
     shot(page, name)
+
+
+# Every page the site has, in the states that show different markup. Each is checked with
+# every <details> opened, so what a click reveals is checked too, against WCAG 2.1 AA and
+# axe's best practices (one <h1>, landmarks, heading order), which these pages also meet.
+PAGES = [
+    ("/", "search-browse"),
+    (f"/?q={QUERY}&topic=Healthcare&geography=Russia&from=2020-01-01&to=2020-12-31&page=2",
+     "search-filtered"),
+    ("/?topic=Healthcare&year=2020", "browse-filtered"),
+    (f"/?q={QUERY}&page=999", "search-past-last-page"),
+    ("/?q=zqxjvwk", "search-no-results"),
+    ("/?q=%22unclosed", "search-bad-query"),
+    ("/t/57201?q=syria#u5", "transcript-from-search"),
+    ("/t/57201", "transcript"),
+    ("/t/no-such-id", "transcript-not-found"),
+    ("/no/such/page", "not-found"),
+]
+
+
+@needs_axe
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize(("path", "name"), PAGES, ids=[name for _, name in PAGES])
+def test_page_passes_axe_wcag_21_aa(page, path, name, viewport):
+    page.expected_errors += ["status of 400", "status of 404"]
+    page.set_viewport_size(viewport)
+    page.goto(page.base + path)
+    page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+    assert_accessible(page, f"{name} at {viewport['width']}px", (*WCAG_21_AA, "best-practice"))
+
+
+@needs_axe
+def test_axe_check_fails_on_an_inaccessible_page_and_names_the_element(page):
+    """The check above can fail: a search box without a label, dim text on the header."""
+    page.goto(page.base + "/")
+    page.evaluate("""() => {
+        document.querySelector("label[for=q]").remove();
+        document.querySelector("#q").removeAttribute("aria-describedby");
+        document.querySelector("#q").removeAttribute("placeholder");
+        document.querySelector(".brand-title").style.color = "#3a4a66";
+    }""")
+    with pytest.raises(pytest.fail.Exception) as failed:
+        assert_accessible(page, "broken on purpose")
+    message = str(failed.value)
+    assert "broken on purpose" in message
+    assert "- label [critical]" in message and "#q:" in message
+    assert "- color-contrast [serious]" in message and ".brand-title" in message
+
+
+# --- keyboard ------------------------------------------------------------------------
+
+def focus_ring(tab) -> dict:
+    return tab.evaluate("""() => {
+        const el = document.activeElement, style = getComputedStyle(el);
+        return {what: el.outerHTML.slice(0, 80),
+                ring: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2};
+    }""")
+
+
+def test_skip_link_comes_first_shows_when_focused_and_moves_to_the_content(page):
+    page.goto(f"{page.base}/t/57201")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    box = page.locator(".skip-link").bounding_box()
+    assert box is not None and box["y"] >= 0 and box["height"] > 10
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_control_reached_by_tab_shows_a_focus_ring(page, viewport):
+    page.set_viewport_size(viewport)
+    page.goto(f"{page.base}/?q={QUERY}&topic=Healthcare")
+    kinds = set()
+    for _ in range(80):  # the search box, chips, sort, hits, pages, then into the filters
+        page.keyboard.press("Tab")
+        ring = focus_ring(page)
+        assert ring["ring"], ring
+        kinds.add(ring["what"].split(" ", 1)[0])
+    assert {"<a", "<input", "<button", "<summary"} <= kinds, kinds
+
+
+def test_filters_link_shows_on_focus_on_a_wide_screen(page):
+    page.goto(f"{page.base}/?q={QUERY}")
+    link = page.locator(".skip-filters")
+    assert link.bounding_box()["width"] <= 1  # out of sight until focused
+    link.focus()
+    assert link.bounding_box()["width"] > 20
+    page.keyboard.press("Enter")  # same page: the next Tab starts at the filters
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#filters') !== null")
+
+
+def test_a_box_ticked_from_the_keyboard_has_the_focus_on_the_new_page(page):
+    page.goto(f"{page.base}/?q={QUERY}")
+    page.locator("fieldset.facet-topic input[value=Healthcare]").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Space")
+    assert "topic=Healthcare" in page.url
+    focused = page.evaluate("[document.activeElement.name, document.activeElement.value]")
+    assert focused == ["topic", "Healthcare"]
+    assert focus_ring(page)["ring"]
+    with page.expect_navigation():  # with the mouse the page starts at the top as usual
+        page.locator("fieldset.facet-topic label", has_text="Healthcare").first.click()
+    assert page.evaluate("document.activeElement.id") == "q"
+
+
+# --- without JavaScript --------------------------------------------------------------
+
+@pytest.fixture
+def page_without_js(page):
+    """The same tab with scripts off, as for a reader who blocks JavaScript.
+
+    ``page.scripts(on)`` switches them back, e.g. for axe-core (which needs timers) on a
+    page already loaded without the site's script.
+    """
+    session = page.context.new_cdp_session(page)
+    page.scripts = lambda on: session.send("Emulation.setScriptExecutionDisabled",
+                                           {"value": not on})
+    page.scripts(False)
+    return page
+
+
+def test_search_filter_and_read_without_javascript(page_without_js):
+    tab = page_without_js
+    tab.goto(tab.base + "/")
+    assert not tab.evaluate("document.documentElement.classList.contains('js')")
+    tab.fill("#q", QUERY)
+    with tab.expect_navigation():
+        tab.press("#q", "Enter")
+    assert f"q={QUERY}" in tab.url and tab.locator("article.hit").count() == 10
+    assert not tab.locator(".filters-hint").is_visible()
+    assert not tab.locator(".facet-filter").first.is_visible()  # needs JavaScript: hidden
+    tab.locator("fieldset.facet-topic input[value=Healthcare]").check()
+    apply = tab.locator(".apply-filters")
+    assert apply.is_visible()
+    with tab.expect_navigation():
+        apply.click()
+    assert "topic=Healthcare" in tab.url
+    assert tab.locator("a.chip", has_text="Healthcare").is_visible()
+    with tab.expect_navigation():
+        tab.locator("article.hit .passage-who").first.click()
+    assert "/t/" in tab.url and tab.locator(".utterance mark").count() > 0
+
+
+@needs_axe
+@pytest.mark.parametrize(("path", "name"), [
+    (f"/?q={QUERY}&topic=Healthcare", "search-filtered"), ("/t/57201?q=syria", "transcript"),
+])
+def test_page_without_javascript_passes_axe_wcag_21_aa(page_without_js, path, name):
+    tab = page_without_js
+    tab.goto(tab.base + path)
+    assert not tab.evaluate("document.documentElement.classList.contains('js')")
+    tab.scripts(True)  # the page stays as loaded without the site's script
+    assert_accessible(tab, f"{name} without JavaScript")

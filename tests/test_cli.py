@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 
 import pytest
 
 from tests.conftest import PROJECT_DIR, SEEDS
 
 SEED = SEEDS / "000_91ae9584c00e0a1f.txt"
+DEMO_FILES = sorted(SEEDS.glob("*.txt"))
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -27,16 +32,77 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def seed_index(tmp_path_factory):
+    """The seed page alone: a small index whose every answer is known."""
     root = tmp_path_factory.mktemp("cli") / "index"
-    done = cli("reindex", "--index-dir", str(root))
+    done = cli("reindex", str(SEED), "--index-dir", str(root))
     assert done.returncode == 0, done.stderr
     return root
 
 
-def test_reindex_defaults_to_seeds_and_prints_a_summary(seed_index):
-    done = cli("reindex", "--full", "--index-dir", str(seed_index))
+def test_reindex_prints_a_summary(seed_index):
+    done = cli("reindex", str(SEED), "--full", "--index-dir", str(seed_index))
     assert done.returncode == 0
     assert "1 transcripts and" in done.stdout and "utterances indexed" in done.stdout
+
+
+def test_demo_corpus_is_hundreds_of_real_pages_in_at_most_3_mb():
+    size = sum(p.stat().st_size for p in DEMO_FILES)
+    assert len(DEMO_FILES) >= 500 and size <= 3_000_000, (len(DEMO_FILES), size)
+    assert SEED in DEMO_FILES
+    assert all(p.stem.isdigit() for p in DEMO_FILES if p != SEED)  # named by page id
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def first_serve(tmp_path_factory):
+    """`transcripts serve` as on a fresh clone: no index yet, so it builds seeds/ first."""
+    root = tmp_path_factory.mktemp("first-serve") / "index"
+    log = root.parent / "serve.log"
+    base = f"http://127.0.0.1:{free_port()}"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cli", "serve", "--index-dir", str(root),
+             "--port", base.rsplit(":", 1)[1]],
+            cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        deadline = time.monotonic() + 180  # measured 4-20 s (README); wide for a loaded CI
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(base + "/", timeout=5) as response:
+                    home = response.read().decode()
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+        yield root, log.read_text(), home
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_first_serve_builds_and_shows_the_demo_corpus(first_serve):
+    _, log, home = first_serve
+    n = len(DEMO_FILES)
+    assert f"{n} files read" in log and f"{n} transcripts in the index" in log
+    assert "skipped" not in log
+    totals = re.search(r'class="results-totals">([^<]*)<', home)
+    assert totals and totals.group(1).endswith(f" in {n:,} transcripts"), totals
+    assert "CC BY 4.0" in home and "en.kremlin.ru" in home
+
+
+def test_reindex_without_a_path_reads_the_seeds_folder(first_serve):
+    root, _, _ = first_serve
+    done = cli("reindex", "--index-dir", str(root))
+    assert done.returncode == 0, done.stderr
+    assert f"up to date ({len(DEMO_FILES)} files unchanged)" in done.stdout
 
 
 def test_reindex_reports_skipped_files_and_indexes_the_rest(tmp_path):

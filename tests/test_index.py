@@ -31,9 +31,9 @@ def total(root, q=""):
     return search(TranscriptIndex(root), SearchRequest(q=q)).total_transcripts
 
 
-def test_seed_folder_indexes_and_is_searchable(tmp_path):
+def test_seed_page_indexes_and_is_searchable(tmp_path):
     root = tmp_path / "ix"
-    report = reindex([SEEDS], root)
+    report = reindex([SEEDS / f"{SEED_ID}.txt"], root)
     assert report.full and report.transcripts_total == 1 and report.utterances_indexed >= 3
     result = search(TranscriptIndex(root), SearchRequest(q="Azerbaijan schools"))
     assert result.transcripts[0].id == SEED_ID

@@ -1,6 +1,7 @@
 // Small conveniences on top of pages that work without JavaScript:
-// ticking a facet value searches at once, long facet lists filter as you type,
-// and empty fields are left out of the URL so links stay short.
+// ticking a facet value searches at once (a box ticked from the keyboard has the focus
+// again on the new page), long facet lists filter as you type, and empty fields are
+// left out of the URL so links stay short.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -27,14 +28,50 @@
     });
   }
 
+  var FOCUS_KEY = "transcripts.focus";
+  var lastInputWasKey = false;
+  document.addEventListener("keydown", function () { lastInputWasKey = true; }, true);
+  document.addEventListener("pointerdown", function () { lastInputWasKey = false; }, true);
+
   function autoSubmit(form) {
     form.addEventListener("change", function (event) {
       var target = event.target;
       if (target instanceof HTMLInputElement && target.type === "checkbox") {
+        if (lastInputWasKey) {
+          try {
+            sessionStorage.setItem(FOCUS_KEY, JSON.stringify([target.name, target.value]));
+          } catch (e) { /* storage refused: focus simply starts at the top */ }
+        }
         form.classList.add("is-loading");
         form.requestSubmit();
       }
     });
+  }
+
+  // Without this a keyboard user who ticks a box starts again at the top of the page
+  // and has to Tab through every result to reach the filters again.
+  function restoreFocus(form) {
+    var saved;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(FOCUS_KEY) || "null");
+      sessionStorage.removeItem(FOCUS_KEY);
+    } catch (e) {
+      return;
+    }
+    if (!saved) {
+      return;
+    }
+    var boxes = form.querySelectorAll("input[type=checkbox]");
+    for (var i = 0; i < boxes.length; i += 1) {
+      if (boxes[i].name === saved[0] && boxes[i].value === saved[1]) {
+        var details = boxes[i].closest("details");
+        if (details) {
+          details.open = true;
+        }
+        boxes[i].focus();
+        return;
+      }
+    }
   }
 
   function facetFilter(fieldset) {
@@ -85,6 +122,7 @@
     if (form) {
       cleanSubmit(form);
       autoSubmit(form);
+      restoreFocus(form);
       form.querySelectorAll("fieldset.facet").forEach(facetFilter);
     }
   });
