@@ -19,7 +19,8 @@ from whoosh.filedb.filestore import FileStorage
 from index import location
 from index.documents import day_number
 from index.model import Transcript, Utterance
-from index.schema import FACETS
+from index.schema import EXACT, FACETS
+from search import ranking
 from search.facets import DocTable, load_doc_table
 from search.query import ParsedQuery, QueryError, ValueLookup, make_parser, parse
 from search.results import (
@@ -54,6 +55,7 @@ class Generation:
     parser: object
     values: ValueLookup
     scorer: Scorer
+    transcript_words: ranking.TranscriptLengths
     _local: threading.local = field(default_factory=threading.local)
     _meta: dict[int, dict] = field(default_factory=dict)
 
@@ -87,7 +89,12 @@ def open_generation(path: Path) -> Generation:
     pages = np.flatnonzero(table.is_page & table.live)
     page_doc[table.tid[pages]] = pages
     values = ValueLookup({name: f.values for name, f in table.facets.items()})
-    return Generation(path, ix, table, page_doc, make_parser(ix.schema), values, scorer)
+    transcript_words = ranking.TranscriptLengths.build(
+        table.tid, table.is_page, table.live, table.words, len(table.tids)
+    )
+    return Generation(
+        path, ix, table, page_doc, make_parser(ix.schema), values, scorer, transcript_words
+    )
 
 
 class TranscriptIndex:
@@ -202,7 +209,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
 
     ranked = parsed.query is not None and req.sort == "relevance"
     if ranked:
-        order = _rank_by_relevance(table, hit_docs, hit_tids, scores)
+        order = _rank_by_relevance(gen, searcher, parsed, hit_docs, hit_tids, scores)
     else:
         order = _rank_by_date(gen, unique_tids, newest=req.sort != "oldest")
     page_tids = order[(req.page - 1) * per_page : want]
@@ -267,13 +274,37 @@ def _facet_values(values: list[str], counts: np.ndarray, selected: list[str]) ->
     return out
 
 
-def _rank_by_relevance(table: DocTable, docs: np.ndarray, tids: np.ndarray, scores) -> list[int]:
-    """Transcripts in order of their best-scoring utterance (ties: newest first)."""
-    best = np.full(len(table.tids), -1.0)
-    np.maximum.at(best, tids, scores[docs])
-    found = np.unique(tids)
-    keys = np.lexsort((-found, -table.tid_day[found], -best[found]))
-    return found[keys].tolist()
+def _rank_by_relevance(
+    gen: Generation, searcher, parsed: ParsedQuery, docs: np.ndarray, tids: np.ndarray, scores
+) -> list[int]:
+    """Transcripts by their best utterance and the query's words across them (``ranking``)."""
+    table = gen.table
+    reader = searcher.reader()
+    terms = ranking.positive_terms(parsed.query)
+
+    def postings_of(field: str, word: str):
+        return gen.scorer.term_postings(reader, field, word)
+
+    if ranking.PARAMS.as_typed:
+        typed = ranking.as_typed_terms(terms, parsed.plain_words)
+        if typed:
+            scorer = gen.scorer
+            scores = scores + ranking.PARAMS.as_typed * ranking.as_typed_scores(
+                typed, postings_of, table.size, scorer.n, scorer.lengths.get(EXACT),
+                scorer.avg.get(EXACT, 1.0),
+            )
+    best = ranking.best_per_transcript(docs, tids, scores, len(table.tids))
+    evidence = None
+    if ranking.PARAMS.evidence:
+        evidence = ranking.transcript_evidence(
+            terms, postings_of, table.tid, table.is_page, table.live, gen.transcript_words
+        )
+    score = ranking.transcript_scores(best, evidence)
+    score = ranking.add_proximity(
+        best, score, docs, tids, scores, terms, postings_of, gen.scorer.n,
+        lambda d: searcher.stored_fields(d)["body"],
+    )
+    return ranking.rank_transcripts(score, np.unique(tids), table.tid_day)
 
 
 def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:

@@ -10,14 +10,14 @@ own matcher, so every query still runs; only where the time goes changes.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
 
-K1, B = 1.2, 0.75
+from search.ranking import term_scores
+
 CACHE_MIN_POSTINGS = 1_000  # cache a term's decoded postings from this many on ...
 CACHE_MAX_POSTINGS = 2_000_000  # ... up to this many in all (about 16 MB)
 LENGTH_FIELDS = ("text", "exact", "title", "role")
@@ -111,17 +111,21 @@ class Scorer:
             self._cached += len(ids)
         return ids, tf
 
+    def term_postings(self, reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
+        """A word's (documents, frequencies), through the cache: ranking reads them too."""
+        return self._postings(reader, field, text)
+
     def _term(self, reader, field: str, text, boost: float = 1.0) -> Match:
         ids, tf = self._postings(reader, field, text)
         match = self._empty()
         if not len(ids):
             return match
         match.mask[ids] = True
-        df = len(ids)
-        idf = math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
         lengths = self.lengths.get(field)
-        norm = K1 if lengths is None else K1 * (1 - B + B * lengths[ids] / self.avg[field])
-        match.scores[ids] = boost * idf * tf * (K1 + 1) / (tf + norm)
+        match.scores[ids] = term_scores(
+            tf, len(ids), self.n, None if lengths is None else lengths[ids],
+            self.avg.get(field, 1.0), boost,
+        )
         return match
 
     def _phrase(self, reader, q: wq.Phrase) -> Match:

@@ -1,0 +1,249 @@
+"""Relevance: which transcripts a reader would want first, and how each is scored.
+
+Matching (``search.scoring``) says which documents a query finds; this module says how
+much each counts and orders the transcripts. The figures were tuned on the items of
+``python -m bench.ranking`` (half of them; the other half checks that they carry over):
+
+* **Utterance score**: BM25 per query word (term frequency saturating with ``k1``,
+  length normalised with ``b``), plus a **proximity** bonus when the query's words
+  stand close together in the utterance.
+* **Transcript score**: its best utterance plus ``evidence`` × a transcript-level BM25 of
+  the query words over the whole transcript (every utterance, with or without all the
+  words, and the page's title and lead counted ``page`` times): a transcript that
+  keeps coming back to the subject outranks one that touches it once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+
+from index.schema import EXACT, TEXT, WORD_RE, fold, stem
+
+PROXIMITY_WINDOW = 8  # words apart at most to count as near
+PROXIMITY_TRANSCRIPTS = 20  # leading transcripts whose utterances are read for proximity
+PROXIMITY_UTTERANCES = 2  # best utterances of each
+
+
+@dataclass(frozen=True)
+class Params:
+    k1: float = 1.2  # utterance BM25: term-frequency saturation ...
+    b: float = 0.75  # ... and length normalisation
+    evidence: float = 0.0  # weight of the whole-transcript score against the best utterance
+    tk1: float = 1.2  # transcript BM25: saturation ...
+    tb: float = 0.75  # ... and length normalisation over transcript lengths
+    page: float = 1.0  # the title and lead count this many times in the transcript's words
+    proximity: float = 0.0  # weight of the words standing close together in an utterance
+    as_typed: float = 0.0  # weight of BM25 over the words exactly as typed ("accounts")
+
+
+PARAMS = Params()
+
+
+def idf(df: int, n: int) -> float:
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def term_scores(
+    tf: np.ndarray, df: int, n: int, lengths: np.ndarray | None, avg: float, boost: float = 1.0
+) -> np.ndarray:
+    """BM25 of one word in the documents that have it (``lengths`` of those documents)."""
+    p = PARAMS
+    norm = p.k1 if lengths is None else p.k1 * (1 - p.b + p.b * lengths / avg)
+    return boost * idf(df, n) * tf * (p.k1 + 1) / (tf + norm)
+
+
+@dataclass
+class TranscriptLengths:
+    """Per transcript: words said (all utterances) and words of its title and lead.
+
+    Built once per index generation; the two are weighted together per query, so the
+    ``page`` weight can change without rebuilding anything.
+    """
+
+    said: np.ndarray
+    page: np.ndarray
+
+    @staticmethod
+    def build(tid: np.ndarray, is_page: np.ndarray, live: np.ndarray, words: np.ndarray,
+              n_transcripts: int) -> TranscriptLengths:
+        def total(which: np.ndarray) -> np.ndarray:
+            return np.bincount(tid[which], weights=words[which], minlength=n_transcripts)
+
+        return TranscriptLengths(total(live & ~is_page), total(live & is_page))
+
+    def weighted(self) -> tuple[np.ndarray, float]:
+        """Each transcript's words with the title and lead weighted, and their average."""
+        words = self.said + PARAMS.page * self.page
+        present = words > 0
+        return words, float(words[present].mean()) if present.any() else 1.0
+
+
+def positive_terms(q: wq.Query | None) -> list[tuple[str, str, float]]:
+    """(field, word, boost) of every word the query wants, not those it excludes."""
+    out: list[tuple[str, str, float]] = []
+
+    def walk(node, negated: bool) -> None:
+        if node is None or negated:
+            return
+        if isinstance(node, wq.Term):
+            if node.fieldname in (TEXT, EXACT):
+                out.append((node.fieldname, node.text, node.boost))
+        elif isinstance(node, wq.Phrase):
+            out.extend((node.fieldname, w, node.boost) for w in node.words)
+        elif isinstance(node, wq.AndNot):
+            walk(node.a, False)
+        elif isinstance(node, wq.Not):
+            return
+        else:
+            for child in node.children():
+                walk(child, False)
+
+    walk(q, False)
+    seen: set[tuple[str, str]] = set()
+    return [t for t in out if (t[0], t[1]) not in seen and not seen.add((t[0], t[1]))]
+
+
+def as_typed_terms(terms, typed: list[str]) -> list[tuple[str, str, float]]:
+    """The typed forms of the query's stemmed words: ``accounts`` for the stem ``account``.
+
+    A plain word matches every form of it; a reader who typed "accounts" still expects
+    the utterances that say "accounts" before those that only say "accounting".
+    """
+    forms = {}
+    for word in typed:
+        w = fold(word)
+        forms.setdefault(stem(w), w)
+    return [(EXACT, forms[w], boost) for f, w, boost in terms if f == TEXT and w in forms]
+
+
+def as_typed_scores(
+    typed, postings_of, size: int, n: int, lengths: np.ndarray | None, avg: float
+) -> np.ndarray:
+    """BM25 of the typed forms in the ``exact`` field, per document."""
+    out = np.zeros(size)
+    for field, word, boost in typed:
+        ids, tf = postings_of(field, word)
+        if len(ids):
+            out[ids] += term_scores(
+                tf, len(ids), n, None if lengths is None else lengths[ids], avg, boost
+            )
+    return out
+
+
+def transcript_evidence(
+    terms, postings_of, tid: np.ndarray, is_page: np.ndarray, live: np.ndarray,
+    lengths: TranscriptLengths,
+) -> np.ndarray:
+    """BM25 of the query words over each whole transcript (0 where none is found).
+
+    ``postings_of(field, word)`` gives (documents, frequencies) of a word; each word's
+    frequencies are summed per transcript, title and lead weighted by ``page``.
+    """
+    p = PARAMS
+    words, avg = lengths.weighted()
+    n_transcripts = len(words)
+    present = int((words > 0).sum()) or 1
+    score = np.zeros(n_transcripts)
+    norm = p.tk1 * (1 - p.tb + p.tb * words / avg)
+    for field, word, boost in terms:
+        ids, tf = postings_of(field, word)
+        if not len(ids):
+            continue
+        weight = np.where(is_page[ids], p.page, 1.0) * live[ids]
+        ttf = np.bincount(tid[ids], weights=tf * weight, minlength=n_transcripts)
+        has = np.flatnonzero(ttf)
+        score[has] += (
+            boost * idf(len(has), present) * ttf[has] * (p.tk1 + 1) / (ttf[has] + norm[has])
+        )
+    return score
+
+
+def transcript_scores(best: np.ndarray, evidence: np.ndarray | None) -> np.ndarray:
+    """Best utterance plus the weighted whole-transcript evidence."""
+    if evidence is None or not PARAMS.evidence:
+        return best
+    return best + PARAMS.evidence * evidence
+
+
+def rank_transcripts(score: np.ndarray, found: np.ndarray, day: np.ndarray) -> list[int]:
+    """Transcripts ``found`` in order of score (ties: newest first, then the later id)."""
+    keys = np.lexsort((-found, -day[found], -score[found]))
+    return found[keys].tolist()
+
+
+def word_positions(text: str, terms: list[tuple[str, str]]) -> list[list[int]]:
+    """Where each (field, word) of the query stands in ``text``, counted in words."""
+    out: list[list[int]] = [[] for _ in terms]
+    for pos, m in enumerate(WORD_RE.finditer(text)):
+        word = fold(m.group())
+        stemmed = None
+        for i, (field, want) in enumerate(terms):
+            if field == EXACT:
+                if word == want:
+                    out[i].append(pos)
+            else:
+                if stemmed is None:
+                    stemmed = stem(word)
+                if stemmed == want:
+                    out[i].append(pos)
+    return out
+
+
+def proximity(positions: list[list[int]], weights: list[float]) -> float:
+    """How close the query's words stand: for each pair of words, every pair of their
+    occurrences within PROXIMITY_WINDOW words adds 1/distance², saturating, times the
+    rarer word's weight (BM25TP-like)."""
+    total = 0.0
+    for i in range(len(positions)):
+        for j in range(i + 1, len(positions)):
+            a, b = positions[i], positions[j]
+            if not a or not b:
+                continue
+            d = np.abs(np.subtract.outer(np.asarray(a), np.asarray(b)))
+            d = d[(d > 0) & (d <= PROXIMITY_WINDOW)]
+            if len(d):
+                near = float((1.0 / d.astype(float) ** 2).sum())
+                total += min(weights[i], weights[j]) * 2 * near / (1.0 + near)
+    return total
+
+
+def add_proximity(
+    best: np.ndarray, score: np.ndarray, docs: np.ndarray, tids: np.ndarray,
+    scores: np.ndarray, terms, postings_of, n: int, text_of,
+) -> np.ndarray:
+    """Transcript scores with the proximity bonus of the utterances that could lead.
+
+    Reading and tokenizing stored text costs, so only the leading transcripts
+    (PROXIMITY_TRANSCRIPTS by score) are looked at, each through its best
+    PROXIMITY_UTTERANCES utterances; the bonus is added to an utterance's BM25 and the
+    transcript's best utterance taken again.
+    """
+    words = [(field, word) for field, word, _ in terms]
+    if not PARAMS.proximity or len(words) < 2:
+        return score
+    weights = [boost * idf(len(postings_of(f, w)[0]), n) for f, w, boost in terms]
+    found = np.unique(tids)
+    lead = found[np.argsort(-score[found], kind="stable")][:PROXIMITY_TRANSCRIPTS]
+    in_lead = np.isin(tids, lead)
+    cand_docs, cand_tids = docs[in_lead], tids[in_lead]
+    order = np.lexsort((-scores[cand_docs], cand_tids))
+    cand_docs, cand_tids = cand_docs[order], cand_tids[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(cand_tids)) + 1]
+    rank_in = np.arange(len(cand_tids)) - np.repeat(starts, np.diff(np.r_[starts, len(cand_tids)]))
+    keep = rank_in < PROXIMITY_UTTERANCES
+    new_best = best.copy()
+    for d, t in zip(cand_docs[keep].tolist(), cand_tids[keep].tolist(), strict=True):
+        bonus = proximity(word_positions(text_of(d), words), weights)
+        new_best[t] = max(new_best[t], scores[d] + PARAMS.proximity * bonus)
+    return score + (new_best - best)
+
+
+def best_per_transcript(docs: np.ndarray, tids: np.ndarray, scores: np.ndarray,
+                        n_transcripts: int) -> np.ndarray:
+    best = np.full(n_transcripts, -1.0)
+    np.maximum.at(best, tids, scores[docs])
+    return best
