@@ -294,17 +294,15 @@ def _rank_by_relevance(
                 scorer.avg.get(EXACT, 1.0),
             )
     best = ranking.best_per_transcript(docs, tids, scores, len(table.tids))
-    evidence = None
-    if ranking.PARAMS.evidence:
-        evidence = ranking.transcript_evidence(
-            terms, postings_of, table.tid, table.is_page, table.live, gen.transcript_words
-        )
+    evidence = ranking.transcript_evidence(
+        terms, postings_of, table.tid, table.is_page, table.live, gen.transcript_words
+    )
     score = ranking.transcript_scores(best, evidence)
     score = ranking.add_proximity(
         best, score, docs, tids, scores, terms, postings_of, gen.scorer.n,
         lambda d: searcher.stored_fields(d)["body"],
     )
-    return ranking.rank_transcripts(score, np.unique(tids), table.tid_day)
+    return ranking.rank_transcripts(score, evidence, np.unique(tids), table.tid_day)
 
 
 def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:

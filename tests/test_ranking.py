@@ -65,7 +65,6 @@ def test_words_close_together_rank_above_the_same_words_far_apart(tmp_path):
 
 
 def test_transcript_returning_to_the_subject_outranks_a_single_equal_mention(tmp_path):
-    assert ranking.PARAMS.evidence > 0
     both = _words("pension", "reform")
     index = _index(tmp_path, [
         {"id": "more", "title": "Meeting", "date": "2015-01-01",
