@@ -287,8 +287,9 @@ def quick_ranks(index, items: list[Item]) -> list[int]:
         sel = engine.select(index, SearchRequest(q=item.q))
         docs = np.flatnonzero(sel.mask)
         tids = sel.gen.table.tid[docs]
-        order = engine._rank_by_relevance(sel.gen, sel.gen.searcher(), sel.parsed, docs, tids,
-                                          sel.scores)[:10]
+        stored = engine._StoredFields(sel.gen.searcher())
+        order = engine._rank_by_relevance(sel.gen, stored, sel.parsed, docs, tids,
+                                          sel.scores)[0][:10]
         t = sel.gen.table.tid_ord.get(item.target)
         out.append(order.index(t) + 1 if t in order else 0)
     return out

@@ -208,8 +208,9 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     want = req.page * per_page
 
     ranked = parsed.query is not None and req.sort == "relevance"
+    stored = _StoredFields(searcher)
     if ranked:
-        order = _rank_by_relevance(gen, searcher, parsed, hit_docs, hit_tids, scores)
+        order, scores = _rank_by_relevance(gen, stored, parsed, hit_docs, hit_tids, scores)
     else:
         order = _rank_by_date(gen, unique_tids, newest=req.sort != "oldest")
     page_tids = order[(req.page - 1) * per_page : want]
@@ -217,7 +218,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     matcher = WordMatcher(parsed.stems, parsed.words)
     transcripts = [
         _transcript_hit(
-            gen, searcher, t, hit_docs[hit_tids == t], scores if ranked else None, matcher
+            gen, stored, t, hit_docs[hit_tids == t], scores if ranked else None, matcher
         )
         for t in page_tids
     ]
@@ -274,12 +275,29 @@ def _facet_values(values: list[str], counts: np.ndarray, selected: list[str]) ->
     return out
 
 
+class _StoredFields:
+    """A document's stored fields, read once per request: ranking reads the texts of the
+    leading utterances (proximity), and the results page shows the same ones."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self._read: dict[int, dict] = {}
+
+    def __call__(self, doc: int) -> dict:
+        fields = self._read.get(doc)
+        if fields is None:
+            fields = self._read[doc] = self.searcher.stored_fields(doc)
+        return fields
+
+
 def _rank_by_relevance(
-    gen: Generation, searcher, parsed: ParsedQuery, docs: np.ndarray, tids: np.ndarray, scores
-) -> list[int]:
-    """Transcripts by their best utterance and the query's words across them (``ranking``)."""
+    gen: Generation, stored: _StoredFields, parsed: ParsedQuery, docs: np.ndarray,
+    tids: np.ndarray, scores,
+) -> tuple[list[int], np.ndarray]:
+    """Transcripts by their best utterance and the query's words across them (``ranking``),
+    and the utterance scores that ranking used (a page shows each transcript's best)."""
     table = gen.table
-    reader = searcher.reader()
+    reader = stored.searcher.reader()
     terms = ranking.positive_terms(parsed.query)
 
     def postings_of(field: str, word: str):
@@ -300,9 +318,9 @@ def _rank_by_relevance(
     score = ranking.transcript_scores(best, evidence)
     score = ranking.add_proximity(
         best, score, docs, tids, scores, terms, postings_of, gen.scorer.n,
-        lambda d: searcher.stored_fields(d)["body"],
+        lambda d: stored(d)["body"],
     )
-    return ranking.rank_transcripts(score, evidence, np.unique(tids), table.tid_day)
+    return ranking.rank_transcripts(score, evidence, np.unique(tids), table.tid_day), scores
 
 
 def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:
@@ -313,14 +331,16 @@ def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:
     return (ordered[::-1] if newest else ordered).tolist()
 
 
-def _transcript_hit(gen, searcher, t: int, docs: np.ndarray, scores, matcher) -> TranscriptHit:
+def _transcript_hit(
+    gen, stored: _StoredFields, t: int, docs: np.ndarray, scores, matcher
+) -> TranscriptHit:
     table = gen.table
     matched = len(docs)
     if scores is not None:  # the best-scoring few, shown in the order they were said
         docs = docs[np.argsort(-scores[docs], kind="stable")][:SHOWN_PER_TRANSCRIPT]
     docs = docs[np.argsort(table.pos[docs], kind="stable")]
     shown = docs[:SHOWN_PER_TRANSCRIPT].tolist()
-    meta = gen.meta(searcher, t)
+    meta = gen.meta(stored.searcher, t)
     return TranscriptHit(
         id=table.tids[t],
         title=meta.get("title", ""),
@@ -330,7 +350,7 @@ def _transcript_hit(gen, searcher, t: int, docs: np.ndarray, scores, matcher) ->
         url=meta.get("url", ""),
         matched=matched,
         utterances=[
-            _utterance_hit(searcher.stored_fields(d), table.pos[d], matcher) for d in shown
+            _utterance_hit(stored(d), table.pos[d], matcher) for d in shown
         ],
     )
 

@@ -20,6 +20,7 @@ from search.ranking import term_scores
 
 CACHE_MIN_POSTINGS = 1_000  # cache a term's decoded postings from this many on ...
 CACHE_MAX_POSTINGS = 2_000_000  # ... up to this many in all (about 16 MB)
+RECENT_TERMS = 256  # the rarer words read last (ranking reads a query's words again)
 LENGTH_FIELDS = ("text", "exact", "title", "role")
 
 
@@ -42,6 +43,7 @@ class Scorer:
         self.avg: dict[str, float] = {}
         self._cache: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
         self._cached = 0  # postings held in the cache
+        self._recent: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
         for field in LENGTH_FIELDS:
             if field in reader.schema:
                 lengths = np.zeros(self.size, dtype=np.float32)
@@ -102,13 +104,17 @@ class Scorer:
         queries, and an index generation never changes, so they are never stale.
         """
         key = (field, text)
-        cached = self._cache.get(key)
+        cached = self._cache.get(key) or self._recent.get(key)
         if cached is not None:
             return cached
         ids, tf = postings(reader, field, text)
         if len(ids) >= CACHE_MIN_POSTINGS and self._cached + len(ids) <= CACHE_MAX_POSTINGS:
             self._cache[key] = (ids, tf)
             self._cached += len(ids)
+        elif len(ids) < CACHE_MIN_POSTINGS:
+            if len(self._recent) >= RECENT_TERMS:
+                self._recent.clear()  # crude but thread-safe: a dict op is atomic
+            self._recent[key] = (ids, tf)
         return ids, tf
 
     def term_postings(self, reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
