@@ -317,7 +317,7 @@ def _rank_by_relevance(
     )
     score = ranking.transcript_scores(best, evidence)
     score = ranking.add_proximity(
-        best, score, docs, tids, scores, terms, postings_of, gen.scorer.n,
+        best, score, docs, tids, scores, parsed.query, terms, postings_of, gen.scorer.n,
         lambda d: stored(d)["body"],
     )
     return ranking.rank_transcripts(score, evidence, np.unique(tids), table.tid_day), scores

@@ -31,6 +31,10 @@ CHARS_PER_WORD = 6.0  # an English word and its space, on average (this corpus: 
 PROXIMITY_WINDOW = 8  # words apart at most to count as near
 PROXIMITY_TRANSCRIPTS = 10  # leading transcripts whose utterances are read for proximity
 PROXIMITY_UTTERANCES = 1  # best utterances of each (those a results page shows first)
+# Query words beyond which (a prefix's expansions) neither proximity (pairs grow as the
+# square) nor the whole-transcript evidence (a posting list each) is worked out.
+MAX_WORDS = 8
+EVIDENCE_MAX_POSTINGS = 200_000  # ... nor the evidence of words this common ("the", "and")
 
 
 @dataclass(frozen=True)
@@ -88,18 +92,23 @@ class TranscriptLengths:
         return words, float(words[present].mean()) if present.any() else 1.0
 
 
-def positive_terms(q: wq.Query | None) -> list[tuple[str, str, float]]:
-    """(field, word, boost) of every word the query wants, not those it excludes."""
+def positive_terms(
+    q: wq.Query | None, required: bool = False
+) -> list[tuple[str, str, float]]:
+    """(field, word, boost) of every word the query wants, not those it excludes; with
+    ``required``, only the single words it must have (not alternatives under an OR, such
+    as a prefix's expansions, nor the words of a phrase): what proximity looks at."""
     out: list[tuple[str, str, float]] = []
 
     def walk(node, negated: bool) -> None:
-        if node is None or negated:
+        if node is None or negated or (required and isinstance(node, wq.Or)):
             return
         if isinstance(node, wq.Term):
             if node.fieldname in (TEXT, EXACT):
                 out.append((node.fieldname, node.text, node.boost))
         elif isinstance(node, wq.Phrase):
-            out.extend((node.fieldname, w, node.boost) for w in node.words)
+            if not required:  # a phrase's words are side by side already
+                out.extend((node.fieldname, w, node.boost) for w in node.words)
         elif isinstance(node, wq.AndNot):
             walk(node.a, False)
         elif isinstance(node, wq.Not):
@@ -154,6 +163,8 @@ def transcript_evidence(
     n_transcripts = len(words)
     present = int((words > 0).sum()) or 1
     score = np.zeros(n_transcripts)
+    if len(terms) > MAX_WORDS:
+        return score
     norm = p.tk1 * (1 - p.tb + p.tb * words / avg)
     for field, word, boost in terms:
         ids, tf = postings_of(field, word)
@@ -227,7 +238,7 @@ def proximity(positions: list[list[float]], weights: list[float]) -> float:
 
 def add_proximity(
     best: np.ndarray, score: np.ndarray, docs: np.ndarray, tids: np.ndarray,
-    scores: np.ndarray, terms, postings_of, n: int, text_of,
+    scores: np.ndarray, query, terms, postings_of, n: int, text_of,
 ) -> np.ndarray:
     """Transcript scores with the proximity bonus of the utterances that could lead.
 
@@ -236,8 +247,10 @@ def add_proximity(
     PROXIMITY_UTTERANCES utterances; the bonus is added to an utterance's BM25 and the
     transcript's best utterance taken again.
     """
+    required = set(positive_terms(query, required=True))
+    terms = [t for t in terms if t in required]
     words = [(field, word) for field, word, _ in terms]
-    if not PARAMS.proximity or len(words) < 2:
+    if not PARAMS.proximity or not 2 <= len(words) <= MAX_WORDS:
         return score
     weights = [boost * idf(len(postings_of(f, w)[0]), n) for f, w, boost in terms]
     found = np.unique(tids)
@@ -258,6 +271,11 @@ def add_proximity(
 
 def best_per_transcript(docs: np.ndarray, tids: np.ndarray, scores: np.ndarray,
                         n_transcripts: int) -> np.ndarray:
+    """Each transcript's best utterance score (-1 where none matched)."""
     best = np.full(n_transcripts, -1.0)
-    np.maximum.at(best, tids, scores[docs])
+    if len(docs):
+        order = np.argsort(tids, kind="stable")
+        grouped = tids[order]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        best[grouped[starts]] = np.maximum.reduceat(scores[docs][order], starts)
     return best

@@ -102,12 +102,41 @@ def test_proximity_grows_as_the_words_come_closer():
     assert ranking.proximity([[3], []], weights) == 0
 
 
+def test_many_words_from_prefixes_skip_proximity():
+    """A prefix stands for up to 200 words: pairs of them would cost seconds."""
+    import numpy as np
+    from whoosh import query as wq
+
+    many = [("exact", f"w{i}", 1.0) for i in range(ranking.MAX_WORDS + 1)]
+    query = wq.And([wq.Term(f, w) for f, w, _ in many])
+    best = np.array([1.0, 2.0])
+    docs, tids, scores = np.array([0, 1]), np.array([0, 1]), np.array([1.0, 2.0])
+
+    def unread(doc):
+        raise AssertionError("no text should be read")
+
+    out = ranking.add_proximity(best, best, docs, tids, scores, query, many,
+                                lambda f, w: (np.array([0]), np.array([1.0])), 10, unread)
+    assert out.tolist() == best.tolist()
+
+
+def test_best_utterance_per_transcript():
+    import numpy as np
+
+    docs, tids = np.array([0, 1, 2, 3, 5]), np.array([2, 0, 2, 0, 3])
+    scores = np.array([1.0, 4.0, 3.0, 2.0, 0.0, 5.0])
+    assert ranking.best_per_transcript(docs, tids, scores, 4).tolist() == [4.0, -1.0, 3.0, 5.0]
+
+
 def test_positive_terms_leave_out_excluded_words():
     from whoosh import query as wq
 
     q = wq.AndNot(wq.And([wq.Term("text", "gas"), wq.Phrase("exact", ["oil", "price"])]),
                   wq.Term("text", "coal"))
     assert [w for _, w, _ in ranking.positive_terms(q)] == ["gas", "oil", "price"]
+    either = wq.And([wq.Or([wq.Term("text", "gas"), wq.Term("text", "oil")]),
+                     wq.Term("text", "ukrain")])
+    assert [w for _, w, _ in ranking.positive_terms(either, required=True)] == ["ukrain"]
 
 
 @pytest.mark.corpus
