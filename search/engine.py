@@ -19,7 +19,8 @@ from whoosh.filedb.filestore import FileStorage
 from index import location
 from index.documents import day_number
 from index.model import Transcript, Utterance
-from index.schema import FACETS
+from index.schema import EXACT, FACETS
+from search import ranking
 from search.facets import DocTable, load_doc_table
 from search.query import ParsedQuery, QueryError, ValueLookup, make_parser, parse
 from search.results import (
@@ -54,6 +55,7 @@ class Generation:
     parser: object
     values: ValueLookup
     scorer: Scorer
+    transcript_words: ranking.TranscriptLengths
     _local: threading.local = field(default_factory=threading.local)
     _meta: dict[int, dict] = field(default_factory=dict)
     _derived: dict[str, object] = field(default_factory=dict)
@@ -107,7 +109,12 @@ def open_generation(path: Path) -> Generation:
     pages = np.flatnonzero(table.is_page & table.live)
     page_doc[table.tid[pages]] = pages
     values = ValueLookup({name: f.values for name, f in table.facets.items()})
-    return Generation(path, ix, table, page_doc, make_parser(ix.schema), values, scorer)
+    transcript_words = ranking.TranscriptLengths.build(
+        table.tid, table.is_page, table.live, table.words, len(table.tids)
+    )
+    return Generation(
+        path, ix, table, page_doc, make_parser(ix.schema), values, scorer, transcript_words
+    )
 
 
 class TranscriptIndex:
@@ -221,8 +228,9 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     want = req.page * per_page
 
     ranked = parsed.query is not None and req.sort == "relevance"
+    stored = _StoredFields(searcher)
     if ranked:
-        order = _rank_by_relevance(table, hit_docs, hit_tids, scores)
+        order, scores = _rank_by_relevance(gen, stored, parsed, hit_docs, hit_tids, scores)
     else:
         order = _rank_by_date(gen, unique_tids, newest=req.sort != "oldest")
     page_tids = order[(req.page - 1) * per_page : want]
@@ -230,7 +238,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     matcher = WordMatcher(parsed.stems, parsed.words)
     transcripts = [
         _transcript_hit(
-            gen, searcher, t, hit_docs[hit_tids == t], scores if ranked else None, matcher
+            gen, stored, t, hit_docs[hit_tids == t], scores if ranked else None, matcher
         )
         for t in page_tids
     ]
@@ -287,13 +295,52 @@ def _facet_values(values: list[str], counts: np.ndarray, selected: list[str]) ->
     return out
 
 
-def _rank_by_relevance(table: DocTable, docs: np.ndarray, tids: np.ndarray, scores) -> list[int]:
-    """Transcripts in order of their best-scoring utterance (ties: newest first)."""
-    best = np.full(len(table.tids), -1.0)
-    np.maximum.at(best, tids, scores[docs])
-    found = np.unique(tids)
-    keys = np.lexsort((-found, -table.tid_day[found], -best[found]))
-    return found[keys].tolist()
+class _StoredFields:
+    """A document's stored fields, read once per request: ranking reads the texts of the
+    leading utterances (proximity), and the results page shows the same ones."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self._read: dict[int, dict] = {}
+
+    def __call__(self, doc: int) -> dict:
+        fields = self._read.get(doc)
+        if fields is None:
+            fields = self._read[doc] = self.searcher.stored_fields(doc)
+        return fields
+
+
+def _rank_by_relevance(
+    gen: Generation, stored: _StoredFields, parsed: ParsedQuery, docs: np.ndarray,
+    tids: np.ndarray, scores,
+) -> tuple[list[int], np.ndarray]:
+    """Transcripts by their best utterance and the query's words across them (``ranking``),
+    and the utterance scores that ranking used (a page shows each transcript's best)."""
+    table = gen.table
+    reader = stored.searcher.reader()
+    terms = ranking.positive_terms(parsed.query)
+
+    def postings_of(field: str, word: str):
+        return gen.scorer.term_postings(reader, field, word)
+
+    if ranking.PARAMS.as_typed:
+        typed = ranking.as_typed_terms(terms, parsed.plain_words)
+        if typed:
+            scorer = gen.scorer
+            scores = scores + ranking.PARAMS.as_typed * ranking.as_typed_scores(
+                typed, postings_of, table.size, scorer.n, scorer.lengths.get(EXACT),
+                scorer.avg.get(EXACT, 1.0),
+            )
+    best = ranking.best_per_transcript(docs, tids, scores, len(table.tids))
+    evidence = ranking.transcript_evidence(
+        terms, postings_of, table.tid, table.is_page, table.live, gen.transcript_words
+    )
+    score = ranking.transcript_scores(best, evidence)
+    score = ranking.add_proximity(
+        best, score, docs, tids, scores, parsed.query, terms, postings_of, gen.scorer.n,
+        lambda d: stored(d)["body"],
+    )
+    return ranking.rank_transcripts(score, evidence, np.unique(tids), table.tid_day), scores
 
 
 def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:
@@ -304,14 +351,16 @@ def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:
     return (ordered[::-1] if newest else ordered).tolist()
 
 
-def _transcript_hit(gen, searcher, t: int, docs: np.ndarray, scores, matcher) -> TranscriptHit:
+def _transcript_hit(
+    gen, stored: _StoredFields, t: int, docs: np.ndarray, scores, matcher
+) -> TranscriptHit:
     table = gen.table
     matched = len(docs)
     if scores is not None:  # the best-scoring few, shown in the order they were said
         docs = docs[np.argsort(-scores[docs], kind="stable")][:SHOWN_PER_TRANSCRIPT]
     docs = docs[np.argsort(table.pos[docs], kind="stable")]
     shown = docs[:SHOWN_PER_TRANSCRIPT].tolist()
-    meta = gen.meta(searcher, t)
+    meta = gen.meta(stored.searcher, t)
     return TranscriptHit(
         id=table.tids[t],
         title=meta.get("title", ""),
@@ -321,7 +370,7 @@ def _transcript_hit(gen, searcher, t: int, docs: np.ndarray, scores, matcher) ->
         url=meta.get("url", ""),
         matched=matched,
         utterances=[
-            _utterance_hit(searcher.stored_fields(d), table.pos[d], matcher) for d in shown
+            _utterance_hit(stored(d), table.pos[d], matcher) for d in shown
         ],
         source=meta.get("source", ""),
         media=meta.get("media", ""),

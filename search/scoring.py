@@ -10,16 +10,17 @@ own matcher, so every query still runs; only where the time goes changes.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
 
-K1, B = 1.2, 0.75
+from search.ranking import term_scores
+
 CACHE_MIN_POSTINGS = 1_000  # cache a term's decoded postings from this many on ...
 CACHE_MAX_POSTINGS = 2_000_000  # ... up to this many in all (about 16 MB)
+RECENT_TERMS = 256  # the rarer words read last (ranking reads a query's words again)
 LENGTH_FIELDS = ("text", "exact", "title", "role")
 
 
@@ -42,6 +43,7 @@ class Scorer:
         self.avg: dict[str, float] = {}
         self._cache: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
         self._cached = 0  # postings held in the cache
+        self._recent: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
         for field in LENGTH_FIELDS:
             if field in reader.schema:
                 lengths = np.zeros(self.size, dtype=np.float32)
@@ -102,14 +104,22 @@ class Scorer:
         queries, and an index generation never changes, so they are never stale.
         """
         key = (field, text)
-        cached = self._cache.get(key)
+        cached = self._cache.get(key) or self._recent.get(key)
         if cached is not None:
             return cached
         ids, tf = postings(reader, field, text)
         if len(ids) >= CACHE_MIN_POSTINGS and self._cached + len(ids) <= CACHE_MAX_POSTINGS:
             self._cache[key] = (ids, tf)
             self._cached += len(ids)
+        elif len(ids) < CACHE_MIN_POSTINGS:
+            if len(self._recent) >= RECENT_TERMS:
+                self._recent.clear()  # crude but thread-safe: a dict op is atomic
+            self._recent[key] = (ids, tf)
         return ids, tf
+
+    def term_postings(self, reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
+        """A word's (documents, frequencies), through the cache: ranking reads them too."""
+        return self._postings(reader, field, text)
 
     def _term(self, reader, field: str, text, boost: float = 1.0) -> Match:
         ids, tf = self._postings(reader, field, text)
@@ -117,11 +127,11 @@ class Scorer:
         if not len(ids):
             return match
         match.mask[ids] = True
-        df = len(ids)
-        idf = math.log(1.0 + (self.n - df + 0.5) / (df + 0.5))
         lengths = self.lengths.get(field)
-        norm = K1 if lengths is None else K1 * (1 - B + B * lengths[ids] / self.avg[field])
-        match.scores[ids] = boost * idf * tf * (K1 + 1) / (tf + norm)
+        match.scores[ids] = term_scores(
+            tf, len(ids), self.n, None if lengths is None else lengths[ids],
+            self.avg.get(field, 1.0), boost,
+        )
         return match
 
     def _phrase(self, reader, q: wq.Phrase) -> Match:

@@ -1,0 +1,282 @@
+"""Relevance: which transcripts a reader would want first, and how each is scored.
+
+Matching (``search.scoring``) says which documents a query finds; this module says how
+much each counts and orders the transcripts. The figures were tuned on the items of
+``python -m bench.ranking`` (half of them; the other half checks that they carry over):
+
+* **Utterance score**: BM25 per query word (term frequency saturating with ``k1``,
+  length normalised with ``b``), plus BM25 of the words **as typed** (the ``exact``
+  field: "accounts", not every form of "account"), plus a **proximity** bonus when the
+  query's words stand close together in the utterance.
+* **Transcript score**: its best utterance plus ``evidence`` × a transcript-level BM25 of
+  the query words over the whole transcript (every utterance, with or without all the
+  words, and the page's title and lead counted ``page`` times). Tuned, a weight above 0
+  measured no gain, so the evidence orders ties: of two transcripts with equal best
+  utterances, the one that keeps coming back to the subject comes first.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from whoosh import query as wq
+
+from index.schema import EXACT, TEXT, fold, stem
+
+CHARS_PER_WORD = 6.0  # an English word and its space, on average (this corpus: 6.1)
+PROXIMITY_WINDOW = 8  # words apart at most to count as near
+PROXIMITY_TRANSCRIPTS = 10  # leading transcripts whose utterances are read for proximity
+PROXIMITY_UTTERANCES = 1  # best utterances of each (those a results page shows first)
+# Query words beyond which (a prefix's expansions) neither proximity (pairs grow as the
+# square) nor the whole-transcript evidence (a posting list each) is worked out.
+MAX_WORDS = 8
+EVIDENCE_MAX_POSTINGS = 200_000  # ... nor the evidence of words this common ("the", "and")
+
+
+@dataclass(frozen=True)
+class Params:
+    # Chosen by `python -m bench.ranking --tune` on the tune half (were k1 1.2, b 0.75, and
+    # nothing else); proximity re-checked after it moved to character offsets.
+    k1: float = 0.4  # utterance BM25: term-frequency saturation ...
+    b: float = 0.1  # ... and length normalisation
+    as_typed: float = 2.0  # weight of BM25 over the words exactly as typed ("accounts")
+    proximity: float = 0.25  # weight of the words standing close together in an utterance
+    evidence: float = 0.0  # weight of the whole-transcript score (0: it breaks ties only)
+    tk1: float = 1.2  # transcript BM25: saturation ...
+    tb: float = 0.75  # ... and length normalisation over transcript lengths
+    page: float = 1.0  # the title and lead count this many times in the transcript's words
+
+
+PARAMS = Params()
+
+
+def idf(df: int, n: int) -> float:
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def term_scores(
+    tf: np.ndarray, df: int, n: int, lengths: np.ndarray | None, avg: float, boost: float = 1.0
+) -> np.ndarray:
+    """BM25 of one word in the documents that have it (``lengths`` of those documents)."""
+    p = PARAMS
+    norm = p.k1 if lengths is None else p.k1 * (1 - p.b + p.b * lengths / avg)
+    return boost * idf(df, n) * tf * (p.k1 + 1) / (tf + norm)
+
+
+@dataclass
+class TranscriptLengths:
+    """Per transcript: words said (all utterances) and words of its title and lead.
+
+    Built once per index generation; the two are weighted together per query, so the
+    ``page`` weight can change without rebuilding anything.
+    """
+
+    said: np.ndarray
+    page: np.ndarray
+
+    @staticmethod
+    def build(tid: np.ndarray, is_page: np.ndarray, live: np.ndarray, words: np.ndarray,
+              n_transcripts: int) -> TranscriptLengths:
+        def total(which: np.ndarray) -> np.ndarray:
+            return np.bincount(tid[which], weights=words[which], minlength=n_transcripts)
+
+        return TranscriptLengths(total(live & ~is_page), total(live & is_page))
+
+    def weighted(self) -> tuple[np.ndarray, float]:
+        """Each transcript's words with the title and lead weighted, and their average."""
+        words = self.said + PARAMS.page * self.page
+        present = words > 0
+        return words, float(words[present].mean()) if present.any() else 1.0
+
+
+def positive_terms(
+    q: wq.Query | None, required: bool = False
+) -> list[tuple[str, str, float]]:
+    """(field, word, boost) of every word the query wants, not those it excludes; with
+    ``required``, only the single words it must have (not alternatives under an OR, such
+    as a prefix's expansions, nor the words of a phrase): what proximity looks at."""
+    out: list[tuple[str, str, float]] = []
+
+    def walk(node, negated: bool) -> None:
+        if node is None or negated or (required and isinstance(node, wq.Or)):
+            return
+        if isinstance(node, wq.Term):
+            if node.fieldname in (TEXT, EXACT):
+                out.append((node.fieldname, node.text, node.boost))
+        elif isinstance(node, wq.Phrase):
+            if not required:  # a phrase's words are side by side already
+                out.extend((node.fieldname, w, node.boost) for w in node.words)
+        elif isinstance(node, wq.AndNot):
+            walk(node.a, False)
+        elif isinstance(node, wq.Not):
+            return
+        else:
+            for child in node.children():
+                walk(child, False)
+
+    walk(q, False)
+    seen: set[tuple[str, str]] = set()
+    return [t for t in out if (t[0], t[1]) not in seen and not seen.add((t[0], t[1]))]
+
+
+def as_typed_terms(terms, typed: list[str]) -> list[tuple[str, str, float]]:
+    """The typed forms of the query's stemmed words: ``accounts`` for the stem ``account``.
+
+    A plain word matches every form of it; a reader who typed "accounts" still expects
+    the utterances that say "accounts" before those that only say "accounting".
+    """
+    forms = {}
+    for word in typed:
+        w = fold(word)
+        forms.setdefault(stem(w), w)
+    return [(EXACT, forms[w], boost) for f, w, boost in terms if f == TEXT and w in forms]
+
+
+def as_typed_scores(
+    typed, postings_of, size: int, n: int, lengths: np.ndarray | None, avg: float
+) -> np.ndarray:
+    """BM25 of the typed forms in the ``exact`` field, per document."""
+    out = np.zeros(size)
+    for field, word, boost in typed:
+        ids, tf = postings_of(field, word)
+        if len(ids):
+            out[ids] += term_scores(
+                tf, len(ids), n, None if lengths is None else lengths[ids], avg, boost
+            )
+    return out
+
+
+def transcript_evidence(
+    terms, postings_of, tid: np.ndarray, is_page: np.ndarray, live: np.ndarray,
+    lengths: TranscriptLengths,
+) -> np.ndarray:
+    """BM25 of the query words over each whole transcript (0 where none is found).
+
+    ``postings_of(field, word)`` gives (documents, frequencies) of a word; each word's
+    frequencies are summed per transcript, title and lead weighted by ``page``.
+    """
+    p = PARAMS
+    words, avg = lengths.weighted()
+    n_transcripts = len(words)
+    present = int((words > 0).sum()) or 1
+    score = np.zeros(n_transcripts)
+    if len(terms) > MAX_WORDS:
+        return score
+    norm = p.tk1 * (1 - p.tb + p.tb * words / avg)
+    for field, word, boost in terms:
+        ids, tf = postings_of(field, word)
+        if not len(ids):
+            continue
+        weight = np.where(is_page[ids], p.page, 1.0) * live[ids]
+        ttf = np.bincount(tid[ids], weights=tf * weight, minlength=n_transcripts)
+        has = np.flatnonzero(ttf)
+        score[has] += (
+            boost * idf(len(has), present) * ttf[has] * (p.tk1 + 1) / (ttf[has] + norm[has])
+        )
+    return score
+
+
+def transcript_scores(best: np.ndarray, evidence: np.ndarray) -> np.ndarray:
+    """Best utterance plus the weighted whole-transcript evidence."""
+    return best + PARAMS.evidence * evidence if PARAMS.evidence else best
+
+
+def rank_transcripts(
+    score: np.ndarray, evidence: np.ndarray, found: np.ndarray, day: np.ndarray
+) -> list[int]:
+    """Transcripts ``found`` by score; ties: more evidence, then newest, then the later id."""
+    keys = np.lexsort((-found, -day[found], -evidence[found], -score[found]))
+    return found[keys].tolist()
+
+
+def word_positions(text: str, terms: list[tuple[str, str]]) -> list[list[float]]:
+    """About where each (field, word) of the query stands in ``text``, counted in words.
+
+    Tokenizing and stemming every word of a long turn costs milliseconds; a regular
+    expression finds the few words that start like a query word instead, and each is
+    checked (stem or folded form). Its place is its character offset over
+    CHARS_PER_WORD: close enough to tell "side by side" from "a sentence apart".
+    """
+    out: list[list[float]] = [[] for _ in terms]
+    for m in _candidates(tuple(terms)).finditer(text):
+        word = fold(m.group())
+        stemmed = stem(word)
+        for i, (field, want) in enumerate(terms):
+            if (word if field == EXACT else stemmed) == want:
+                out[i].append(m.start() / CHARS_PER_WORD)
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _candidates(terms: tuple[tuple[str, str], ...]) -> re.Pattern:
+    """Words that may be one of ``terms``: as written, or starting like the stem."""
+    heads = sorted({re.escape(w if f == EXACT else w[: max(1, len(w) - 1)]) for f, w in terms})
+    tail = r"\w*(?:['’](?![sS]\b)\w+)*"  # the rest of the word, as ``WORD_PATTERN`` reads it
+    return re.compile(r"(?<!\w)(?:" + "|".join(heads) + ")" + tail, re.IGNORECASE)
+
+
+def proximity(positions: list[list[float]], weights: list[float]) -> float:
+    """How close the query's words stand: for each pair of words, every pair of their
+    occurrences within PROXIMITY_WINDOW words adds 1/distance², saturating, times the
+    rarer word's weight (BM25TP-like)."""
+    total = 0.0
+    for i in range(len(positions)):
+        for j in range(i + 1, len(positions)):
+            a, b = positions[i], positions[j]
+            if not a or not b:
+                continue
+            d = np.abs(np.subtract.outer(np.asarray(a), np.asarray(b)))
+            d = d[(d > 0) & (d <= PROXIMITY_WINDOW)]
+            if len(d):
+                near = float((1.0 / np.maximum(d, 1.0) ** 2).sum())
+                total += min(weights[i], weights[j]) * 2 * near / (1.0 + near)
+    return total
+
+
+def add_proximity(
+    best: np.ndarray, score: np.ndarray, docs: np.ndarray, tids: np.ndarray,
+    scores: np.ndarray, query, terms, postings_of, n: int, text_of,
+) -> np.ndarray:
+    """Transcript scores with the proximity bonus of the utterances that could lead.
+
+    Reading and tokenizing stored text costs, so only the leading transcripts
+    (PROXIMITY_TRANSCRIPTS by score) are looked at, each through its best
+    PROXIMITY_UTTERANCES utterances; the bonus is added to an utterance's BM25 and the
+    transcript's best utterance taken again.
+    """
+    required = set(positive_terms(query, required=True))
+    terms = [t for t in terms if t in required]
+    words = [(field, word) for field, word, _ in terms]
+    if not PARAMS.proximity or not 2 <= len(words) <= MAX_WORDS:
+        return score
+    weights = [boost * idf(len(postings_of(f, w)[0]), n) for f, w, boost in terms]
+    found = np.unique(tids)
+    lead = found[np.argsort(-score[found], kind="stable")][:PROXIMITY_TRANSCRIPTS]
+    in_lead = np.isin(tids, lead)
+    cand_docs, cand_tids = docs[in_lead], tids[in_lead]
+    order = np.lexsort((-scores[cand_docs], cand_tids))
+    cand_docs, cand_tids = cand_docs[order], cand_tids[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(cand_tids)) + 1]
+    rank_in = np.arange(len(cand_tids)) - np.repeat(starts, np.diff(np.r_[starts, len(cand_tids)]))
+    keep = rank_in < PROXIMITY_UTTERANCES
+    new_best = best.copy()
+    for d, t in zip(cand_docs[keep].tolist(), cand_tids[keep].tolist(), strict=True):
+        bonus = proximity(word_positions(text_of(d), words), weights)
+        new_best[t] = max(new_best[t], scores[d] + PARAMS.proximity * bonus)
+    return score + (new_best - best)
+
+
+def best_per_transcript(docs: np.ndarray, tids: np.ndarray, scores: np.ndarray,
+                        n_transcripts: int) -> np.ndarray:
+    """Each transcript's best utterance score (-1 where none matched)."""
+    best = np.full(n_transcripts, -1.0)
+    if len(docs):
+        order = np.argsort(tids, kind="stable")
+        grouped = tids[order]
+        starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+        best[grouped[starts]] = np.maximum.reduceat(scores[docs][order], starts)
+    return best
