@@ -161,14 +161,23 @@ NO_JS_PAGES = [
     ("/speaker/Vladimir%20Putin", "speaker"),
     (f"/kwic?q={QUERY}&sort=left1", "kwic"),
     ("/kwic", "kwic-empty-query"),
+    ("timed:/t/podcastindex_example?q=podcast", "podcast-srt-with-media"),
+    ("timed:/?q=%22audio+quality%22", "search-hit-with-time"),
 ]
+
+
+def url_of(request, tab, path: str) -> str:
+    """``timed:/…`` is a page of the timed-formats index, anything else of the corpus's."""
+    if path.startswith("timed:"):
+        return request.getfixturevalue("formats_server") + path.removeprefix("timed:")
+    return tab.base + path
 
 
 @needs_axe
 @pytest.mark.parametrize(("path", "name"), NO_JS_PAGES, ids=[p[1] for p in NO_JS_PAGES])
-def test_view_without_javascript_passes_axe(page_without_js, path, name):  # noqa: F811
+def test_view_without_javascript_passes_axe(request, page_without_js, path, name):  # noqa: F811
     tab = page_without_js
-    load(tab, tab.base + path)
+    load(tab, url_of(request, tab, path))
     assert not tab.evaluate("document.documentElement.classList.contains('js')")
     tab.scripts(True)  # axe needs scripts; the page stays as loaded without the site's
     assert_accessible(tab, f"{name} without JavaScript", BEST)
@@ -191,17 +200,18 @@ KEYBOARD_PAGES = [
     (f"/speakers?q={QUERY}&min_words=1000&min_hits=1&min_transcripts=1", "speakers"),
     ("/speaker/Vladimir%20Putin", "speaker"),
     (f"/kwic?q={QUERY}", "kwic"),
+    ("timed:/t/podcastindex_example", "podcast-srt-with-media"),
 ]
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 @pytest.mark.parametrize(("path", "name"), KEYBOARD_PAGES, ids=[p[1] for p in KEYBOARD_PAGES])
-def test_tab_stops_show_a_ring_in_reading_order(page, path, name, viewport):  # noqa: F811
+def test_tab_stops_show_a_ring_in_reading_order(request, page, path, name, viewport):  # noqa: F811
     """From the skip link down the page: each stop visible with a ring, none above the
     one before by more than a line (a row of links wraps; side-by-side columns count as
     one block, read column by column)."""
     page.set_viewport_size(viewport)
-    load(page, page.base + path)
+    load(page, url_of(request, page, path))
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip-link"
     page.keyboard.press("Enter")
