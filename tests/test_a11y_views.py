@@ -325,3 +325,15 @@ def test_analysis_forms_and_links_work_without_javascript(page_without_js):  # n
     with tab.expect_navigation():
         tab.locator("form.kwic-form button[type=submit]").click()
     assert tab.locator(".kwic-line").count() > 20
+
+
+@pytest.mark.parametrize(("order", "column", "direction"), [
+    ("", "95 % interval", "descending"), ("words", "Words spoken", "descending"),
+    ("name", "Speaker", "ascending"),
+])
+def test_the_column_the_speakers_are_sorted_by_is_announced(page, order, column, direction):  # noqa: F811
+    url = f"{page.base}/speakers?q={QUERY}&min_words=1000&min_hits=1&min_transcripts=1"
+    load(page, url + (f"&order={order}" if order else ""))
+    sorted_by = page.locator("table.data-table th[aria-sort]")
+    assert sorted_by.count() == 1
+    assert (sorted_by.inner_text(), sorted_by.get_attribute("aria-sort")) == (column, direction)
