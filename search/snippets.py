@@ -26,8 +26,8 @@ _SENTENCE_START = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 class WordMatcher:
     stems: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
-    _finder: _Finder | None = field(default=None, init=False, repr=False)
-    _seen: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
+    _finder: _Finder | None = field(default=None, init=False, repr=False, compare=False)
+    _seen: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.words)
@@ -59,12 +59,12 @@ class _Finder:
     ``exact`` is the definition: a case-insensitive regex that checks the word boundary
     before each place it tries, so Python's regex engine tries it at every character of a
     long turn. ``lowered`` finds the same tokens in the lower-cased text: case-sensitive,
-    and with the boundary checks moved after a head's first letter, so the engine skips
-    at C speed to the next character that begins a head. The two agree whenever the
+    with the boundary checked behind each head once the head has matched, so the engine
+    skips at C speed to the next place a head begins. The two agree whenever the
     lower-cased text lines up with the text and case-insensitive matching finds nothing
     lower-casing does not: ``unsafe`` are the letters a case-insensitive "s" or a head's
     letter also matches ("ſ"; "ı" for an "i"); a text holding one, or a head that
-    lower-cases to more letters, is scanned by ``exact``.
+    lower-cases to more letters ("İ"), is scanned by ``exact``.
     """
 
     exact: re.Pattern
