@@ -119,7 +119,9 @@ def speaker_ranking(
         sort = "words"
     keys = {
         "low": (-low, -rate), "rate": (-rate, -low), "hits": (-hits, -rate),
-        "words": (-words, -hits), "transcripts": (-transcripts, -rate),
+        "words": (-words, -hits),
+        # Without a query no transcript has hits: sort by the transcripts spoken in.
+        "transcripts": (-transcripts, -rate) if has_query else (-spoke_in, -words),
     }
     if sort == "name":
         ordered = sorted(ids.tolist(), key=lambda i: names[i].casefold())

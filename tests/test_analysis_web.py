@@ -173,6 +173,12 @@ def test_speakers_without_a_query_list_who_spoke_most(client):
     assert data["sort"] == "words" and data["rows"][0]["speaker"] == "Vladimir Putin"
 
 
+def test_speakers_without_a_query_sort_by_the_transcripts_they_spoke_in(client):
+    data = get(client, "/api/speakers?min_words=100&order=transcripts").get_json()
+    spoke_in = [row["spoke_in"] for row in data["rows"]]
+    assert len(spoke_in) > 2 and spoke_in == sorted(spoke_in, reverse=True)
+
+
 # --- speaker pages -----------------------------------------------------------------
 
 def test_speaker_page_has_facts_roles_years_words_and_latest_turns(client):
