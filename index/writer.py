@@ -18,7 +18,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from index import location
+from index import location, tables
 from index.documents import transcript_documents
 from index.files import Skipped, discover, file_digest, file_key, os_reason, read_bytes
 from index.model import Transcript
@@ -121,6 +121,7 @@ def reindex(
             progress("commit", 0, 1)
         writer.commit()
         ix.close()
+        tables.build(build)  # what every searcher needs, so opening costs milliseconds
         (build / location.MANIFEST).write_text(
             json.dumps({"files": new_files, "names": sorted(names)}, ensure_ascii=False)
         )

@@ -16,12 +16,19 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from index import location
+from index import location, tables
 from index.documents import day_number
 from index.model import Transcript, Utterance
 from index.schema import FACETS
-from search.facets import DocTable, load_doc_table
-from search.query import ParsedQuery, QueryError, ValueLookup, make_parser, parse
+from search.facets import DocTable, doc_table
+from search.query import (
+    ParsedQuery,
+    QueryError,
+    ValueLookup,
+    Vocabulary,
+    make_parser,
+    parse,
+)
 from search.results import (
     MAX_PAGE,
     SORTS,
@@ -54,6 +61,7 @@ class Generation:
     parser: object
     values: ValueLookup
     scorer: Scorer
+    vocabulary: Vocabulary | None  # the exact field's words and frequencies, if kept
     _local: threading.local = field(default_factory=threading.local)
     _meta: dict[int, dict] = field(default_factory=dict)
 
@@ -77,17 +85,28 @@ class Generation:
 
 
 def open_generation(path: Path) -> Generation:
+    """Open a generation: its tables are memory-mapped (``index.tables``), so this costs
+    milliseconds; a generation written before the tables existed has them computed in
+    memory instead (about a second), and works the same."""
     # Without mmap: Whoosh copies each mmap'd segment into a private BytesIO per searcher
     # (the whole index again for every thread); plain files cost no speed here.
     ix = FileStorage(str(path), supports_mmap=False, readonly=True).open_index()
-    with ix.reader() as reader:
-        table = load_doc_table(reader)
-        scorer = Scorer(reader, table.live)
+    kept = tables.load(path, ix.doc_count_all())
+    if kept is None:
+        with ix.reader() as reader:
+            kept = tables.compute(reader, vocabulary=False)
+    table = doc_table(kept)
+    scorer = Scorer(kept.lengths, table.live)
     page_doc = np.full(len(table.tids), -1, dtype=np.int64)
     pages = np.flatnonzero(table.is_page & table.live)
     page_doc[table.tid[pages]] = pages
+    vocabulary = None
+    if kept.word_df is not None:
+        vocabulary = Vocabulary.lazy(lambda: tables.load_vocabulary(path), kept.word_df)
     values = ValueLookup({name: f.values for name, f in table.facets.items()})
-    return Generation(path, ix, table, page_doc, make_parser(ix.schema), values, scorer)
+    return Generation(
+        path, ix, table, page_doc, make_parser(ix.schema), values, scorer, vocabulary
+    )
 
 
 class TranscriptIndex:
@@ -144,7 +163,7 @@ def select(index: TranscriptIndex, req: SearchRequest) -> Selection:
     gen = index.current()
     table = gen.table
     searcher = gen.searcher()
-    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values)
+    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values, gen.vocabulary)
     filtered = table.live.copy()
     in_dates = _date_mask(table, req.date_from, req.date_to)
     if in_dates is not None:
@@ -164,7 +183,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     gen = index.current()
     table = gen.table
     searcher = gen.searcher()
-    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values)
+    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values, gen.vocabulary)
 
     scores = np.zeros(0)
     if parsed.query is None:
@@ -352,7 +371,7 @@ def matcher_for(index: TranscriptIndex, q: str) -> WordMatcher:
     """What to mark when a transcript is opened from a search for ``q`` (nothing if invalid)."""
     gen = index.current()
     try:
-        parsed = parse(q, gen.parser, gen.searcher().reader(), gen.values)
+        parsed = parse(q, gen.parser, gen.searcher().reader(), gen.values, gen.vocabulary)
     except QueryError:
         return WordMatcher()
     return WordMatcher(parsed.stems, parsed.words)

@@ -9,8 +9,12 @@ vocabulary stays fast.
 from __future__ import annotations
 
 import re
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 from whoosh import fields
 from whoosh import query as wq
 from whoosh.qparser import QueryParser, plugins
@@ -143,7 +147,56 @@ def check_syntax(text: str) -> str:
     return text
 
 
-def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = None) -> ParsedQuery:
+class Vocabulary:
+    """The ``exact`` field's words in Whoosh's order, with their document frequencies.
+
+    Kept by the indexer with the generation's tables (``index.tables``): a prefix is a
+    binary search for a range of words, and the cost of its expansion a sum over a slice,
+    with no walk of Whoosh's term index and no posting list touched. The words are read
+    on the first prefix query, not when the generation is opened.
+    """
+
+    def __init__(self, load_words: Callable[[], list[str] | None], df: np.ndarray):
+        self._load = load_words
+        self._words: list[str] | None = None
+        self._lock = threading.Lock()
+        self.df = df
+
+    @classmethod
+    def lazy(cls, load_words: Callable[[], list[str] | None], df: np.ndarray) -> Vocabulary:
+        return cls(load_words, df)
+
+    @property
+    def words(self) -> list[str]:
+        if self._words is None:
+            with self._lock:
+                if self._words is None:
+                    words = self._load() or []
+                    # A vocabulary that does not match its frequencies is not used.
+                    self._words = words if len(words) == len(self.df) else []
+        return self._words
+
+    def usable(self) -> bool:
+        return len(self.df) == 0 or bool(self.words)
+
+    def span(self, head: str) -> tuple[int, int]:
+        """The words starting with ``head``: ``words[lo:hi]``."""
+        words = self.words
+        return bisect_left(words, head), bisect_right(words, head + "\U0010ffff")
+
+    def doc_frequency(self, word: str) -> int:
+        words = self.words
+        i = bisect_left(words, word)
+        return int(self.df[i]) if i < len(words) and words[i] == word else 0
+
+
+def parse(
+    text: str,
+    parser: QueryParser,
+    reader,
+    values: ValueLookup | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> ParsedQuery:
     text = check_syntax(text)
     if not text or text in {"*", "*:*"}:
         return ParsedQuery(query=None)
@@ -154,14 +207,16 @@ def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = N
     except Exception as exc:  # Whoosh raises bare exceptions on odd syntax
         raise QueryError(f"Could not read the query: {exc}") from None
     parsed = ParsedQuery(query=None)
-    q = _rewrite(q, reader, parsed, values or ValueLookup({}))
+    if vocabulary is not None and not vocabulary.usable():
+        vocabulary = None
+    q = _rewrite(q, reader, parsed, values or ValueLookup({}), vocabulary)
     if q is wq.NullQuery:
         parsed.query = q  # nothing can match (e.g. a prefix no word starts with)
     elif q is None or isinstance(q, wq.Every):
         parsed.query = None  # everything, as an empty query
     else:
         parsed.query = q.normalize()
-        if _cost(parsed.query, reader) > MAX_QUERY_COST:
+        if _cost(parsed.query, _frequencies(reader, vocabulary)) > MAX_QUERY_COST:
             raise QueryError(
                 "This query would take too long to answer: it combines too many very common "
                 "words (like 'the', or short prefixes like 'a*'), in ORs or phrases. "
@@ -176,22 +231,36 @@ def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = N
     return parsed
 
 
-def _cost(q: wq.Query, reader) -> int:
+def _frequencies(reader, vocabulary: Vocabulary | None) -> Callable[[str, object], int]:
+    """Document frequency of a term: from the vocabulary for ``exact`` (a binary search),
+    else from Whoosh's term index."""
+
+    def frequency(fieldname: str, text) -> int:
+        if vocabulary is not None and fieldname == EXACT and isinstance(text, str):
+            return vocabulary.doc_frequency(text)
+        return reader.doc_frequency(fieldname, text)
+
+    frequency.reader = reader  # type: ignore[attr-defined]
+    return frequency
+
+
+def _cost(q: wq.Query, frequency) -> int:
     """Roughly how many postings running ``q`` costs: the time a query takes follows it.
 
     ``search.scoring`` reads every posting list whole, so ANDs and ORs cost the sum of
     their parts; a phrase also decodes the positions of each of its words in the
-    documents that have them all.
+    documents that have them all. Only document frequencies are looked at: refusing a
+    query costs no posting read.
     """
     if isinstance(q, wq.Term):
-        return reader.doc_frequency(q.fieldname, q.text)
+        return frequency(q.fieldname, q.text)
     if isinstance(q, wq.Phrase):
-        freqs = [reader.doc_frequency(q.fieldname, w) for w in q.words]
+        freqs = [frequency(q.fieldname, w) for w in q.words]
         return sum(freqs) + POSITION_COST * len(freqs) * min(freqs, default=0)
     children = list(q.children())
     if children:
-        return sum(_cost(c, reader) for c in children)
-    return q.estimate_size(reader)
+        return sum(_cost(c, frequency) for c in children)
+    return q.estimate_size(frequency.reader)
 
 
 def _strip_phrases(text: str) -> str:
@@ -236,7 +305,9 @@ def _wildcard_regex(pattern: str) -> re.Pattern:
     )
 
 
-def _rewrite(q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup) -> wq.Query | None:
+def _rewrite(
+    q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup, vocabulary=None
+) -> wq.Query | None:
     """Send prefixes/wildcards to real words, capped; a lone ``*`` means everything."""
     if getattr(q, "fieldname", None) in VALUE_FIELDS and isinstance(
         q, (wq.Term, wq.Phrase, wq.Prefix, wq.Wildcard)
@@ -253,19 +324,19 @@ def _rewrite(q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup) -> w
         pattern = q.text if isinstance(q, wq.Wildcard) else q.text + "*"
         if pattern.strip("*?") == "":
             return wq.Every()
-        return _expand(fieldname, pattern.lower(), reader, parsed)
+        return _expand(fieldname, pattern.lower(), reader, parsed, vocabulary)
     if isinstance(q, wq.Term) and q.text == "":
         return wq.NullQuery
     if isinstance(q, wq.BinaryQuery):  # AndNot, AndMaybe, Require: keep a and b apart
-        a = _rewrite(q.a, reader, parsed, values)
-        b = _rewrite(q.b, reader, parsed, values)
+        a = _rewrite(q.a, reader, parsed, values, vocabulary)
+        b = _rewrite(q.b, reader, parsed, values, vocabulary)
         if a in (None, wq.NullQuery) or (isinstance(q, wq.Require) and b is wq.NullQuery):
             return wq.NullQuery
         if b in (None, wq.NullQuery):
             return a
         return type(q)(a, b)
     if hasattr(q, "subqueries"):
-        subs = [_rewrite(s, reader, parsed, values) for s in q.subqueries]
+        subs = [_rewrite(s, reader, parsed, values, vocabulary) for s in q.subqueries]
         subs = [s for s in subs if s is not None and s is not wq.NullQuery]
         if not subs:
             return wq.NullQuery
@@ -273,32 +344,43 @@ def _rewrite(q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup) -> w
         q.subqueries = subs
         return q
     if isinstance(q, wq.Not):
-        inner = _rewrite(q.query, reader, parsed, values)
+        inner = _rewrite(q.query, reader, parsed, values, vocabulary)
         return wq.Not(inner) if inner not in (None, wq.NullQuery) else wq.NullQuery
     return q
 
 
-def _expand(fieldname: str, pattern: str, reader, parsed: ParsedQuery) -> wq.Query:
+def _expand(
+    fieldname: str, pattern: str, reader, parsed: ParsedQuery, vocabulary=None
+) -> wq.Query:
     head = re.split(r"[*?]", pattern, maxsplit=1)[0]
     regex = _wildcard_regex(pattern)
     if len(head) < 1 and fieldname == EXACT:
         raise QueryError(f"'{pattern}' needs at least one letter before the first * or ?.")
-    candidates = []
-    for raw in reader.expand_prefix(fieldname, head):
-        word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        if regex.match(word):
-            candidates.append(word)
+    if vocabulary is not None and fieldname == EXACT:
+        lo, hi = vocabulary.span(head)
+        candidates = vocabulary.words[lo:hi]
+        frequency = np.asarray(vocabulary.df[lo:hi], dtype=np.int64)
+        if pattern != head + "*":  # a wildcard beyond the prefix: test each word
+            keep = [i for i, w in enumerate(candidates) if regex.match(w)]
+            candidates = [candidates[i] for i in keep]
+            frequency = frequency[keep]
+    else:
+        candidates = []
+        for raw in reader.expand_prefix(fieldname, head):
+            word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            if regex.match(word):
+                candidates.append(word)
+        frequency = np.array(
+            [reader.doc_frequency(fieldname, w) for w in candidates], dtype=np.int64
+        )
     if not candidates:
         return wq.NullQuery
-    frequency = {w: reader.doc_frequency(fieldname, w) for w in candidates}
-    if len(candidates) > MAX_EXPANSION or sum(frequency.values()) > MAX_EXPANSION_POSTINGS:
-        candidates.sort(key=lambda w: -frequency[w])
-        chosen, postings = candidates[:1], frequency[candidates[0]]
-        for w in candidates[1:MAX_EXPANSION]:
-            postings += frequency[w]
-            if postings > MAX_EXPANSION_POSTINGS:
-                break
-            chosen.append(w)
+    if len(candidates) > MAX_EXPANSION or int(frequency.sum()) > MAX_EXPANSION_POSTINGS:
+        # The most common words first (ties in word order), as many as the caps allow.
+        order = np.argsort(-frequency, kind="stable")[:MAX_EXPANSION]
+        over = np.flatnonzero(np.cumsum(frequency[order]) > MAX_EXPANSION_POSTINGS)
+        over = over[over >= 1]
+        chosen = [candidates[i] for i in order[: over[0] if len(over) else len(order)]]
         parsed.notes.append(
             f"'{pattern}' matches {len(candidates):,} words; "
             f"searched for the {len(chosen)} most common."

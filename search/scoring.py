@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
+
+from index.tables import postings
 
 K1, B = 1.2, 0.75
 CACHE_MIN_POSTINGS = 1_000  # cache a term's decoded postings from this many on ...
 CACHE_MAX_POSTINGS = 2_000_000  # ... up to this many in all (about 16 MB)
-LENGTH_FIELDS = ("text", "exact", "title", "role")
 
 
 @dataclass
@@ -32,25 +32,20 @@ class Match:
 class Scorer:
     """Built once per opened index generation; immutable afterwards, so threads share it."""
 
-    def __init__(self, reader, live: np.ndarray):
-        """Reads field lengths once; postings are read later through each thread's searcher
-        (Whoosh readers seek in shared files, so they are not shared across threads)."""
-        self.size = reader.doc_count_all()
+    def __init__(self, lengths: dict[str, np.ndarray], live: np.ndarray):
+        """Field lengths come from the generation's tables (``index.tables``); postings
+        are read later through each thread's searcher (Whoosh readers seek in shared
+        files, so they are not shared across threads)."""
+        self.size = len(live)
         self.live = live
         self.n = max(1, int(live.sum()))
-        self.lengths: dict[str, np.ndarray] = {}
+        self.lengths = lengths
         self.avg: dict[str, float] = {}
         self._cache: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
         self._cached = 0  # postings held in the cache
-        for field in LENGTH_FIELDS:
-            if field in reader.schema:
-                lengths = np.zeros(self.size, dtype=np.float32)
-                for leaf, base in reader.leaf_readers():
-                    n = leaf.doc_count_all()
-                    lengths[base : base + n] = _field_lengths(leaf, field, n)
-                self.lengths[field] = lengths
-                total = float(lengths[live].sum())
-                self.avg[field] = total / self.n if total else 1.0
+        for field, field_lengths in lengths.items():
+            total = float(field_lengths[live].sum())
+            self.avg[field] = total / self.n if total else 1.0
 
     def evaluate(self, q: wq.Query, searcher) -> Match:
         match = self._eval(q, searcher)
@@ -153,26 +148,6 @@ class Scorer:
         return match
 
 
-_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
-
-
-def _field_lengths(leaf, field: str, n: int) -> np.ndarray:
-    """Every document's length in ``field`` for one segment.
-
-    W3 keeps them as one byte each in a column: read whole (private to the pinned
-    codec), else one document at a time through the public call.
-    """
-    try:
-        column = leaf._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
-        if column is None:
-            return np.zeros(n, dtype=np.float32)
-        raw = np.frombuffer(column._dbfile.get(column._basepos, n), dtype=np.uint8)
-        # The column stops at the last document that has the field: the rest are 0.
-        return np.concatenate([_BYTE_TO_LENGTH[raw], np.zeros(n - len(raw), np.float32)])
-    except (AttributeError, TypeError, ValueError):
-        return np.array([leaf.doc_field_length(d, field, 0) or 0 for d in range(n)], np.float32)
-
-
 def phrase_docs(
     reader, field: str, words: list[tuple[int, str]], candidates: np.ndarray
 ) -> list[int]:
@@ -222,42 +197,3 @@ def _positions(m, wanted: np.ndarray, decode) -> dict[int, list[int]]:
                 out[m.id()] = decode(m.value())
             m.next()
     return out
-
-
-def postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
-    """All document numbers with the term, and its frequency in each."""
-    id_parts, tf_parts = [], []
-    for leaf, base in reader.leaf_readers():
-        if (field, text) not in leaf:
-            continue
-        ids, tf = _leaf_postings(leaf.postings(field, text))
-        id_parts.append(ids + base)
-        tf_parts.append(tf)
-    if not id_parts:
-        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-    return np.concatenate(id_parts), np.concatenate(tf_parts)
-
-
-def _leaf_postings(m) -> tuple[np.ndarray, np.ndarray]:
-    """A segment's posting list as arrays, a block at a time where the codec allows.
-
-    The block attributes belong to Whoosh 2.7's W3 codec (pinned); any other matcher is
-    read one posting at a time through the public interface.
-    """
-    ids: list = []
-    weights: list = []
-    if all(hasattr(m, a) for a in ("_read_ids", "_read_weights", "_lastblock", "_next_block")):
-        while m.is_active():
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            weights.extend(m._weights)
-            if m._lastblock:
-                break
-            m._next_block()
-    else:
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
-            m.next()
-    return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)

@@ -1,0 +1,304 @@
+"""Per-generation tables: what every searcher needs, written once beside the index.
+
+Opening an index generation used to rebuild the document table (transcript ids,
+positions, dates, word counts), the facet tables and the BM25 field lengths from Whoosh's
+postings and columns in every new process: most of a second before the first search.
+Now the writer computes them once, right after the Whoosh commit, into
+``<generation>/tables/`` (numpy ``.npy`` arrays plus one small JSON file of value lists),
+and a searcher memory-maps them: opening costs a few milliseconds and the pages are
+shared by every process that opens the same generation.
+
+The layout is defined here only; ``search.facets`` and ``search.scoring`` read it through
+:func:`load` (or :func:`compute` for an old generation without tables). It is generic
+over ``schema.VALUE_FIELDS`` and ``LENGTH_FIELDS``: a new value field or a new scored
+field gets its tables without a change here.
+
+Also kept: the vocabulary of the ``exact`` field with each word's document frequency,
+so prefix expansion and the query cost estimate need no walk of Whoosh's term index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
+
+from index.schema import EXACT, KIND_PAGE, VALUE_FIELDS
+
+FOLDER = "tables"
+INFO = "tables.json"
+VOCABULARY = "exact_words.txt"  # the exact field's words, sorted, one a line
+FORMAT = 1  # bumped when the layout changes: an older layout is recomputed at open
+LENGTH_FIELDS = ("text", "exact", "title", "role")  # fields scored with BM25
+DOC_COLUMNS = ("live", "tid", "pos", "day", "words", "is_page")
+
+
+@dataclass
+class ValueTable:
+    """One value field: documents and value ids, grouped by value (sorted by value id)."""
+
+    values: list[str]  # value id -> value
+    docs: np.ndarray  # int32 document numbers ...
+    vals: np.ndarray  # ... and their value ids
+    starts: np.ndarray  # docs[starts[v]:starts[v+1]] have value v
+
+
+@dataclass
+class Tables:
+    """Everything per document a searcher needs, as arrays (memory-mapped when loaded)."""
+
+    size: int
+    columns: dict[str, np.ndarray]  # DOC_COLUMNS, one entry per document
+    tids: list[str]  # transcript ordinal -> id (``columns["tid"]`` holds ordinals)
+    values: dict[str, ValueTable]  # per VALUE_FIELDS name
+    lengths: dict[str, np.ndarray]  # float32 BM25 field lengths per LENGTH_FIELDS field
+    words: list[str] | None = None  # the exact vocabulary, sorted (None: not kept)
+    word_df: np.ndarray | None = None  # its document frequencies
+
+
+# -- reading Whoosh (shared with search.scoring) ------------------------------
+
+
+def postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
+    """All document numbers with the term, and its frequency in each."""
+    id_parts, tf_parts = [], []
+    for leaf, base in reader.leaf_readers():
+        if (field, text) not in leaf:
+            continue
+        ids, tf = _leaf_postings(leaf.postings(field, text))
+        id_parts.append(ids + base)
+        tf_parts.append(tf)
+    if not id_parts:
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+    return np.concatenate(id_parts), np.concatenate(tf_parts)
+
+
+def _leaf_postings(m) -> tuple[np.ndarray, np.ndarray]:
+    """A segment's posting list as arrays, a block at a time where the codec allows.
+
+    The block attributes belong to Whoosh 2.7's W3 codec (pinned); any other matcher is
+    read one posting at a time through the public interface.
+    """
+    ids: list = []
+    weights: list = []
+    if all(hasattr(m, a) for a in ("_read_ids", "_read_weights", "_lastblock", "_next_block")):
+        while m.is_active():
+            m._read_ids()
+            m._read_weights()
+            ids.extend(m._ids)
+            weights.extend(m._weights)
+            if m._lastblock:
+                break
+            m._next_block()
+    else:
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            m.next()
+    return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)
+
+
+_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+
+
+def field_lengths(reader, field: str) -> np.ndarray:
+    """Every document's length in ``field`` (Whoosh's one-byte approximation)."""
+    lengths = np.zeros(reader.doc_count_all(), dtype=np.float32)
+    if field in reader.schema:
+        for leaf, base in reader.leaf_readers():
+            n = leaf.doc_count_all()
+            lengths[base : base + n] = _leaf_lengths(leaf, field, n)
+    return lengths
+
+
+def _leaf_lengths(leaf, field: str, n: int) -> np.ndarray:
+    """W3 keeps lengths as one byte each in a column: read whole (private to the pinned
+    codec), else one document at a time through the public call."""
+    try:
+        column = leaf._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
+        if column is None:
+            return np.zeros(n, dtype=np.float32)
+        raw = np.frombuffer(column._dbfile.get(column._basepos, n), dtype=np.uint8)
+        # The column stops at the last document that has the field: the rest are 0.
+        return np.concatenate([_BYTE_TO_LENGTH[raw], np.zeros(n - len(raw), np.float32)])
+    except (AttributeError, TypeError, ValueError):
+        return np.array([leaf.doc_field_length(d, field, 0) or 0 for d in range(n)], np.float32)
+
+
+def _text(raw) -> str:
+    return raw.decode("utf-8") if isinstance(raw, bytes) else raw
+
+
+def _value_table(reader, fieldname: str) -> ValueTable:
+    """Segment by segment: the merged reader looks every term up in every segment."""
+    parts: dict[bytes, list[np.ndarray]] = {}
+    for leaf, base in reader.leaf_readers():
+        if fieldname not in leaf.schema:
+            continue
+        for raw, _ in leaf.iter_field(fieldname):
+            ids, _ = _leaf_postings(leaf.postings(fieldname, raw))
+            parts.setdefault(raw, []).append(ids + base)
+    keys = sorted(parts)
+    doc_parts = [np.concatenate(parts[k]) for k in keys]
+    sizes = [len(p) for p in doc_parts]
+    docs = np.concatenate(doc_parts) if doc_parts else np.empty(0, dtype=np.int32)
+    vals = np.repeat(np.arange(len(keys), dtype=np.int32), sizes)
+    starts = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=starts[1:])
+    return ValueTable([_text(k) for k in keys], docs.astype(np.int32), vals, starts)
+
+
+def _vocabulary(reader, fieldname: str) -> tuple[list[str], np.ndarray]:
+    """Every word of the field with its document frequency (summed over segments, as
+    Whoosh's own ``doc_frequency`` counts it)."""
+    df: dict[bytes, int] = {}
+    for leaf, _ in reader.leaf_readers():
+        if fieldname not in leaf.schema:
+            continue
+        for raw, info in leaf.iter_field(fieldname):
+            df[raw] = df.get(raw, 0) + info.doc_frequency()
+    keys = sorted(df)
+    return [_text(k) for k in keys], np.array([df[k] for k in keys], dtype=np.int32)
+
+
+def _numeric_column(reader, fieldname: str) -> np.ndarray:
+    """A numeric column for every document, read a segment at a time as one array (the
+    W3 layout: fixed-width big-endian values, the trailing default ones left out)."""
+    out = np.zeros(reader.doc_count_all(), dtype=np.int64)
+    for leaf, base in reader.leaf_readers():
+        n = leaf.doc_count_all()
+        if not leaf.has_column(fieldname):
+            continue
+        col = leaf.column_reader(fieldname, translate=False)
+        try:
+            count, width = col._count, col._fixedlen
+            raw = col._dbfile.get(col._basepos, count * width) if count else b""
+            values = np.frombuffer(raw, dtype=">" + col._typecode)
+            out[base : base + n] = col._default
+            out[base : base + len(values)] = values
+        except (AttributeError, TypeError, ValueError):
+            out[base : base + n] = list(col)
+    return out.astype(np.int32)
+
+
+def compute(reader, vocabulary: bool = True) -> Tables:
+    """The tables of an open index, read from its postings and columns (about a second
+    for the development corpus: done once per build, not once per process)."""
+    size = reader.doc_count_all()
+    live = np.zeros(size, dtype=bool)
+    live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+    raw_ids = [_text(v) for v in reader.column_reader("tid")]
+    tids_array, tid = np.unique(np.array(raw_ids, dtype=object), return_inverse=True)
+    is_page = np.zeros(size, dtype=bool)
+    is_page[postings(reader, "kind", KIND_PAGE)[0]] = True
+    columns = {
+        "live": live,
+        "tid": tid.astype(np.int32),
+        "pos": _numeric_column(reader, "pos"),
+        "day": _numeric_column(reader, "day"),
+        "words": _numeric_column(reader, "words"),
+        "is_page": is_page,
+    }
+    words, word_df = _vocabulary(reader, EXACT) if vocabulary else (None, None)
+    return Tables(
+        size=size,
+        columns=columns,
+        tids=tids_array.tolist(),
+        values={name: _value_table(reader, field) for name, field in VALUE_FIELDS.items()},
+        lengths={f: field_lengths(reader, f) for f in LENGTH_FIELDS if f in reader.schema},
+        words=words,
+        word_df=word_df,
+    )
+
+
+# -- on disk -------------------------------------------------------------------
+
+
+def write(generation: Path, tables: Tables) -> None:
+    """Write the tables into ``generation/tables`` (the generation is not live yet)."""
+    folder = Path(generation) / FOLDER
+    folder.mkdir(exist_ok=True)
+    for name, array in tables.columns.items():
+        np.save(folder / f"doc_{name}.npy", array)
+    for name, table in tables.values.items():
+        for part in ("docs", "vals", "starts"):
+            np.save(folder / f"value_{name}_{part}.npy", getattr(table, part))
+    for field, lengths in tables.lengths.items():
+        np.save(folder / f"length_{field}.npy", lengths)
+    if tables.words is not None:
+        np.save(folder / "exact_df.npy", tables.word_df)
+        (folder / VOCABULARY).write_text("\n".join(tables.words), encoding="utf-8")
+    info = {
+        "format": FORMAT,
+        "size": tables.size,
+        "columns": list(tables.columns),
+        "lengths": list(tables.lengths),
+        "tids": tables.tids,
+        "values": {name: t.values for name, t in tables.values.items()},
+        "vocabulary": tables.words is not None,
+    }
+    # Written last: a folder without it is incomplete and is recomputed at open.
+    tmp = folder / (INFO + ".tmp")
+    tmp.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, folder / INFO)
+
+
+def build(generation: Path) -> Tables:
+    """Compute and write the tables of a committed generation folder (writer side)."""
+    from whoosh.filedb.filestore import FileStorage
+
+    ix = FileStorage(str(generation), supports_mmap=False).open_index()
+    with ix.reader() as reader:
+        tables = compute(reader)
+    ix.close()
+    write(generation, tables)
+    return tables
+
+
+def load(generation: Path, doc_count: int) -> Tables | None:
+    """The generation's tables, memory-mapped; None when absent, incomplete or stale
+    (an older generation, or one written by an older layout): then the caller computes
+    them in memory."""
+    folder = Path(generation) / FOLDER
+    try:
+        info = json.loads((folder / INFO).read_text(encoding="utf-8"))
+        if info.get("format") != FORMAT or info.get("size") != doc_count:
+            return None
+        if set(info["values"]) != set(VALUE_FIELDS):
+            return None
+
+        def arr(name: str) -> np.ndarray:
+            return np.load(folder / f"{name}.npy", mmap_mode="r")
+
+        return Tables(
+            size=info["size"],
+            columns={c: arr(f"doc_{c}") for c in info["columns"]},
+            tids=info["tids"],
+            values={
+                name: ValueTable(
+                    vals,
+                    arr(f"value_{name}_docs"),
+                    arr(f"value_{name}_vals"),
+                    arr(f"value_{name}_starts"),
+                )
+                for name, vals in info["values"].items()
+            },
+            lengths={f: arr(f"length_{f}") for f in info["lengths"]},
+            words=None,  # read on first use: see load_vocabulary
+            word_df=arr("exact_df") if info.get("vocabulary") else None,
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def load_vocabulary(generation: Path) -> list[str] | None:
+    """The exact field's words in Whoosh's order (None when the tables lack them)."""
+    try:
+        text = (Path(generation) / FOLDER / VOCABULARY).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return text.split("\n") if text else []
