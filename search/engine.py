@@ -7,8 +7,10 @@ counting and grouping are numpy over the tables of the open index generation.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,8 +44,14 @@ from search.scoring import Scorer
 from search.snippets import WordMatcher, snippet
 from search.suggest import suggest
 
+log = logging.getLogger(__name__)
+
 SHOWN_PER_TRANSCRIPT = 3  # matching utterances shown under each transcript in a list
 META_CACHE = 10_000  # transcripts whose metadata stay in memory (a few MB)
+# Run on a newly opened generation before any user: the browse page and a common word
+# (its posting list is kept decoded, and every searched path is touched once).
+WARM_QUERIES = ("", "the")
+WATCH_SECONDS = 1.0  # how often the site looks for a swapped generation
 
 
 class IndexMissing(RuntimeError):
@@ -116,6 +124,43 @@ class TranscriptIndex:
         self.root = Path(root)
         self._gen: Generation | None = None
         self._lock = threading.Lock()
+        self._warmed: Generation | None = None
+
+    def warm(self) -> Generation | None:
+        """Open the live generation and run a search on it, once per generation, so the
+        first user after a start or a swap finds it ready (None: no index yet)."""
+        try:
+            gen = self.current()
+        except IndexMissing:
+            return None
+        if gen is not self._warmed:
+            for q in WARM_QUERIES:
+                search(self, SearchRequest(q=q))
+            if gen.vocabulary is not None:
+                gen.vocabulary.words  # noqa: B018  # read now, not on the first prefix
+            self._warmed = gen
+        return gen
+
+    def watch(self, interval: float = WATCH_SECONDS) -> threading.Thread:
+        """Warm the index now and after every swap, from a daemon thread that ends with
+        this index object (so an app dropped in tests does not keep a poller alive)."""
+        ref = weakref.ref(self)
+
+        def loop() -> None:
+            reported = ""
+            while (index := ref()) is not None:
+                try:
+                    index.warm()
+                except Exception as exc:  # a request will show it; say it once here
+                    if str(exc) != reported:
+                        reported = str(exc)
+                        log.warning("could not open the index at %s: %s", index.root, exc)
+                del index
+                time.sleep(interval)
+
+        thread = threading.Thread(target=loop, name="index-warmer", daemon=True)
+        thread.start()
+        return thread
 
     def current(self) -> Generation:
         path = location.live_generation(self.root)

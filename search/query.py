@@ -268,17 +268,26 @@ def _strip_phrases(text: str) -> str:
 
 
 class ValueLookup:
-    """The whole tag values (per value field) and their words, for ``speaker:putin``."""
+    """The whole tag values (per value field) and their words, for ``speaker:putin``.
+
+    A field's values are split into words on the first query that names the field, not
+    when the generation is opened (thousands of values: tens of milliseconds).
+    """
 
     def __init__(self, values: dict[str, list[str]]):
-        analyzer = exact_analyzer()
-        self.tokens = {
-            name: [(v, [t.text for t in analyzer(v)]) for v in vals]
-            for name, vals in values.items()
-        }
+        self.values = values
+        self._tokens: dict[str, list[tuple[str, list[str]]]] = {}
+
+    def tokens(self, fieldname: str) -> list[tuple[str, list[str]]]:
+        tokens = self._tokens.get(fieldname)
+        if tokens is None:
+            analyzer = exact_analyzer()
+            tokens = [(v, [t.text for t in analyzer(v)]) for v in self.values.get(fieldname, [])]
+            self._tokens[fieldname] = tokens  # the same for every thread: a race is harmless
+        return tokens
 
     def matching(self, fieldname: str, test) -> list[str]:
-        return [v for v, words in self.tokens.get(fieldname, []) if test(words)]
+        return [v for v, words in self.tokens(fieldname) if test(words)]
 
 
 def _value_query(q: wq.Query, values: ValueLookup) -> wq.Query:
