@@ -5,8 +5,10 @@ Two views of the same words are indexed:
 * ``text`` is stemmed with NLTK's Snowball English stemmer, without positions: plain
   words match every form ("negotiating" finds "negotiations"). No stop-word filter, so
   nothing is dropped and nothing shifts.
-* ``exact`` keeps the words as written (lower-cased) with positions: quoted phrases,
-  prefixes and spelling suggestions run on real words, never on stems.
+* ``exact`` keeps the words as written (lower-cased): quoted phrases, prefixes and
+  spelling suggestions run on real words, never on stems. Whoosh keeps no positions for
+  it: phrases are matched on the token stream written beside each generation
+  (``index.tables``), which is smaller and read with array operations.
 
 Facet fields (``f_*``) hold each tag value whole, one term a value, so filters and facet
 counts are exact; the matching query fields (``speaker``, ``person`` ...) hold the same
@@ -140,7 +142,8 @@ def make_schema() -> fields.Schema:
         words=fields.COLUMN(columns.NumericColumn("I")),
         kind=fields.ID(stored=True),
         text=fields.TEXT(analyzer=stemming_analyzer(), phrase=False),
-        exact=fields.TEXT(analyzer=exact_analyzer(), phrase=True),
+        # No positions: phrases use the token stream of index.tables (from ``body``).
+        exact=fields.TEXT(analyzer=exact_analyzer(), phrase=False),
         title=fields.TEXT(analyzer=stemming_analyzer(), phrase=True),
         role=fields.TEXT(analyzer=exact_analyzer(), phrase=True, stored=True),
         label=fields.STORED(),

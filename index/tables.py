@@ -14,11 +14,15 @@ over ``schema.VALUE_FIELDS`` and ``LENGTH_FIELDS``: a new value field or a new s
 field gets its tables without a change here.
 
 Also kept: the vocabulary of the ``exact`` field with each word's document frequency,
-so prefix expansion and the query cost estimate need no walk of Whoosh's term index.
+so prefix expansion and the query cost estimate need no walk of Whoosh's term index; and
+the ``exact`` field as a stream of word ids per document, on which phrases are matched
+with array operations (Whoosh's positions were pickled lists, decoded one posting at a
+time, and took a third of the index).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from dataclasses import dataclass
@@ -27,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
 
-from index.schema import EXACT, KIND_PAGE, VALUE_FIELDS
+from index.schema import EXACT, KIND_PAGE, VALUE_FIELDS, WORD_RE, fold
 
 FOLDER = "tables"
 INFO = "tables.json"
@@ -58,6 +62,11 @@ class Tables:
     lengths: dict[str, np.ndarray]  # float32 BM25 field lengths per LENGTH_FIELDS field
     words: list[str] | None = None  # the exact vocabulary, sorted (None: not kept)
     word_df: np.ndarray | None = None  # its document frequencies
+    # The exact field as a token stream: document d's words (as vocabulary ids, in order)
+    # are tokens[token_starts[d]:token_starts[d + 1]]. Phrases are matched on it with
+    # array operations; Whoosh keeps no positions (see schema.make_schema).
+    tokens: np.ndarray | None = None
+    token_starts: np.ndarray | None = None
 
 
 # -- reading Whoosh (shared with search.scoring) ------------------------------
@@ -185,6 +194,48 @@ def _numeric_column(reader, fieldname: str) -> np.ndarray:
     return out.astype(np.int32)
 
 
+def needs_tokens(schema) -> bool:
+    """Phrases on ``exact`` need the token stream: Whoosh keeps no positions for it."""
+    return EXACT in schema and not schema[EXACT].format.supports("positions")
+
+
+class _WordIds(dict):
+    """Word as written -> vocabulary id; each new spelling is folded once and kept."""
+
+    def __init__(self, folded: dict[str, int]):
+        super().__init__()
+        self.folded = folded
+
+    def __missing__(self, word: str) -> int:
+        i = self[word] = self.folded.get(fold(word), -1)
+        return i
+
+
+def _token_stream(reader, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Every document's exact words as vocabulary ids, from its stored text (``exact``
+    indexes the stored ``body``, see ``index.documents``), tokenized as the analyzer
+    does: the same words in the same positions."""
+    ids = _WordIds({w: i for i, w in enumerate(words)})
+    parts: list[list[int]] = []
+    lengths = np.zeros(reader.doc_count_all(), dtype=np.int64)
+    for leaf, base in reader.leaf_readers():
+        deleted = leaf.is_deleted
+        for d in range(leaf.doc_count_all()):
+            if not deleted(d):
+                found = WORD_RE.findall(leaf.stored_fields(d).get("body") or "")
+                parts.append(list(map(ids.__getitem__, found)))
+                lengths[base + d] = len(found)
+    dtype = np.uint16 if len(words) < 2**16 - 1 else np.uint32
+    # A word missing from the vocabulary (it cannot be, but never a wrong match) gets an
+    # id no phrase word has.
+    count = int(lengths.sum())
+    tokens = np.fromiter(itertools.chain.from_iterable(parts), dtype=np.int64, count=count)
+    tokens[tokens < 0] = np.iinfo(dtype).max
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    return tokens.astype(dtype), starts
+
+
 def compute(reader, vocabulary: bool = True) -> Tables:
     """The tables of an open index, read from its postings and columns (about a second
     for the development corpus: done once per build, not once per process)."""
@@ -204,6 +255,11 @@ def compute(reader, vocabulary: bool = True) -> Tables:
         "is_page": is_page,
     }
     words, word_df = _vocabulary(reader, EXACT) if vocabulary else (None, None)
+    tokens, token_starts = None, None
+    if needs_tokens(reader.schema):
+        if words is None:
+            words, word_df = _vocabulary(reader, EXACT)
+        tokens, token_starts = _token_stream(reader, words)
     return Tables(
         size=size,
         columns=columns,
@@ -212,6 +268,8 @@ def compute(reader, vocabulary: bool = True) -> Tables:
         lengths={f: field_lengths(reader, f) for f in LENGTH_FIELDS if f in reader.schema},
         words=words,
         word_df=word_df,
+        tokens=tokens,
+        token_starts=token_starts,
     )
 
 
@@ -232,6 +290,9 @@ def write(generation: Path, tables: Tables) -> None:
     if tables.words is not None:
         np.save(folder / "exact_df.npy", tables.word_df)
         (folder / VOCABULARY).write_text("\n".join(tables.words), encoding="utf-8")
+    if tables.tokens is not None:
+        np.save(folder / "exact_tokens.npy", tables.tokens)
+        np.save(folder / "exact_token_starts.npy", tables.token_starts)
     info = {
         "format": FORMAT,
         "size": tables.size,
@@ -240,6 +301,7 @@ def write(generation: Path, tables: Tables) -> None:
         "tids": tables.tids,
         "values": {name: t.values for name, t in tables.values.items()},
         "vocabulary": tables.words is not None,
+        "tokens": tables.tokens is not None,
     }
     # Written last: a folder without it is incomplete and is recomputed at open.
     tmp = folder / (INFO + ".tmp")
@@ -290,6 +352,8 @@ def load(generation: Path, doc_count: int) -> Tables | None:
             lengths={f: arr(f"length_{f}") for f in info["lengths"]},
             words=None,  # read on first use: see load_vocabulary
             word_df=arr("exact_df") if info.get("vocabulary") else None,
+            tokens=arr("exact_tokens") if info.get("tokens") else None,
+            token_starts=arr("exact_token_starts") if info.get("tokens") else None,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -40,7 +40,7 @@ from search.results import (
     TranscriptHit,
     UtteranceHit,
 )
-from search.scoring import Scorer
+from search.scoring import Scorer, TokenStream
 from search.snippets import WordMatcher, snippet
 from search.suggest import suggest
 
@@ -100,17 +100,24 @@ def open_generation(path: Path) -> Generation:
     # (the whole index again for every thread); plain files cost no speed here.
     ix = FileStorage(str(path), supports_mmap=False, readonly=True).open_index()
     kept = tables.load(path, ix.doc_count_all())
-    if kept is None:
+    if kept is None or (kept.tokens is None and tables.needs_tokens(ix.schema)):
         with ix.reader() as reader:
             kept = tables.compute(reader, vocabulary=False)
     table = doc_table(kept)
-    scorer = Scorer(kept.lengths, table.live)
+    vocabulary = None
+    if kept.word_df is not None:
+        words = kept.words
+        vocabulary = Vocabulary.lazy(
+            (lambda: words) if words is not None else (lambda: tables.load_vocabulary(path)),
+            kept.word_df,
+        )
+    forward = None
+    if kept.tokens is not None and vocabulary is not None:
+        forward = TokenStream(kept.tokens, kept.token_starts, vocabulary)
+    scorer = Scorer(kept.lengths, table.live, forward)
     page_doc = np.full(len(table.tids), -1, dtype=np.int64)
     pages = np.flatnonzero(table.is_page & table.live)
     page_doc[table.tid[pages]] = pages
-    vocabulary = None
-    if kept.word_df is not None:
-        vocabulary = Vocabulary.lazy(lambda: tables.load_vocabulary(path), kept.word_df)
     values = ValueLookup({name: f.values for name, f in table.facets.items()})
     return Generation(
         path, ix, table, page_doc, make_parser(ix.schema), values, scorer, vocabulary

@@ -184,10 +184,15 @@ class Vocabulary:
         words = self.words
         return bisect_left(words, head), bisect_right(words, head + "\U0010ffff")
 
-    def doc_frequency(self, word: str) -> int:
+    def id(self, word: str) -> int:
+        """The word's place in the vocabulary (its id in the token stream), -1 if absent."""
         words = self.words
         i = bisect_left(words, word)
-        return int(self.df[i]) if i < len(words) and words[i] == word else 0
+        return i if i < len(words) and words[i] == word else -1
+
+    def doc_frequency(self, word: str) -> int:
+        i = self.id(word)
+        return int(self.df[i]) if i >= 0 else 0
 
 
 def parse(

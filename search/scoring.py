@@ -16,9 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 
+from index.schema import EXACT
 from index.tables import postings
 
 K1, B = 1.2, 0.75
+GATHER_COST = 8  # a gathered token costs this many scanned ones (uint16 compare), measured
 CACHE_MIN_POSTINGS = 1_000  # cache a term's decoded postings from this many on ...
 CACHE_MAX_POSTINGS = 2_000_000  # ... up to this many in all (about 16 MB)
 
@@ -32,7 +34,9 @@ class Match:
 class Scorer:
     """Built once per opened index generation; immutable afterwards, so threads share it."""
 
-    def __init__(self, lengths: dict[str, np.ndarray], live: np.ndarray):
+    def __init__(
+        self, lengths: dict[str, np.ndarray], live: np.ndarray, forward: TokenStream | None = None
+    ):
         """Field lengths come from the generation's tables (``index.tables``); postings
         are read later through each thread's searcher (Whoosh readers seek in shared
         files, so they are not shared across threads)."""
@@ -40,6 +44,7 @@ class Scorer:
         self.live = live
         self.n = max(1, int(live.sum()))
         self.lengths = lengths
+        self.forward = forward
         self.avg: dict[str, float] = {}
         self._cache: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
         self._cached = 0  # postings held in the cache
@@ -58,8 +63,11 @@ class Scorer:
     def _eval(self, q: wq.Query, searcher) -> Match:
         if isinstance(q, wq.Term):
             return self._term(searcher.reader(), q.fieldname, q.text, q.boost)
-        if isinstance(q, wq.Phrase) and q.slop == 1 and len(q.words) > 1:
-            return self._phrase(searcher.reader(), q)
+        if isinstance(q, wq.Phrase) and len(q.words) > 1:
+            if self.forward is not None and q.fieldname == EXACT:
+                return self._phrase(searcher.reader(), q)
+            if q.slop == 1:
+                return self._phrase(searcher.reader(), q)
         if isinstance(q, wq.And):
             parts = [self._eval(s, searcher) for s in q.subqueries]
             mask = np.logical_and.reduce([p.mask for p in parts])
@@ -130,7 +138,9 @@ class Scorer:
         mask = np.logical_and.reduce([p.mask for p in parts]) & self.live
         candidates = np.flatnonzero(mask)
         found = np.zeros(self.size, dtype=bool)
-        if len(candidates):
+        if len(candidates) and self.forward is not None and q.fieldname == EXACT:
+            found[self.forward.phrase_docs(list(q.words), candidates, q.slop)] = True
+        elif len(candidates):
             # Rarest word first: each word narrows the documents the next one decodes.
             order = sorted(range(len(parts)), key=lambda i: int(parts[i].mask.sum()))
             words = [(i, q.words[i]) for i in order]
@@ -146,6 +156,67 @@ class Scorer:
             match.mask[ids] = True
             match.scores[ids] = np.fromiter((s for s, _ in top), dtype=float, count=len(top))
         return match
+
+
+@dataclass
+class TokenStream:
+    """The exact field as word ids per document (``index.tables``): phrases are matched
+    here with array operations instead of decoding Whoosh's pickled positions."""
+
+    tokens: np.ndarray  # word ids, document after document
+    starts: np.ndarray  # document d is tokens[starts[d]:starts[d + 1]]
+    vocabulary: object  # search.query.Vocabulary: word -> id and document frequency
+
+    def phrase_docs(self, words: list[str], candidates: np.ndarray, slop: int = 1) -> np.ndarray:
+        """Which candidate documents have the words in this order, next to each other (or,
+        with ``slop`` > 1, each at most ``slop`` words after the one before)."""
+        ids = [self.vocabulary.id(w) for w in words]
+        if min(ids) < 0 or not len(candidates):
+            return np.empty(0, dtype=np.int64)
+        # Anchor on the rarest word: the fewest starting points to check.
+        anchor = min(range(len(ids)), key=lambda k: int(self.vocabulary.df[ids[k]]))
+        lo = self.starts[candidates]
+        n = self.starts[candidates + 1] - lo
+        if int(n.sum()) * GATHER_COST < len(self.tokens):
+            # Few candidate words: every token position of every candidate, end to end.
+            at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+            at = at[self.tokens[at] == ids[anchor]]
+        else:  # most of the stream: one pass over it is cheaper
+            at = np.flatnonzero(self.tokens == ids[anchor])
+        docs = np.searchsorted(self.starts, at, side="right") - 1
+        wanted = np.zeros(len(self.starts), dtype=bool)
+        wanted[candidates] = True
+        keep = wanted[docs]
+        at, docs = at[keep], docs[keep]
+        if slop > 1:
+            return self._sloppy(ids, docs, slop)
+        start = at - anchor
+        inside = (start >= self.starts[docs]) & (start + len(ids) <= self.starts[docs + 1])
+        start, docs = start[inside], docs[inside]
+        for k, wid in enumerate(ids):
+            if k != anchor:
+                same = self.tokens[start + k] == wid
+                start, docs = start[same], docs[same]
+        return np.unique(docs)
+
+    def _sloppy(self, ids: list[int], docs: np.ndarray, slop: int) -> np.ndarray:
+        """Each word after the one before it, at most ``slop`` positions on (a rare
+        query form, so a plain walk over the candidate documents)."""
+        out = []
+        for d in np.unique(docs).tolist():
+            doc = self.tokens[self.starts[d] : self.starts[d + 1]]
+            places = [np.flatnonzero(doc == wid) for wid in ids]
+            ends = places[0]
+            for nxt in places[1:]:
+                if not len(ends):
+                    break
+                # a position of the next word within (end, end + slop] of some end
+                i = np.searchsorted(ends, nxt - slop, side="left")
+                ok = (i < len(ends)) & (ends[np.minimum(i, len(ends) - 1)] < nxt)
+                ends = nxt[ok]
+            if len(ends):
+                out.append(d)
+        return np.array(out, dtype=np.int64)
 
 
 def phrase_docs(

@@ -18,7 +18,10 @@ from search.query import MAX_EXPANSION_POSTINGS, MAX_PATTERNS, QueryError, parse
 from search.results import SearchRequest, SearchResult
 from tests.conftest import PROJECT_DIR
 
-BOUND_SECONDS = 1.0
+# A guard against runaway work (seconds, where a runaway query takes minutes), not a speed
+# figure: it must hold on a loaded CI machine. The tight figures (a refusal in tens of
+# milliseconds) are measured by ``python -m bench``.
+BOUND_SECONDS = 5.0
 
 # (request fields, what the answer must be: None = a result, else words of the message)
 HOSTILE = {
