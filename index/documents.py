@@ -47,8 +47,6 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
         **shared,
         "pos": 0,
         "kind": KIND_PAGE,
-        "text": page_text,
-        "exact": page_text,
         "title": t.title,
         "body": page_text,
         "words": word_count(page_text),
@@ -59,8 +57,6 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
             **shared,
             "pos": u.position,
             "kind": KIND_TURN if u.label else KIND_NARRATIVE,
-            "text": u.text,
-            "exact": u.text,
             "body": u.text,
             "words": word_count(u.text),
         }

@@ -1,14 +1,19 @@
 """The analyzers and the Whoosh schema: the one contract between ``index`` and ``search``.
 
-Two views of the same words are indexed:
+Two views of what was said (the stored ``body``) are searched:
 
-* ``text`` is stemmed with NLTK's Snowball English stemmer, without positions: plain
-  words match every form ("negotiating" finds "negotiations"). No stop-word filter, so
-  nothing is dropped and nothing shifts.
+* ``text`` is stemmed with NLTK's Snowball English stemmer: plain words match every form
+  ("negotiating" finds "negotiations"). No stop-word filter, so nothing is dropped and
+  nothing shifts.
 * ``exact`` keeps the words as written (lower-cased): quoted phrases, prefixes and
-  spelling suggestions run on real words, never on stems. Whoosh keeps no positions for
-  it: phrases are matched on the token stream written beside each generation
-  (``index.tables``), which is smaller and read with array operations.
+  spelling suggestions run on real words, never on stems.
+
+Neither is a Whoosh field: after the Whoosh commit the indexer tokenizes each body once
+(``WordTokenizer``'s rules), stems each distinct word once, and writes both fields'
+vocabularies and postings and the token stream phrases are matched on beside the
+generation (``index.tables``), all read with array operations. In Whoosh they cost most
+of the build time and two thirds of the index (``exact`` with pickled positions). Whoosh
+keeps the stored fields, the title and role, the tags and the columns.
 
 Facet fields (``f_*``) hold each tag value whole, one term a value, so filters and facet
 counts are exact; the matching query fields (``speaker``, ``person`` ...) hold the same
@@ -141,9 +146,6 @@ def make_schema() -> fields.Schema:
         # per-million-words rate in the analysis views (Whoosh's own lengths are lossy bytes).
         words=fields.COLUMN(columns.NumericColumn("I")),
         kind=fields.ID(stored=True),
-        text=fields.TEXT(analyzer=stemming_analyzer(), phrase=False),
-        # No positions: phrases use the token stream of index.tables (from ``body``).
-        exact=fields.TEXT(analyzer=exact_analyzer(), phrase=False),
         title=fields.TEXT(analyzer=stemming_analyzer(), phrase=True),
         role=fields.TEXT(analyzer=exact_analyzer(), phrase=True, stored=True),
         label=fields.STORED(),
@@ -154,7 +156,8 @@ def make_schema() -> fields.Schema:
         f_geography=fields.KEYWORD(analyzer=value_analyzer()),
         f_topic=fields.KEYWORD(analyzer=value_analyzer()),
         f_place=fields.KEYWORD(analyzer=value_analyzer()),
-        # What was said, as written (Whoosh compresses stored fields itself).
+        # What was said, as written (Whoosh compresses stored fields itself); also the
+        # source of the exact field (index.tables).
         body=fields.STORED(),
         # The transcript's metadata (a dict), on the page document only.
         meta=fields.STORED(),

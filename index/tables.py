@@ -31,14 +31,14 @@ from pathlib import Path
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
 
-from index.schema import EXACT, KIND_PAGE, VALUE_FIELDS, WORD_RE, fold
+from index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_RE, fold, stem
 
 FOLDER = "tables"
 INFO = "tables.json"
-VOCABULARY = "exact_words.txt"  # the exact field's words, sorted, one a line
-FORMAT = 1  # bumped when the layout changes: an older layout is recomputed at open
+FORMAT = 3  # bumped when the layout changes: an older layout is recomputed at open
 LENGTH_FIELDS = ("text", "exact", "title", "role")  # fields scored with BM25
 DOC_COLUMNS = ("live", "tid", "pos", "day", "words", "is_page")
+KEPT_ARRAYS = ("df", "docs", "tf", "starts")  # per kept word field (KeptField)
 
 
 @dataclass
@@ -52,6 +52,19 @@ class ValueTable:
 
 
 @dataclass
+class KeptField:
+    """A word field kept here rather than in Whoosh: its vocabulary (sorted as Whoosh
+    sorts terms, so a prefix is a range of ids), and its postings word by word: word w
+    is in docs[starts[w]:starts[w + 1]], tf times in each."""
+
+    words: list[str] | None  # None: not read yet (see load_words)
+    df: np.ndarray  # documents per word
+    docs: np.ndarray | None = None  # None: only the vocabulary is kept (older layout)
+    tf: np.ndarray | None = None
+    starts: np.ndarray | None = None
+
+
+@dataclass
 class Tables:
     """Everything per document a searcher needs, as arrays (memory-mapped when loaded)."""
 
@@ -60,11 +73,9 @@ class Tables:
     tids: list[str]  # transcript ordinal -> id (``columns["tid"]`` holds ordinals)
     values: dict[str, ValueTable]  # per VALUE_FIELDS name
     lengths: dict[str, np.ndarray]  # float32 BM25 field lengths per LENGTH_FIELDS field
-    words: list[str] | None = None  # the exact vocabulary, sorted (None: not kept)
-    word_df: np.ndarray | None = None  # its document frequencies
-    # The exact field as a token stream: document d's words (as vocabulary ids, in order)
-    # are tokens[token_starts[d]:token_starts[d + 1]]. Phrases are matched on it with
-    # array operations; Whoosh keeps no positions (see schema.make_schema).
+    kept: dict[str, KeptField]  # KEPT_FIELDS (or only the exact vocabulary, older layout)
+    # The exact field as a token stream: document d's words (as exact ids, in order) are
+    # tokens[token_starts[d]:token_starts[d + 1]]. Phrases are matched on it.
     tokens: np.ndarray | None = None
     token_starts: np.ndarray | None = None
 
@@ -195,29 +206,59 @@ def _numeric_column(reader, fieldname: str) -> np.ndarray:
 
 
 def needs_tokens(schema) -> bool:
-    """Phrases on ``exact`` need the token stream: Whoosh keeps no positions for it."""
-    return EXACT in schema and not schema[EXACT].format.supports("positions")
+    """Whether the word fields live in the tables: generations built since they left
+    Whoosh (older ones kept them there, ``exact`` with positions)."""
+    return EXACT not in schema
 
 
 class _WordIds(dict):
-    """Word as written -> vocabulary id; each new spelling is folded once and kept."""
+    """Word as written -> id; each new spelling is folded once, each new folded word gets
+    the next id (in order of first sight: renumbered in sorted order afterwards)."""
 
-    def __init__(self, folded: dict[str, int]):
+    def __init__(self):
         super().__init__()
-        self.folded = folded
+        self.folded: dict[str, int] = {}
 
     def __missing__(self, word: str) -> int:
-        i = self[word] = self.folded.get(fold(word), -1)
+        f = fold(word)
+        i = self.folded.get(f)
+        if i is None:
+            i = self.folded[f] = len(self.folded)
+        self[word] = i
         return i
 
 
-def _token_stream(reader, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Every document's exact words as vocabulary ids, from its stored text (``exact``
-    indexes the stored ``body``, see ``index.documents``), tokenized as the analyzer
-    does: the same words in the same positions."""
-    ids = _WordIds({w: i for i, w in enumerate(words)})
+def _sorted_ids(words: list[str]) -> tuple[list[str], np.ndarray]:
+    """The words sorted, and old id -> new id."""
+    order = sorted(range(len(words)), key=words.__getitem__)
+    renumber = np.empty(len(order), dtype=np.int64)
+    renumber[order] = np.arange(len(order))
+    return [words[i] for i in order], renumber
+
+
+def _kept_field(words: list[str], ids: np.ndarray, doc_of: np.ndarray, size: int) -> KeptField:
+    """Postings of a field from its token ids and their documents: one pair per distinct
+    (word, document), counted."""
+    n = max(size, 1)
+    keys, tf = np.unique(ids * n + doc_of, return_counts=True)
+    starts = np.searchsorted(keys // n, np.arange(len(words) + 1)).astype(np.int64)
+    return KeptField(
+        words=words,
+        df=np.diff(starts).astype(np.int32),
+        docs=(keys % n).astype(np.int32),
+        tf=np.minimum(tf, 2**16 - 1).astype(np.uint8 if tf.max(initial=0) < 256 else np.uint16),
+        starts=starts,
+    )
+
+
+def _word_fields(reader, size: int) -> tuple[dict[str, KeptField], np.ndarray, np.ndarray]:
+    """``exact`` and ``text`` from each live document's stored text (they index the
+    stored ``body``, see ``index.documents``), tokenized as their analyzers do: the same
+    words in the same positions. One tokenizer pass in Python, each distinct word stemmed
+    once, the rest numpy: Whoosh's analyzers and posting writer cost far more."""
+    ids = _WordIds()
     parts: list[list[int]] = []
-    lengths = np.zeros(reader.doc_count_all(), dtype=np.int64)
+    lengths = np.zeros(size, dtype=np.int64)
     for leaf, base in reader.leaf_readers():
         deleted = leaf.is_deleted
         for d in range(leaf.doc_count_all()):
@@ -225,19 +266,26 @@ def _token_stream(reader, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
                 found = WORD_RE.findall(leaf.stored_fields(d).get("body") or "")
                 parts.append(list(map(ids.__getitem__, found)))
                 lengths[base + d] = len(found)
-    dtype = np.uint16 if len(words) < 2**16 - 1 else np.uint32
-    # A word missing from the vocabulary (it cannot be, but never a wrong match) gets an
-    # id no phrase word has.
     count = int(lengths.sum())
-    tokens = np.fromiter(itertools.chain.from_iterable(parts), dtype=np.int64, count=count)
-    tokens[tokens < 0] = np.iinfo(dtype).max
-    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
-    return tokens.astype(dtype), starts
+    first_seen = np.fromiter(itertools.chain.from_iterable(parts), dtype=np.int64, count=count)
+    words, renumber = _sorted_ids(list(ids.folded))
+    tokens = renumber[first_seen] if count else first_seen
+    token_starts = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=token_starts[1:])
+    doc_of = np.repeat(np.arange(size, dtype=np.int64), lengths)
+    stems = sorted({stem(w) for w in words})
+    stem_id = {s: i for i, s in enumerate(stems)}
+    stem_of = np.array([stem_id[stem(w)] for w in words], dtype=np.int64)
+    kept = {
+        EXACT: _kept_field(words, tokens, doc_of, size),
+        TEXT: _kept_field(stems, stem_of[tokens] if count else tokens, doc_of, size),
+    }
+    token_type = np.uint16 if len(words) < 2**16 else np.uint32
+    return kept, tokens.astype(token_type), token_starts
 
 
 def compute(reader, vocabulary: bool = True) -> Tables:
-    """The tables of an open index, read from its postings and columns (about a second
+    """The tables of an open index, read from its postings and columns (a few seconds
     for the development corpus: done once per build, not once per process)."""
     size = reader.doc_count_all()
     live = np.zeros(size, dtype=bool)
@@ -254,20 +302,22 @@ def compute(reader, vocabulary: bool = True) -> Tables:
         "words": _numeric_column(reader, "words"),
         "is_page": is_page,
     }
-    words, word_df = _vocabulary(reader, EXACT) if vocabulary else (None, None)
-    tokens, token_starts = None, None
+    lengths = {f: field_lengths(reader, f) for f in LENGTH_FIELDS if f in reader.schema}
+    tokens = token_starts = None
+    kept: dict[str, KeptField] = {}
     if needs_tokens(reader.schema):
-        if words is None:
-            words, word_df = _vocabulary(reader, EXACT)
-        tokens, token_starts = _token_stream(reader, words)
+        kept, tokens, token_starts = _word_fields(reader, size)
+        # Exact counts, not Whoosh's one-byte guess; stemming keeps the count.
+        lengths[EXACT] = lengths[TEXT] = np.diff(token_starts).astype(np.float32)
+    elif vocabulary:
+        kept[EXACT] = KeptField(*_vocabulary(reader, EXACT))
     return Tables(
         size=size,
         columns=columns,
         tids=tids_array.tolist(),
         values={name: _value_table(reader, field) for name, field in VALUE_FIELDS.items()},
-        lengths={f: field_lengths(reader, f) for f in LENGTH_FIELDS if f in reader.schema},
-        words=words,
-        word_df=word_df,
+        lengths=lengths,
+        kept=kept,
         tokens=tokens,
         token_starts=token_starts,
     )
@@ -287,9 +337,11 @@ def write(generation: Path, tables: Tables) -> None:
             np.save(folder / f"value_{name}_{part}.npy", getattr(table, part))
     for field, lengths in tables.lengths.items():
         np.save(folder / f"length_{field}.npy", lengths)
-    if tables.words is not None:
-        np.save(folder / "exact_df.npy", tables.word_df)
-        (folder / VOCABULARY).write_text("\n".join(tables.words), encoding="utf-8")
+    for field, kept in tables.kept.items():
+        (folder / f"{field}_words.txt").write_text("\n".join(kept.words or []), "utf-8")
+        for part in KEPT_ARRAYS:
+            if getattr(kept, part) is not None:
+                np.save(folder / f"{field}_{part}.npy", getattr(kept, part))
     if tables.tokens is not None:
         np.save(folder / "exact_tokens.npy", tables.tokens)
         np.save(folder / "exact_token_starts.npy", tables.token_starts)
@@ -300,7 +352,8 @@ def write(generation: Path, tables: Tables) -> None:
         "lengths": list(tables.lengths),
         "tids": tables.tids,
         "values": {name: t.values for name, t in tables.values.items()},
-        "vocabulary": tables.words is not None,
+        "kept": {f: [p for p in KEPT_ARRAYS if getattr(k, p) is not None]
+                 for f, k in tables.kept.items()},
         "tokens": tables.tokens is not None,
     }
     # Written last: a folder without it is incomplete and is recomputed at open.
@@ -350,19 +403,21 @@ def load(generation: Path, doc_count: int) -> Tables | None:
                 for name, vals in info["values"].items()
             },
             lengths={f: arr(f"length_{f}") for f in info["lengths"]},
-            words=None,  # read on first use: see load_vocabulary
-            word_df=arr("exact_df") if info.get("vocabulary") else None,
-            tokens=arr("exact_tokens") if info.get("tokens") else None,
-            token_starts=arr("exact_token_starts") if info.get("tokens") else None,
+            kept={
+                field: KeptField(None, **{p: arr(f"{field}_{p}") for p in parts})
+                for field, parts in info["kept"].items()
+            },
+            tokens=arr("exact_tokens") if info["tokens"] else None,
+            token_starts=arr("exact_token_starts") if info["tokens"] else None,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def load_vocabulary(generation: Path) -> list[str] | None:
-    """The exact field's words in Whoosh's order (None when the tables lack them)."""
+def load_words(generation: Path, field: str) -> list[str] | None:
+    """A kept field's vocabulary (read on first use: a prefix, a phrase, a suggestion)."""
     try:
-        text = (Path(generation) / FOLDER / VOCABULARY).read_text(encoding="utf-8")
+        text = (Path(generation) / FOLDER / f"{field}_words.txt").read_text(encoding="utf-8")
     except OSError:
         return None
     return text.split("\n") if text else []

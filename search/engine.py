@@ -21,7 +21,7 @@ from whoosh.filedb.filestore import FileStorage
 from index import location, tables
 from index.documents import day_number
 from index.model import Transcript, Utterance
-from index.schema import FACETS
+from index.schema import EXACT, FACETS
 from search.facets import DocTable, doc_table
 from search.query import (
     ParsedQuery,
@@ -69,7 +69,7 @@ class Generation:
     parser: object
     values: ValueLookup
     scorer: Scorer
-    vocabulary: Vocabulary | None  # the exact field's words and frequencies, if kept
+    vocabularies: dict[str, Vocabulary]  # word fields kept by index.tables
     _local: threading.local = field(default_factory=threading.local)
     _meta: dict[int, dict] = field(default_factory=dict)
 
@@ -104,24 +104,30 @@ def open_generation(path: Path) -> Generation:
         with ix.reader() as reader:
             kept = tables.compute(reader, vocabulary=False)
     table = doc_table(kept)
-    vocabulary = None
-    if kept.word_df is not None:
-        words = kept.words
-        vocabulary = Vocabulary.lazy(
-            (lambda: words) if words is not None else (lambda: tables.load_vocabulary(path)),
-            kept.word_df,
+    vocabularies = {
+        field: Vocabulary(
+            _words_loader(path, field, k.words), k.df, k.docs, k.tf, k.starts
         )
+        for field, k in kept.kept.items()
+    }
     forward = None
-    if kept.tokens is not None and vocabulary is not None:
-        forward = TokenStream(kept.tokens, kept.token_starts, vocabulary)
-    scorer = Scorer(kept.lengths, table.live, forward)
+    if kept.tokens is not None and EXACT in vocabularies:
+        forward = TokenStream(kept.tokens, kept.token_starts, vocabularies[EXACT])
+    scorer = Scorer(kept.lengths, table.live, vocabularies, forward)
     page_doc = np.full(len(table.tids), -1, dtype=np.int64)
     pages = np.flatnonzero(table.is_page & table.live)
     page_doc[table.tid[pages]] = pages
     values = ValueLookup({name: f.values for name, f in table.facets.items()})
     return Generation(
-        path, ix, table, page_doc, make_parser(ix.schema), values, scorer, vocabulary
+        path, ix, table, page_doc, make_parser(ix.schema), values, scorer, vocabularies
     )
+
+
+def _words_loader(path: Path, field: str, words: list[str] | None):
+    """The vocabulary's words: already in memory, or read from the tables when needed."""
+    if words is not None:
+        return lambda: words
+    return lambda: tables.load_words(path, field)
 
 
 class TranscriptIndex:
@@ -143,8 +149,8 @@ class TranscriptIndex:
         if gen is not self._warmed:
             for q in WARM_QUERIES:
                 search(self, SearchRequest(q=q))
-            if gen.vocabulary is not None:
-                gen.vocabulary.words  # noqa: B018  # read now, not on the first prefix
+            for vocabulary in gen.vocabularies.values():
+                vocabulary.words  # noqa: B018  # read now, not on the first prefix
             self._warmed = gen
         return gen
 
@@ -215,7 +221,7 @@ def select(index: TranscriptIndex, req: SearchRequest) -> Selection:
     gen = index.current()
     table = gen.table
     searcher = gen.searcher()
-    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values, gen.vocabulary)
+    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values, gen.vocabularies)
     filtered = table.live.copy()
     in_dates = _date_mask(table, req.date_from, req.date_to)
     if in_dates is not None:
@@ -235,7 +241,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     gen = index.current()
     table = gen.table
     searcher = gen.searcher()
-    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values, gen.vocabulary)
+    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values, gen.vocabularies)
 
     scores = np.zeros(0)
     if parsed.query is None:
@@ -287,7 +293,9 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     ]
     suggestion = None
     if parsed.plain_words and len(hit_docs) < 5:
-        suggestion = suggest(searcher.reader(), req.q, parsed.plain_words)
+        suggestion = suggest(
+            searcher.reader(), req.q, parsed.plain_words, gen.vocabularies.get(EXACT)
+        )
     return SearchResult(
         request=req,
         total=len(hit_docs),
@@ -423,7 +431,7 @@ def matcher_for(index: TranscriptIndex, q: str) -> WordMatcher:
     """What to mark when a transcript is opened from a search for ``q`` (nothing if invalid)."""
     gen = index.current()
     try:
-        parsed = parse(q, gen.parser, gen.searcher().reader(), gen.values, gen.vocabulary)
+        parsed = parse(q, gen.parser, gen.searcher().reader(), gen.values, gen.vocabularies)
     except QueryError:
         return WordMatcher()
     return WordMatcher(parsed.stems, parsed.words)

@@ -20,7 +20,7 @@ from whoosh import query as wq
 from whoosh.qparser import QueryParser, plugins
 from whoosh.qparser.taggers import RegexTagger
 
-from index.schema import EXACT, TEXT, VALUE_FIELDS, exact_analyzer
+from index.schema import EXACT, TEXT, VALUE_FIELDS, exact_analyzer, stemming_analyzer
 
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 8
@@ -93,6 +93,11 @@ def query_schema(schema) -> fields.Schema:
     whole values that contain those words.
     """
     qs = schema.copy()
+    # The word fields are kept by index.tables, not Whoosh: parsed all the same.
+    if EXACT not in qs:
+        qs.add(EXACT, fields.TEXT(analyzer=exact_analyzer(), phrase=True))
+    if TEXT not in qs:
+        qs.add(TEXT, fields.TEXT(analyzer=stemming_analyzer()))
     for name in VALUE_FIELDS:
         if name in qs:
             qs.remove(name)
@@ -148,23 +153,28 @@ def check_syntax(text: str) -> str:
 
 
 class Vocabulary:
-    """The ``exact`` field's words in Whoosh's order, with their document frequencies.
+    """A word field kept by ``index.tables`` (``exact``, ``text``): its words in Whoosh's
+    order with their document frequencies and, for generations that keep them there, the
+    postings.
 
-    Kept by the indexer with the generation's tables (``index.tables``): a prefix is a
-    binary search for a range of words, and the cost of its expansion a sum over a slice,
-    with no walk of Whoosh's term index and no posting list touched. The words are read
-    on the first prefix query, not when the generation is opened.
+    A prefix is a binary search for a range of words and the cost of its expansion a sum
+    over a slice, with no walk of Whoosh's term index; a word's postings are two slices of
+    memory-mapped arrays. The words are read on first use, not when the generation opens.
     """
 
-    def __init__(self, load_words: Callable[[], list[str] | None], df: np.ndarray):
+    def __init__(
+        self,
+        load_words: Callable[[], list[str] | None],
+        df: np.ndarray,
+        docs: np.ndarray | None = None,
+        tf: np.ndarray | None = None,
+        starts: np.ndarray | None = None,
+    ):
         self._load = load_words
         self._words: list[str] | None = None
         self._lock = threading.Lock()
         self.df = df
-
-    @classmethod
-    def lazy(cls, load_words: Callable[[], list[str] | None], df: np.ndarray) -> Vocabulary:
-        return cls(load_words, df)
+        self.docs, self.tf, self.starts = docs, tf, starts
 
     @property
     def words(self) -> list[str]:
@@ -194,13 +204,21 @@ class Vocabulary:
         i = self.id(word)
         return int(self.df[i]) if i >= 0 else 0
 
+    def postings(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """The documents with the word and how often it is in each."""
+        w = self.id(word)
+        if w < 0 or self.docs is None:
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+        lo, hi = int(self.starts[w]), int(self.starts[w + 1])
+        return np.asarray(self.docs[lo:hi]), self.tf[lo:hi].astype(np.float32)
+
 
 def parse(
     text: str,
     parser: QueryParser,
     reader,
     values: ValueLookup | None = None,
-    vocabulary: Vocabulary | None = None,
+    vocabularies: dict[str, Vocabulary] | None = None,
 ) -> ParsedQuery:
     text = check_syntax(text)
     if not text or text in {"*", "*:*"}:
@@ -212,16 +230,15 @@ def parse(
     except Exception as exc:  # Whoosh raises bare exceptions on odd syntax
         raise QueryError(f"Could not read the query: {exc}") from None
     parsed = ParsedQuery(query=None)
-    if vocabulary is not None and not vocabulary.usable():
-        vocabulary = None
-    q = _rewrite(q, reader, parsed, values or ValueLookup({}), vocabulary)
+    kept = {f: v for f, v in (vocabularies or {}).items() if v.usable()}
+    q = _rewrite(q, reader, parsed, values or ValueLookup({}), kept.get(EXACT))
     if q is wq.NullQuery:
         parsed.query = q  # nothing can match (e.g. a prefix no word starts with)
     elif q is None or isinstance(q, wq.Every):
         parsed.query = None  # everything, as an empty query
     else:
         parsed.query = q.normalize()
-        if _cost(parsed.query, _frequencies(reader, vocabulary)) > MAX_QUERY_COST:
+        if _cost(parsed.query, _frequencies(reader, kept)) > MAX_QUERY_COST:
             raise QueryError(
                 "This query would take too long to answer: it combines too many very common "
                 "words (like 'the', or short prefixes like 'a*'), in ORs or phrases. "
@@ -236,12 +253,13 @@ def parse(
     return parsed
 
 
-def _frequencies(reader, vocabulary: Vocabulary | None) -> Callable[[str, object], int]:
-    """Document frequency of a term: from the vocabulary for ``exact`` (a binary search),
-    else from Whoosh's term index."""
+def _frequencies(reader, kept: dict[str, Vocabulary]) -> Callable[[str, object], int]:
+    """Document frequency of a term: from the kept vocabularies (a binary search), else
+    from Whoosh's term index."""
 
     def frequency(fieldname: str, text) -> int:
-        if vocabulary is not None and fieldname == EXACT and isinstance(text, str):
+        vocabulary = kept.get(fieldname)
+        if vocabulary is not None and isinstance(text, str):
             return vocabulary.doc_frequency(text)
         return reader.doc_frequency(fieldname, text)
 

@@ -35,7 +35,11 @@ class Scorer:
     """Built once per opened index generation; immutable afterwards, so threads share it."""
 
     def __init__(
-        self, lengths: dict[str, np.ndarray], live: np.ndarray, forward: TokenStream | None = None
+        self,
+        lengths: dict[str, np.ndarray],
+        live: np.ndarray,
+        kept: dict | None = None,
+        forward: TokenStream | None = None,
     ):
         """Field lengths come from the generation's tables (``index.tables``); postings
         are read later through each thread's searcher (Whoosh readers seek in shared
@@ -44,6 +48,8 @@ class Scorer:
         self.live = live
         self.n = max(1, int(live.sum()))
         self.lengths = lengths
+        # Word fields whose postings index.tables keeps (field -> search.query.Vocabulary).
+        self.kept = {f: v for f, v in (kept or {}).items() if v.docs is not None}
         self.forward = forward
         self.avg: dict[str, float] = {}
         self._cache: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
@@ -104,6 +110,8 @@ class Scorer:
         They are the expensive ones (hundreds of blocks each), they recur in most
         queries, and an index generation never changes, so they are never stale.
         """
+        if field in self.kept:
+            return self.kept[field].postings(text)  # slices of memory-mapped arrays
         key = (field, text)
         cached = self._cache.get(key)
         if cached is not None:
@@ -165,7 +173,7 @@ class TokenStream:
 
     tokens: np.ndarray  # word ids, document after document
     starts: np.ndarray  # document d is tokens[starts[d]:starts[d + 1]]
-    vocabulary: object  # search.query.Vocabulary: word -> id and document frequency
+    vocabulary: object  # search.query.Vocabulary of exact: word -> id and frequency
 
     def phrase_docs(self, words: list[str], candidates: np.ndarray, slop: int = 1) -> np.ndarray:
         """Which candidate documents have the words in this order, next to each other (or,
