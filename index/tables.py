@@ -35,10 +35,11 @@ from index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_RE, fold, st
 
 FOLDER = "tables"
 INFO = "tables.json"
-FORMAT = 3  # bumped when the layout changes: an older layout is recomputed at open
+FORMAT = 4  # bumped when the layout changes: an older layout is recomputed at open
 LENGTH_FIELDS = ("text", "exact", "title", "role")  # fields scored with BM25
 DOC_COLUMNS = ("live", "tid", "pos", "day", "words", "is_page")
-KEPT_ARRAYS = ("df", "docs", "tf", "starts")  # per kept word field (KeptField)
+# Per kept word field (KeptField), those it has.
+KEPT_ARRAYS = ("df", "docs", "tf", "starts", "tf_over_at", "tf_over", "members", "member_starts")
 
 
 @dataclass
@@ -60,8 +61,14 @@ class KeptField:
     words: list[str] | None  # None: not read yet (see load_words)
     df: np.ndarray  # documents per word
     docs: np.ndarray | None = None  # None: only the vocabulary is kept (older layout)
-    tf: np.ndarray | None = None
+    tf: np.ndarray | None = None  # uint8, 255 where the count is in tf_over ...
     starts: np.ndarray | None = None
+    tf_over_at: np.ndarray | None = None  # ... at these places of tf (sorted)
+    tf_over: np.ndarray | None = None
+    # A field derived from another (``text``: stems of ``exact`` words) keeps no postings
+    # of its own: word w stands for the source's words members[member_starts[w]:...+1].
+    members: np.ndarray | None = None
+    member_starts: np.ndarray | None = None
 
 
 @dataclass
@@ -242,12 +249,32 @@ def _kept_field(words: list[str], ids: np.ndarray, doc_of: np.ndarray, size: int
     n = max(size, 1)
     keys, tf = np.unique(ids * n + doc_of, return_counts=True)
     starts = np.searchsorted(keys // n, np.arange(len(words) + 1)).astype(np.int64)
+    # Counts fit a byte but for a few (a word said 300 times in a long speech): those
+    # are kept apart, so every count stays exact at a byte a posting.
+    over = np.flatnonzero(tf >= 255)
     return KeptField(
         words=words,
         df=np.diff(starts).astype(np.int32),
         docs=(keys % n).astype(np.int32),
-        tf=np.minimum(tf, 2**16 - 1).astype(np.uint8 if tf.max(initial=0) < 256 else np.uint16),
+        tf=np.minimum(tf, 255).astype(np.uint8),
         starts=starts,
+        tf_over_at=over.astype(np.int64),
+        tf_over=tf[over].astype(np.int64),
+    )
+
+
+def _derived_field(words: list[str], of: np.ndarray, source: KeptField, size: int) -> KeptField:
+    """A field whose word w stands for the source words ``of == w`` (stems of words):
+    its document frequencies and member lists; postings are merged when searched."""
+    n = max(size, 1)
+    word_of_posting = np.repeat(np.arange(len(source.df), dtype=np.int64), source.df)
+    keys = np.unique(of[word_of_posting] * n + source.docs)
+    members = np.argsort(of, kind="stable").astype(np.int32)
+    return KeptField(
+        words=words,
+        df=np.bincount(keys // n, minlength=len(words)).astype(np.int32),
+        members=members,
+        member_starts=np.searchsorted(of[members], np.arange(len(words) + 1)).astype(np.int64),
     )
 
 
@@ -276,10 +303,8 @@ def _word_fields(reader, size: int) -> tuple[dict[str, KeptField], np.ndarray, n
     stems = sorted({stem(w) for w in words})
     stem_id = {s: i for i, s in enumerate(stems)}
     stem_of = np.array([stem_id[stem(w)] for w in words], dtype=np.int64)
-    kept = {
-        EXACT: _kept_field(words, tokens, doc_of, size),
-        TEXT: _kept_field(stems, stem_of[tokens] if count else tokens, doc_of, size),
-    }
+    exact = _kept_field(words, tokens, doc_of, size)
+    kept = {EXACT: exact, TEXT: _derived_field(stems, stem_of, exact, size)}
     token_type = np.uint16 if len(words) < 2**16 else np.uint32
     return kept, tokens.astype(token_type), token_starts
 

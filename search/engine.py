@@ -104,12 +104,12 @@ def open_generation(path: Path) -> Generation:
         with ix.reader() as reader:
             kept = tables.compute(reader, vocabulary=False)
     table = doc_table(kept)
-    vocabularies = {
-        field: Vocabulary(
-            _words_loader(path, field, k.words), k.df, k.docs, k.tf, k.starts
+    vocabularies: dict[str, Vocabulary] = {}
+    for name in sorted(kept.kept, key=lambda f: kept.kept[f].members is not None):
+        k = kept.kept[name]  # sources (exact) first, derived fields (text) after
+        vocabularies[name] = Vocabulary(
+            _words_loader(path, name, k.words), k, vocabularies.get(EXACT)
         )
-        for field, k in kept.kept.items()
-    }
     forward = None
     if kept.tokens is not None and EXACT in vocabularies:
         forward = TokenStream(kept.tokens, kept.token_starts, vocabularies[EXACT])

@@ -21,6 +21,7 @@ from whoosh.qparser import QueryParser, plugins
 from whoosh.qparser.taggers import RegexTagger
 
 from index.schema import EXACT, TEXT, VALUE_FIELDS, exact_analyzer, stemming_analyzer
+from index.tables import KeptField
 
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 8
@@ -165,16 +166,19 @@ class Vocabulary:
     def __init__(
         self,
         load_words: Callable[[], list[str] | None],
-        df: np.ndarray,
-        docs: np.ndarray | None = None,
-        tf: np.ndarray | None = None,
-        starts: np.ndarray | None = None,
+        kept: KeptField,
+        source: Vocabulary | None = None,
     ):
         self._load = load_words
         self._words: list[str] | None = None
         self._lock = threading.Lock()
-        self.df = df
-        self.docs, self.tf, self.starts = docs, tf, starts
+        self.kept = kept
+        self.df = kept.df
+        self.source = source  # the field a derived one (stems) takes its postings from
+
+    def has_postings(self) -> bool:
+        k = self.kept
+        return k.docs is not None or (k.members is not None and self.source is not None)
 
     @property
     def words(self) -> list[str]:
@@ -207,10 +211,30 @@ class Vocabulary:
     def postings(self, word: str) -> tuple[np.ndarray, np.ndarray]:
         """The documents with the word and how often it is in each."""
         w = self.id(word)
-        if w < 0 or self.docs is None:
+        if w < 0 or not self.has_postings():
             return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-        lo, hi = int(self.starts[w]), int(self.starts[w + 1])
-        return np.asarray(self.docs[lo:hi]), self.tf[lo:hi].astype(np.float32)
+        k = self.kept
+        if k.docs is not None:
+            return self._slice(w)
+        # A stem: the postings of its words, merged (most stems have one or two words).
+        members = k.members[int(k.member_starts[w]) : int(k.member_starts[w + 1])].tolist()
+        parts = [self.source._slice(m) for m in members]
+        if len(parts) == 1:
+            return parts[0]
+        docs = np.concatenate([p[0] for p in parts])
+        tf = np.concatenate([p[1] for p in parts])
+        merged, inverse = np.unique(docs, return_inverse=True)
+        return merged.astype(np.int32), np.bincount(inverse, weights=tf).astype(np.float32)
+
+    def _slice(self, w: int) -> tuple[np.ndarray, np.ndarray]:
+        k = self.kept
+        lo, hi = int(k.starts[w]), int(k.starts[w + 1])
+        tf = k.tf[lo:hi].astype(np.float32)
+        if k.tf_over_at is not None and len(k.tf_over_at):
+            a, b = np.searchsorted(k.tf_over_at, [lo, hi])
+            if b > a:  # counts of 255 and more, kept apart
+                tf[np.asarray(k.tf_over_at[a:b]) - lo] = k.tf_over[a:b]
+        return np.asarray(k.docs[lo:hi]), tf
 
 
 def parse(

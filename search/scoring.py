@@ -49,7 +49,7 @@ class Scorer:
         self.n = max(1, int(live.sum()))
         self.lengths = lengths
         # Word fields whose postings index.tables keeps (field -> search.query.Vocabulary).
-        self.kept = {f: v for f, v in (kept or {}).items() if v.docs is not None}
+        self.kept = {f: v for f, v in (kept or {}).items() if v.has_postings()}
         self.forward = forward
         self.avg: dict[str, float] = {}
         self._cache: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
@@ -110,13 +110,16 @@ class Scorer:
         They are the expensive ones (hundreds of blocks each), they recur in most
         queries, and an index generation never changes, so they are never stale.
         """
-        if field in self.kept:
-            return self.kept[field].postings(text)  # slices of memory-mapped arrays
         key = (field, text)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        ids, tf = postings(reader, field, text)
+        if field in self.kept:  # slices of memory-mapped arrays (a stem's merged)
+            ids, tf = self.kept[field].postings(text)
+            if field == EXACT:
+                return ids, tf  # nothing to save: no decoding, no merging
+        else:
+            ids, tf = postings(reader, field, text)
         if len(ids) >= CACHE_MIN_POSTINGS and self._cached + len(ids) <= CACHE_MAX_POSTINGS:
             self._cache[key] = (ids, tf)
             self._cached += len(ids)
