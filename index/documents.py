@@ -8,6 +8,7 @@ filtered and counted by them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 
@@ -24,7 +25,8 @@ def day_number(date: dt.date | None) -> int:
 
 def transcript_meta(t: Transcript) -> dict:
     """What a hit or a transcript page shows about the page, without its utterances."""
-    meta = t.to_dict()
+    # Without the utterances: converting them only to drop them cost a third of the reading.
+    meta = dataclasses.replace(t, utterances=[]).to_dict()
     del meta["utterances"]
     eff = t.effective_date
     meta["effective_date"] = eff.isoformat() if eff else ""
