@@ -71,9 +71,10 @@ class Ours:
             facet_values=sum(len(v) for v in result.facets.values()),
         )
 
-    def refusal_ms(self, runs: int = 5) -> float:
+    def refusal_ms(self, runs: int = 5) -> float | None:
         """Median ms to refuse a query that would cost too much (eight one-letter
-        prefixes ORed: hundreds of thousands of postings), message included."""
+        prefixes ORed: hundreds of thousands of postings), message included; None when a
+        small corpus makes it cheap enough to run."""
         times = []
         for _ in range(runs):
             started = time.perf_counter()
@@ -82,7 +83,7 @@ class Ours:
             except QueryError:
                 times.append((time.perf_counter() - started) * 1000)
             else:
-                raise RuntimeError(f"{TOO_COSTLY!r} was not refused")
+                return None
         return round(sorted(times)[len(times) // 2], 2)
 
     def cold(self, query: WorkQuery) -> float:

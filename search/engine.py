@@ -21,7 +21,7 @@ from whoosh.filedb.filestore import FileStorage
 from index import location, tables
 from index.documents import day_number
 from index.model import Transcript, Utterance
-from index.schema import EXACT, FACETS
+from index.schema import EXACT, FACETS, TEXT
 from search.facets import DocTable, doc_table
 from search.query import (
     ParsedQuery,
@@ -284,7 +284,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         order = _rank_by_date(gen, unique_tids, newest=req.sort != "oldest")
     page_tids = order[(req.page - 1) * per_page : want]
 
-    matcher = WordMatcher(parsed.stems, parsed.words)
+    matcher = _word_matcher(gen, parsed)
     transcripts = [
         _transcript_hit(
             gen, searcher, t, hit_docs[hit_tids == t], scores if ranked else None, matcher
@@ -434,4 +434,18 @@ def matcher_for(index: TranscriptIndex, q: str) -> WordMatcher:
         parsed = parse(q, gen.parser, gen.searcher().reader(), gen.values, gen.vocabularies)
     except QueryError:
         return WordMatcher()
-    return WordMatcher(parsed.stems, parsed.words)
+    return _word_matcher(gen, parsed)
+
+
+def _word_matcher(gen: Generation, parsed: ParsedQuery) -> WordMatcher:
+    """What to mark: with the words of each stem when the kept vocabulary knows them."""
+    text, exact = gen.vocabularies.get(TEXT), gen.vocabularies.get(EXACT)
+    heads = None
+    if text is not None and exact is not None and text.kept.members is not None:
+        heads = set()
+        for s in parsed.stems:
+            i = text.id(s)
+            if i >= 0:
+                lo, hi = int(text.kept.member_starts[i]), int(text.kept.member_starts[i + 1])
+                heads.update(exact.words[m] for m in text.kept.members[lo:hi].tolist())
+    return WordMatcher(parsed.stems, parsed.words, heads)
