@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from index.schema import EXACT, fold
 
 
@@ -28,9 +31,11 @@ def _lexicon(reader, vocabulary):
 
         def within(w: str, maxdist: int, prefix: int):
             lo, hi = vocabulary.span(w[:prefix])
-            for cand in vocabulary.words[lo:hi]:
-                if abs(len(cand) - len(w)) <= maxdist and edit_distance(w, cand) <= maxdist:
-                    yield cand
+            found = process.extract(
+                w, vocabulary.words[lo:hi], scorer=OSA.distance, score_cutoff=maxdist,
+                limit=None,
+            )
+            return [cand for cand, _, _ in found]
 
         return vocabulary.doc_frequency, within
 
