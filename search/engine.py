@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.ma  # np.unique imports it on first use: at start, not in a search
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
