@@ -27,7 +27,7 @@ BOUND_SECONDS = 5.0
 PAGES = ("51279", "17116", "62866", "29282", "17113", "17180", "17400", "17404", "17519")
 PROPERTY_SETTINGS = settings(
     max_examples=200,
-    deadline=dt.timedelta(milliseconds=500),
+    deadline=dt.timedelta(seconds=BOUND_SECONDS),  # a runaway guard, as BOUND_SECONDS
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
