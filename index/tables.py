@@ -278,21 +278,79 @@ def _derived_field(words: list[str], of: np.ndarray, source: KeptField, size: in
     )
 
 
-def _word_fields(reader, size: int) -> tuple[dict[str, KeptField], np.ndarray, np.ndarray]:
+@dataclass
+class Previous:
+    """The generation an incremental build started from: documents of transcripts it did
+    not re-read have the same text there, so their words are taken from its token stream
+    instead of being read and tokenized again."""
+
+    tables: Tables
+    words: list[str]
+    changed: set[str]  # transcript ids re-read, removed or moved by this build
+
+    def tokens_by_key(self) -> dict[tuple[str, int], tuple[int, int]]:
+        t = self.tables
+        tids, tid, pos = t.tids, t.columns["tid"], t.columns["pos"]
+        starts, live = t.token_starts, t.columns["live"]
+        return {
+            (tids[tid[d]], int(pos[d])): (int(starts[d]), int(starts[d + 1]))
+            for d in np.flatnonzero(live).tolist()
+            if tids[tid[d]] not in self.changed
+        }
+
+
+def previous(generation: Path | None, changed: set[str]) -> Previous | None:
+    """The tables of ``generation`` for reuse, when they are of this layout and whole."""
+    if generation is None:
+        return None
+    try:
+        info = json.loads((Path(generation) / FOLDER / INFO).read_text(encoding="utf-8"))
+        kept = load(generation, info["size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    words = load_words(generation, EXACT)
+    if kept is None or kept.tokens is None or words is None:
+        return None
+    return Previous(kept, words, changed)
+
+
+def _word_fields(
+    reader, size: int, tid: list[str], pos: np.ndarray, before: Previous | None = None
+) -> tuple[dict[str, KeptField], np.ndarray, np.ndarray]:
     """``exact`` and ``text`` from each live document's stored text (they index the
     stored ``body``, see ``index.documents``), tokenized as their analyzers do: the same
     words in the same positions. One tokenizer pass in Python, each distinct word stemmed
-    once, the rest numpy: Whoosh's analyzers and posting writer cost far more."""
+    once, the rest numpy: Whoosh's analyzers and posting writer cost far more. An
+    incremental build tokenizes only the documents it wrote (``before``)."""
     ids = _WordIds()
-    parts: list[list[int]] = []
+    parts: list = []  # per live document: new ids (a list) or previous ids (an array)
+    reused = before.tokens_by_key() if before is not None else {}
+    old_tokens = before.tables.tokens if before is not None else None
     lengths = np.zeros(size, dtype=np.int64)
     for leaf, base in reader.leaf_readers():
         deleted = leaf.is_deleted
         for d in range(leaf.doc_count_all()):
-            if not deleted(d):
+            if deleted(d):
+                continue
+            span = reused.get((tid[base + d], int(pos[base + d])))
+            if span is not None:
+                parts.append(np.asarray(old_tokens[span[0] : span[1]], dtype=np.int64))
+                lengths[base + d] = span[1] - span[0]
+            else:
                 found = WORD_RE.findall(leaf.stored_fields(d).get("body") or "")
                 parts.append(list(map(ids.__getitem__, found)))
                 lengths[base + d] = len(found)
+    if before is not None:  # previous ids -> ids of this build, through the words
+        used = [p for p in parts if isinstance(p, np.ndarray)]
+        old_ids = np.unique(np.concatenate(used)) if used else np.empty(0, np.int64)
+        to_new = np.full(len(before.words), -1, dtype=np.int64)
+        for i in old_ids.tolist():
+            w = before.words[i]
+            j = ids.folded.get(w)
+            if j is None:
+                j = ids.folded[w] = len(ids.folded)
+            to_new[i] = j
+        parts = [to_new[p] if isinstance(p, np.ndarray) else p for p in parts]
     count = int(lengths.sum())
     first_seen = np.fromiter(itertools.chain.from_iterable(parts), dtype=np.int64, count=count)
     words, renumber = _sorted_ids(list(ids.folded))
@@ -309,7 +367,7 @@ def _word_fields(reader, size: int) -> tuple[dict[str, KeptField], np.ndarray, n
     return kept, tokens.astype(token_type), token_starts
 
 
-def compute(reader, vocabulary: bool = True) -> Tables:
+def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> Tables:
     """The tables of an open index, read from its postings and columns (a few seconds
     for the development corpus: done once per build, not once per process)."""
     size = reader.doc_count_all()
@@ -331,7 +389,10 @@ def compute(reader, vocabulary: bool = True) -> Tables:
     tokens = token_starts = None
     kept: dict[str, KeptField] = {}
     if needs_tokens(reader.schema):
-        kept, tokens, token_starts = _word_fields(reader, size)
+        tid_of = [tids_array[t] for t in tid.tolist()]
+        kept, tokens, token_starts = _word_fields(
+            reader, size, tid_of, columns["pos"], before
+        )
         # Exact counts, not Whoosh's one-byte guess; stemming keeps the count.
         lengths[EXACT] = lengths[TEXT] = np.diff(token_starts).astype(np.float32)
     elif vocabulary:
@@ -387,13 +448,14 @@ def write(generation: Path, tables: Tables) -> None:
     os.replace(tmp, folder / INFO)
 
 
-def build(generation: Path) -> Tables:
-    """Compute and write the tables of a committed generation folder (writer side)."""
+def build(generation: Path, before: Previous | None = None) -> Tables:
+    """Compute and write the tables of a committed generation folder (writer side);
+    ``before``: the generation an incremental build started from, to reuse its words."""
     from whoosh.filedb.filestore import FileStorage
 
     ix = FileStorage(str(generation), supports_mmap=False).open_index()
     with ix.reader() as reader:
-        tables = compute(reader)
+        tables = compute(reader, before=before)
     ix.close()
     write(generation, tables)
     return tables
