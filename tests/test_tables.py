@@ -123,6 +123,7 @@ def test_refusing_a_costly_query_reads_no_postings(root, monkeypatch):
     monkeypatch.setattr(Vocabulary, "postings", no_postings)
     monkeypatch.setattr(scoring, "postings", no_postings)
     monkeypatch.setattr("search.query.MAX_QUERY_COST", 10)
+    monkeypatch.setattr("search.query.MAX_COST_PER_DOCUMENT", 0)
     with pytest.raises(QueryError, match="too long"):
         search(index, SearchRequest(q="the OR and OR of"))
 
