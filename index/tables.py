@@ -13,11 +13,12 @@ The layout is defined here only; ``search.facets`` and ``search.scoring`` read i
 over ``schema.VALUE_FIELDS`` and ``LENGTH_FIELDS``: a new value field or a new scored
 field gets its tables without a change here.
 
-Also kept: the vocabulary of the ``exact`` field with each word's document frequency,
-so prefix expansion and the query cost estimate need no walk of Whoosh's term index; and
-the ``exact`` field as a stream of word ids per document, on which phrases are matched
-with array operations (Whoosh's positions were pickled lists, decoded one posting at a
-time, and took a third of the index).
+The two word fields live here, not in Whoosh (see ``index.schema``): ``exact`` (words as
+written) with its vocabulary, document frequencies and postings (a byte per count), and
+``text`` (stems) as each stem's member words, whose postings are merged when searched;
+plus the ``exact`` token stream, on which phrases are matched with array operations.
+Prefix expansion and the query cost estimate need no walk of a term index. A new
+numeric column for the document table goes into ``compute`` (``_numeric_column``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ FOLDER = "tables"
 INFO = "tables.json"
 FORMAT = 4  # bumped when the layout changes: an older layout is recomputed at open
 LENGTH_FIELDS = ("text", "exact", "title", "role")  # fields scored with BM25
-DOC_COLUMNS = ("live", "tid", "pos", "day", "words", "is_page")
+DOC_COLUMNS = ("live", "tid", "pos", "day", "words", "is_page")  # see compute()
 # Per kept word field (KeptField), those it has.
 KEPT_ARRAYS = ("df", "docs", "tf", "starts", "tf_over_at", "tf_over", "members", "member_starts")
 
