@@ -21,14 +21,24 @@ _SENTENCE_START = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 class WordMatcher:
     stems: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
+    # Every word as indexed whose stem is one of ``stems``, when the index knows them
+    # (search.engine gives them from the kept vocabulary): tokens are then looked for by
+    # these whole words, not by a stem's first letters ("in" no longer wakes every "i").
+    heads: set[str] | None = None
     _candidates: re.Pattern | None = field(default=None, init=False, repr=False)
+    _seen: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.words)
 
     def matches(self, word: str) -> bool:
-        w = fold(word)
-        return w in self.words or (bool(self.stems) and stem(w) in self.stems)
+        known = self._seen.get(word)
+        if known is None:
+            w = fold(word)
+            known = w in self.words or (bool(self.stems) and stem(w) in self.stems)
+            if len(self._seen) < 10_000:
+                self._seen[word] = known
+        return known
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Only words that start like a query word are stemmed: long speeches have
@@ -36,17 +46,23 @@ class WordMatcher:
         if not self:
             return []
         if self._candidates is None:
-            self._candidates = _candidate_regex(self.stems, self.words)
+            self._candidates = _candidate_regex(self.stems, self.words, self.heads)
         return [m.span() for m in self._candidates.finditer(text) if self.matches(m.group())]
 
 
-def _candidate_regex(stems: set[str], words: set[str]) -> re.Pattern:
-    """Whole tokens that begin with a query word, or with a stem less its last letters.
+def _candidate_regex(stems: set[str], words: set[str], known: set[str] | None) -> re.Pattern:
+    """Whole tokens that begin with a query word, or with a stem less its last letters
+    (or with a word known to have the stem).
 
     Snowball rewrites at most the last couple of letters of a stem ("economy" ->
     "economi"), so a word with that stem starts with the stem minus two letters.
     """
-    heads = {s[:1] if len(s) <= 3 else s[:-2] for s in stems} | set(words)
+    if known is not None:
+        heads = set(known) | set(words)
+    else:
+        heads = {s[:1] if len(s) <= 3 else s[:-2] for s in stems} | set(words)
+    if not heads:
+        return re.compile(r"(?!)")
     alternatives = "|".join(
         re.escape(h).replace("'", "['’]") for h in sorted(heads, key=len, reverse=True)
     )
