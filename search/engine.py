@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,7 @@ META_CACHE = 10_000  # transcripts whose metadata stay in memory (a few MB)
 # (its posting list is kept decoded, and every searched path is touched once).
 WARM_QUERIES = ("", "the")
 WATCH_SECONDS = 1.0  # how often the site looks for a swapped generation
+SHOWN_CACHE_CHARS = 8_000_000  # text of recently shown utterances kept (~10-30 MB)
 
 
 class IndexMissing(RuntimeError):
@@ -75,6 +77,7 @@ class Generation:
     vocabularies: dict[str, Vocabulary]  # word fields kept by index.tables
     _local: threading.local = field(default_factory=threading.local)
     _meta: dict[int, dict] = field(default_factory=dict)
+    _shown: ShownCache = field(default_factory=lambda: ShownCache(SHOWN_CACHE_CHARS))
     _derived: dict[str, object] = field(default_factory=dict)
     _derived_lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -106,6 +109,16 @@ class Generation:
                 self._meta.clear()
             self._meta[t] = meta
         return meta
+
+    def stored(self, searcher, doc: int) -> dict:
+        """An utterance's stored fields (read-only). Results pages keep showing the same
+        leading turns (the next page, the same search again, the ranking's proximity), and
+        reading one costs a seek, a zlib inflate and an unpickle: the recent ones are kept."""
+        fields = self._shown.get(doc)
+        if fields is None:
+            fields = searcher.stored_fields(doc)
+            self._shown.put(doc, fields, len(fields.get("body") or ""))
+        return fields
 
     def searcher(self):
         """One Whoosh searcher per thread: a searcher seeks in its own file handles."""
@@ -312,7 +325,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     want = req.page * per_page
 
     ranked = parsed.query is not None and req.sort == "relevance"
-    stored = _StoredFields(searcher)
+    stored = _StoredFields(searcher, gen)
     if ranked:
         order, scores = _rank_by_relevance(gen, stored, parsed, hit_docs, hit_tids, scores)
     else:
@@ -381,18 +394,54 @@ def _facet_values(values: list[str], counts: np.ndarray, selected: list[str]) ->
     return out
 
 
-class _StoredFields:
-    """A document's stored fields, read once per request: ranking reads the texts of the
-    leading utterances (proximity), and the results page shows the same ones."""
+class ShownCache:
+    """Least recently used stored fields, bounded by the characters of their text."""
 
-    def __init__(self, searcher):
+    def __init__(self, max_chars: int):
+        self.max_chars = max_chars
+        self.chars = 0
+        self._items: OrderedDict[int, tuple[dict, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, doc: int) -> dict | None:
+        with self._lock:
+            item = self._items.get(doc)
+            if item is None:
+                return None
+            self._items.move_to_end(doc)
+            return item[0]
+
+    def put(self, doc: int, fields: dict, chars: int) -> None:
+        if chars > self.max_chars:
+            return
+        with self._lock:
+            if doc in self._items:
+                return
+            self._items[doc] = (fields, chars)
+            self.chars += chars
+            while self.chars > self.max_chars:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.chars -= dropped
+
+
+class _StoredFields:
+    """A document's stored fields for one request: ranking reads the texts of the leading
+    utterances (proximity), and the results page shows the same ones (``gen.stored``
+    keeps them across requests too)."""
+
+    def __init__(self, searcher, gen: Generation | None = None):
         self.searcher = searcher
+        self.gen = gen
         self._read: dict[int, dict] = {}
 
     def __call__(self, doc: int) -> dict:
         fields = self._read.get(doc)
         if fields is None:
-            fields = self._read[doc] = self.searcher.stored_fields(doc)
+            if self.gen is not None:
+                fields = self.gen.stored(self.searcher, doc)
+            else:
+                fields = self.searcher.stored_fields(doc)
+            self._read[doc] = fields
         return fields
 
 

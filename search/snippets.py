@@ -14,6 +14,11 @@ from html import escape
 
 from index.schema import fold, stem
 
+try:  # which letters a case-insensitive pattern letter also matches ("i": "ı")
+    from re._casefix import _EXTRA_CASES
+except ImportError:  # another Python: scan with the case-insensitive regex alone
+    _EXTRA_CASES = None
+
 _SENTENCE_START = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
 
@@ -25,51 +30,128 @@ class WordMatcher:
     # (search.engine gives them from the kept vocabulary): tokens are then looked for by
     # these whole words, not by a stem's first letters ("in" no longer wakes every "i").
     heads: set[str] | None = None
-    _candidates: re.Pattern | None = field(default=None, init=False, repr=False)
-    _seen: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
+    _finder: _Finder | None = field(default=None, init=False, repr=False, compare=False)
+    _seen: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.words)
 
     def matches(self, word: str) -> bool:
-        known = self._seen.get(word)
-        if known is None:
+        seen = self._seen.get(word)
+        if seen is None:
             w = fold(word)
-            known = w in self.words or (bool(self.stems) and stem(w) in self.stems)
-            if len(self._seen) < 10_000:
-                self._seen[word] = known
-        return known
+            seen = w in self.words or (bool(self.stems) and stem(w) in self.stems)
+            if len(self._seen) < 10_000:  # a page's candidate words: a few hundred
+                self._seen[word] = seen
+        return seen
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Only words that start like a query word are stemmed: long speeches have
         thousands of words and a handful of matches."""
         if not self:
             return []
-        if self._candidates is None:
-            self._candidates = _candidate_regex(self.stems, self.words, self.heads)
-        return [m.span() for m in self._candidates.finditer(text) if self.matches(m.group())]
+        if self._finder is None:
+            self._finder = _Finder.build(self.stems, self.words, self.heads)
+        matches = self.matches
+        return [span for span, word in self._finder.candidates(text) if matches(word)]
 
 
-def _candidate_regex(stems: set[str], words: set[str], known: set[str] | None) -> re.Pattern:
-    """Whole tokens that begin with a query word, or with a stem less its last letters
-    (or with a word known to have the stem).
+@dataclass(frozen=True)
+class _Finder:
+    """Finds the candidate words of a text: the tokens ``exact`` matches.
+
+    ``exact`` is the definition: a case-insensitive regex that checks the word boundary
+    before each place it tries, so Python's regex engine tries it at every character of a
+    long turn. ``lowered`` finds the same tokens in the lower-cased text: case-sensitive,
+    with the boundary checked behind each head once the head has matched, so the engine
+    skips at C speed to the next place a head begins. The two agree whenever the
+    lower-cased text lines up with the text and case-insensitive matching finds nothing
+    lower-casing does not: ``unsafe`` are the letters a case-insensitive "s" or a head's
+    letter also matches ("ſ"; "ı" for an "i"); a text holding one, or a head that
+    lower-cases to more letters ("İ"), is scanned by ``exact``.
+    """
+
+    exact: re.Pattern
+    lowered: re.Pattern | None
+    unsafe: tuple[str, ...]
+
+    @classmethod
+    def build(cls, stems: set[str], words: set[str], known: set[str] | None = None) -> _Finder:
+        heads = _heads(stems, words, known)
+        if not heads:  # no word of the index has the query's stems
+            return cls(re.compile(r"(?!)"), None, ())
+        exact = _candidate_regex(heads)
+        if _EXTRA_CASES is None or any(not h or len(h.lower()) != len(h) for h in heads):
+            return cls(exact, None, ())
+        lowered = {h.lower() for h in heads}
+        letters = {c for h in lowered for c in h} | {"s"}
+        unsafe = {chr(o) for c in letters for o in _EXTRA_CASES.get(ord(c), ())}
+        return cls(exact, _lowered_regex(lowered), tuple(sorted(unsafe)))
+
+    def candidates(self, text: str) -> list[tuple[tuple[int, int], str]]:
+        """(span, word as written) of every candidate, as ``exact.finditer`` gives them."""
+        if self.lowered is not None:
+            lowered = text.lower()
+            if len(lowered) == len(text) and not any(c in lowered for c in self.unsafe):
+                found = self.lowered.finditer(lowered)
+                return [(m.span(), text[m.start() : m.end()]) for m in found]
+        return [(m.span(), m.group()) for m in self.exact.finditer(text)]
+
+
+def _heads(stems: set[str], words: set[str], known: set[str] | None = None) -> set[str]:
+    """A query word, or a word known to have a query stem (``known``, from the index's
+    vocabulary), else a stem less its last letters: a candidate starts with one.
 
     Snowball rewrites at most the last couple of letters of a stem ("economy" ->
     "economi"), so a word with that stem starts with the stem minus two letters.
     """
     if known is not None:
-        heads = set(known) | set(words)
-    else:
-        heads = {s[:1] if len(s) <= 3 else s[:-2] for s in stems} | set(words)
-    if not heads:
-        return re.compile(r"(?!)")
-    alternatives = "|".join(
-        re.escape(h).replace("'", "['’]") for h in sorted(heads, key=len, reverse=True)
-    )
+        return set(known) | set(words)
+    return {s[:1] if len(s) <= 3 else s[:-2] for s in stems} | set(words)
+
+
+_WORD = re.compile(r"\w")
+_TAIL = r"\w*(?:['’](?![sS]\b)\w+)*"
+
+
+def _candidate_regex(heads: set[str]) -> re.Pattern:
+    """Whole tokens that begin with a head: not after a letter, nor after a letter and an
+    apostrophe unless it is a possessive "s"."""
+    alternatives = "|".join(_escaped(h) for h in sorted(heads, key=len, reverse=True))
     return re.compile(
-        rf"(?<!\w)(?:(?<!\w['’])|(?=[sS]\b))(?:{alternatives})\w*(?:['’](?![sS]\b)\w+)*",
-        re.IGNORECASE,
+        rf"(?<!\w)(?:(?<!\w['’])|(?=[sS]\b))(?:{alternatives}){_TAIL}", re.IGNORECASE
     )
+
+
+def _lowered_regex(heads: set[str]) -> re.Pattern:
+    """``_candidate_regex`` for lower-cased text, each boundary checked behind the whole
+    head (a lookbehind as wide as the head), so the pattern begins with the heads' letters
+    and the engine looks for those first."""
+    return re.compile(
+        "(?:"
+        + "|".join(
+            _escaped(h) + _boundary_behind(h) for h in sorted(heads, key=len, reverse=True)
+        )
+        + f"){_TAIL}"
+    )
+
+
+def _boundary_behind(head: str) -> str:
+    """``(?<!\\w)(?:(?<!\\w['’])|(?=[sS]\\b))`` before the head, checked after it."""
+    n = len(head)
+    not_after_letter = rf"(?<!\w[\s\S]{{{n}}})"
+    not_after_apostrophe = rf"(?<!\w['’][\s\S]{{{n}}})"
+    if head[0] != "s":
+        return not_after_letter + not_after_apostrophe
+    if n == 1:  # a possessive "s" stands alone: the word ends after it
+        return not_after_letter + rf"(?:{not_after_apostrophe}|(?!\w))"
+    if _WORD.match(head[1]):
+        return not_after_letter + not_after_apostrophe
+    return not_after_letter  # "s" and then no letter: a word ends after the "s"
+
+
+def _escaped(head: str) -> str:
+    return re.escape(head).replace("'", "['’]")
 
 
 def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:

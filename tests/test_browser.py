@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,11 +57,11 @@ def transcripts_command() -> list[str]:
     return [script]
 
 
-@pytest.fixture(scope="module")
-def server(web_index_dir: Path, tmp_path_factory) -> Iterator[str]:  # noqa: F811
+@contextmanager
+def running_server(index_dir: Path, log: Path) -> Iterator[str]:
+    """`transcripts serve` on a free port over ``index_dir``, answering; its base URL."""
     port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    cmd = [*transcripts_command(), "serve", "--index-dir", str(web_index_dir),
+    cmd = [*transcripts_command(), "serve", "--index-dir", str(index_dir),
            "--port", str(port), "--host", "127.0.0.1"]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
@@ -88,6 +89,12 @@ def server(web_index_dir: Path, tmp_path_factory) -> Iterator[str]:  # noqa: F81
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(web_index_dir: Path, tmp_path_factory) -> Iterator[str]:  # noqa: F811
+    with running_server(web_index_dir, tmp_path_factory.mktemp("serve") / "serve.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

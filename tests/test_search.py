@@ -324,3 +324,17 @@ def test_phrase_matches_are_the_documents_with_those_words_in_that_order(
     ours = set(np.flatnonzero(gen.scorer.evaluate(q, gen.searcher()).mask).tolist())
     expected = {d for d, words in stored_words.items() if _has_run(words, phrase.split(), slop)}
     assert ours == expected and ours
+
+
+def test_kept_stored_fields_drop_the_least_recently_used_beyond_their_bound():
+    from search.engine import ShownCache
+
+    kept = ShownCache(max_chars=10)
+    kept.put(1, {"body": "aaaa"}, 4)
+    kept.put(2, {"body": "bbbb"}, 4)
+    assert kept.get(1) == {"body": "aaaa"}  # 1 is now the most recently used
+    kept.put(3, {"body": "cccc"}, 4)  # 12 characters: 2 goes
+    assert kept.get(2) is None and kept.get(1) and kept.get(3)
+    assert kept.chars == 8
+    kept.put(4, {"body": "x" * 11}, 11)  # larger than the bound: never kept
+    assert kept.get(4) is None and kept.chars == 8

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from dataclasses import dataclass
 
 from index.readers import read_file
 from index.schema import WORD_RE, fold, stem
-from search.snippets import WordMatcher, highlight, snippet
-from tests.conftest import SEEDS
+from search.snippets import WordMatcher, highlight, mark, snippet
+from tests.conftest import QUERIES, SEEDS, need
 
 
 def test_every_form_of_a_stem_is_found_by_the_fast_path():
@@ -67,3 +69,96 @@ def test_edit_distance_counts_a_swap_of_two_letters_as_one():
     assert edit_distance("sanctoins", "sanctions") == 1
     assert edit_distance("erdgan", "erdogan") == 1
     assert edit_distance("kitten", "sitting") == 3
+
+
+# The scan before it moved to the lower-cased text (kept here only to compare against): a
+# case-insensitive regex tried at every character, and each token it finds folded and
+# stemmed. Every span the fast scan gives must be one of these, and none missing.
+def _reference_regex(stems: set[str], words: set[str]) -> re.Pattern:
+    heads = {s[:1] if len(s) <= 3 else s[:-2] for s in stems} | set(words)
+    alternatives = "|".join(
+        re.escape(h).replace("'", "['’]") for h in sorted(heads, key=len, reverse=True)
+    )
+    return re.compile(
+        rf"(?<!\w)(?:(?<!\w['’])|(?=[sS]\b))(?:{alternatives})\w*(?:['’](?![sS]\b)\w+)*",
+        re.IGNORECASE,
+    )
+
+
+@dataclass
+class ReferenceMatcher:
+    stems: set[str]
+    words: set[str]
+
+    def __bool__(self) -> bool:
+        return bool(self.stems or self.words)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        if not self:
+            return []
+        found = _reference_regex(self.stems, self.words).finditer(text)
+        return [m.span() for m in found if self._matches(m.group())]
+
+    def _matches(self, word: str) -> bool:
+        w = fold(word)
+        return w in self.words or (bool(self.stems) and stem(w) in self.stems)
+
+
+def _letters_case_matters_for() -> list[str]:
+    """Every character with another case, those a case-insensitive letter also matches
+    ("ı", "ſ", "K"), those lower-casing lengthens ("İ"), and some that are no letters."""
+    from re._casefix import _EXTRA_CASES
+
+    chars = {
+        chr(i) for i in range(0x30000)
+        if not 0xD800 <= i < 0xE000 and (chr(i).lower() != chr(i) or chr(i).upper() != chr(i))
+    }
+    chars |= {chr(k) for k in _EXTRA_CASES} | {chr(o) for v in _EXTRA_CASES.values() for o in v}
+    return sorted(chars | set("'’_-0 .\u0301\u00a0"))
+
+
+def test_fast_scan_finds_what_the_case_insensitive_scan_finds_whatever_the_letters():
+    matchers = [
+        ({"russia"}, set()), ({"war"}, set()), ({stem("is")}, set()), ({"s"}, set()),
+        (set(), {"i", "'s", "o'neill", "don't"}), ({"sanction", "econom"}, {"the", "k"}),
+    ]
+    checked = fast = 0
+    for c in _letters_case_matters_for():
+        u = c.upper() if len(c.upper()) == 1 else c
+        text = (
+            f"{c}russia r{c}ssia RUSSI{c} {c}'s s{c} {c}s is{c} I{c} {c}i x{c}war WAR{c}S "
+            f"S’{c} O'{c}s {c} {u}{c}x {c}{u}X k{c} {c}K don'{c} econ{c}my {c}{c}"
+        )
+        own = {fold(c) + "x", fold(c) * 2} if fold(c).strip() else set()
+        for stems, words in [*matchers, (set(), own), ({fold(c) + "ar"}, set())]:
+            new, old = WordMatcher(stems, words), ReferenceMatcher(stems, words)
+            if not old:
+                continue
+            assert new.spans(text) == old.spans(text), (hex(ord(c)), stems, words)
+            checked += 1
+            fast += new._finder.lowered is not None
+    assert checked > 20_000 and fast > checked * 0.9
+
+
+def test_snippets_and_transcript_highlights_are_those_of_the_reference_scan(corpus_index):
+    """Every workload search: each shown snippet, and every turn of the two leading
+    transcripts as the transcript page highlights them, marks exactly the same words."""
+    from bench.workload import load
+    from search.engine import get_transcript, matcher_for, search
+
+    compared = 0
+    for query in load(need(QUERIES)):
+        result = search(corpus_index, query.request())
+        matcher = matcher_for(corpus_index, query.q)
+        reference = ReferenceMatcher(matcher.stems, matcher.words)
+        for hit in result.transcripts:
+            for u in hit.utterances:
+                assert u.snippet == snippet(u.text, reference), (query.label, hit.id)
+                compared += 1
+        for hit in result.transcripts[:2]:
+            for u in get_transcript(corpus_index, hit.id).utterances:
+                assert highlight(u.text, matcher) == mark(u.text, reference.spans(u.text))
+                compared += 1
+        # A second search reads the shown turns from the kept stored fields: the same page.
+        assert search(corpus_index, query.request()).transcripts == result.transcripts
+    assert compared > 2_000

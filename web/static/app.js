@@ -1,7 +1,7 @@
 // Small conveniences on top of pages that work without JavaScript:
 // ticking a facet value searches at once (a box ticked from the keyboard has the focus
-// again on the new page), long facet lists filter as you type, and empty fields are
-// left out of the URL so links stay short.
+// again on the new page), long facet lists filter as you type, empty fields are left
+// out of the URL so links stay short, and a table that fits is no Tab stop.
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -117,7 +117,22 @@
     });
   }
 
+  // A table too wide for the screen scrolls in its box, which therefore takes the focus
+  // (tabindex="0" in the page, so arrow keys scroll it without JavaScript too). Where the
+  // table fits, that stop would do nothing: it is taken out of the Tab order.
+  function scrollStops() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.setAttribute("tabindex", "0");
+      } else if (box !== document.activeElement) {
+        box.removeAttribute("tabindex");
+      }
+    });
+  }
+
   ready(function () {
+    scrollStops();
+    window.addEventListener("resize", scrollStops);
     var form = document.getElementById("search-form");
     if (form) {
       cleanSubmit(form);
