@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         for i, scale in enumerate(args.scales):
             result, queries = growth.run_scale(
                 scale, files, queries, runs_at(scale, args.runs), Path(tmp), first=i == 0,
-                peers=not args.no_peers, site_runs=args.site_runs if i == 0 else 0,
+                peers=not args.no_peers,
+                site_runs=args.site_runs if i == 0 else min(1, args.site_runs),
                 queries_file=args.queries, procs=args.procs, say=say)
             data["scales"].append(result)
     data["seconds"] = round(time.perf_counter() - started, 1)

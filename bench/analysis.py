@@ -139,9 +139,11 @@ def _timed(fn, runs: int) -> dict:
 
 
 def most_common_word(gen) -> str:
-    reader = gen.searcher().reader()
-    (_, term), = reader.most_frequent_terms("text", 1)
-    return term.decode("utf-8") if isinstance(term, bytes) else term
+    """The stem in the most utterances (from the kept vocabulary, ``index.tables``)."""
+    import numpy as np
+
+    vocabulary = gen.vocabularies["text"]
+    return vocabulary.words[int(np.argmax(vocabulary.df))]
 
 
 def top_speaker(gen) -> str:
@@ -157,8 +159,6 @@ def top_speaker(gen) -> str:
 
 def sqlite_peer(gen, word: str) -> sqlite3.Connection:
     """The same per-utterance numbers as SQLite rows, indexed for the group-bys."""
-    from search.scoring import postings
-
     table = gen.table
     speakers = table.facets["speaker"]
     who: dict[int, str] = {}
@@ -173,7 +173,7 @@ def sqlite_peer(gen, word: str) -> sqlite3.Connection:
     db.executemany("INSERT INTO docs VALUES (?,?,?,?,?)", (
         (d, int(table.tid[d]), who.get(d), int(table.year[d]), int(table.words[d]))
         for d in live if table.day[d] > 0))
-    ids, tf = postings(gen.searcher().reader(), "text", word)
+    ids, tf = gen.scorer.term_postings(gen.searcher().reader(), "text", word)
     db.executemany("INSERT INTO hits VALUES (?,?,?)", (
         (int(d), int(table.tid[d]), int(f)) for d, f in zip(ids, tf, strict=True)
         if table.live[d] and table.day[d] > 0))

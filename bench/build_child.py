@@ -15,6 +15,40 @@ import sys
 import time
 from pathlib import Path
 
+# What each part of a Whoosh segment holds (W3 codec: sub-files of the compound .seg).
+SEGMENT_PARTS = {"pst": "postings", "trm": "term index", "_stored.col": "stored fields"}
+
+
+def index_parts(generation: Path) -> dict[str, int]:
+    """Bytes per part of the generation: Whoosh's postings, term index, stored fields and
+    columns (sub-files of each compound segment), and our tables (``index.tables``)."""
+    from whoosh.filedb.compound import CompoundStorage
+    from whoosh.filedb.structfile import StructFile
+
+    parts: dict[str, int] = {}
+
+    def add(name: str, n: int) -> None:
+        parts[name] = parts.get(name, 0) + n
+
+    for path in sorted(generation.rglob("*")):
+        if not path.is_file():
+            continue
+        if path.suffix == ".seg":
+            with open(path, "rb") as fh:
+                storage = CompoundStorage(StructFile(fh), use_mmap=False)
+                for name, info in storage._dir.items():
+                    ext = name.split(".", 1)[1] if "." in name else name
+                    add("whoosh " + SEGMENT_PARTS.get(ext, "columns"), info["length"])
+                rest = path.stat().st_size - sum(i["length"] for i in storage._dir.values())
+                add("whoosh columns", rest)  # the compound file's own directory
+        elif path.parent.name == "tables":
+            token = path.name.startswith("exact_token")
+            add("tables: phrase token stream" if token else "tables: documents, facets, "
+                "lengths, vocabulary", path.stat().st_size)
+        else:
+            add("manifest and table of contents", path.stat().st_size)
+    return parts
+
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.build_child")
@@ -36,7 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     code = hashlib.sha256()
     for src in sorted((Path(__file__).resolve().parents[1] / "index").rglob("*.py")):
         code.update(src.read_bytes())
-    size = sum(p.stat().st_size for p in live.iterdir() if p.is_file()) if live else 0
+    parts = index_parts(live) if live else {}
+    size = sum(parts.values())
     # ru_maxrss is in KiB on Linux; RUSAGE_CHILDREN is the largest single child.
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -52,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
         "transcripts_total": report.transcripts_total,
         "skipped": len(report.skipped),
         "index_bytes": size,
+        "index_parts": parts,
         "generation": str(live) if live else "",
         "maxrss_self_mb": round(self_kb / 1024, 1),
         "maxrss_largest_child_mb": round(child_kb / 1024, 1),

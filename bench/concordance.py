@@ -31,12 +31,13 @@ DEFAULT_OUT = PROJECT_DIR / "bench" / "results"
 
 
 def most_common_word(app) -> str:
+    import numpy as np
+
     from web import current_index
 
     with app.app_context():
-        reader = current_index().current().searcher().reader()
-        (_, word), = reader.most_frequent_terms("exact", 1)
-    return word.decode() if isinstance(word, bytes) else word
+        vocabulary = current_index().current().vocabularies["exact"]
+        return vocabulary.words[int(np.argmax(vocabulary.df))]
 
 
 def timed(client, url: str) -> float:

@@ -128,7 +128,7 @@ def read_corpus(folder: Path) -> Corpus:
         for doc in transcript_documents(t):
             corpus.docs.append(PeerDoc(
                 n=len(corpus.docs), tid=ordinal, pos=doc["pos"], kind=doc["kind"],
-                text=doc["text"], speaker=doc.get("f_speaker"), day=doc["day"],
+                text=doc["body"], speaker=doc.get("f_speaker"), day=doc["day"],
                 year=_year(doc["day"]),
             ))
     return corpus

@@ -89,6 +89,7 @@ def run_scale(scale: int, files: list[Path], queries: list[WorkQuery], runs: int
     say(f"x{scale}: searching (ours, {runs} runs)")
     engines["ours"]["cold_ms"] = round(ours.Ours(root).cold(queries[0]), 2)
     engines["ours"].update(measure(engine, queries, runs, say))
+    engines["ours"]["refusal_ms"] = engine.refusal_ms()
 
     if peers:
         db = tmp / f"fts5-x{scale}.db"
@@ -110,7 +111,7 @@ def run_scale(scale: int, files: list[Path], queries: list[WorkQuery], runs: int
     out["engines"] = engines
     out["agreement"] = agreement(engines)
 
-    if first and site_runs:
+    if site_runs:  # every scale: the site's memory and first search as the corpus grows
         say(f"x{scale}: running-site memory (serve + /api/search x{site_runs})")
         out["site"] = site.measure(root, queries, queries_file, site_runs)
 

@@ -19,8 +19,11 @@ from bench.runner import Page
 from bench.stats import TreeRssSampler
 from bench.workload import WorkQuery
 from search.engine import TranscriptIndex, search
+from search.query import QueryError
+from search.results import SearchRequest
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+TOO_COSTLY = "a* OR t* OR s* OR c* OR b* OR m* OR p* OR d*"
 
 
 def build(corpus: Path, root: Path, full: bool, procs: int = 2) -> dict:
@@ -67,6 +70,21 @@ class Ours:
             top=[t.id for t in result.transcripts],
             facet_values=sum(len(v) for v in result.facets.values()),
         )
+
+    def refusal_ms(self, runs: int = 5) -> float | None:
+        """Median ms to refuse a query that would cost too much (eight one-letter
+        prefixes ORed: hundreds of thousands of postings), message included; None when a
+        small corpus makes it cheap enough to run."""
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            try:
+                search(self.index, SearchRequest(q=TOO_COSTLY))
+            except QueryError:
+                times.append((time.perf_counter() - started) * 1000)
+            else:
+                return None
+        return round(sorted(times)[len(times) // 2], 2)
 
     def cold(self, query: WorkQuery) -> float:
         """ms for a fresh TranscriptIndex's first search: opening the generation included."""

@@ -69,6 +69,7 @@ def print_report(data: dict, console: Console | None = None) -> None:
     _print_queries(c, first)
     _print_classes(c, first)
     _print_agreement(c, first)
+    _print_targets(c, first)
     if first.get("site"):
         s = first["site"]
         verdict = "within" if s["rss_mb"] <= s["target_mb"] else "OVER"
@@ -108,6 +109,11 @@ def _print_build(c: Console, s: dict) -> None:
             f"{o['process_wall_seconds']} s (imports {o['import_seconds']} s); max RSS of the "
             f"build process {o['maxrss_self_mb']} MB, largest writer subprocess "
             f"{o['maxrss_largest_child_mb']} MB")
+    parts = o.get("index_parts")
+    if parts:
+        c.print("ours, index by part: " + ", ".join(
+            f"{name} {n / 2**20:.1f} MB ({n / s['text_bytes']:.2f}x text)"
+            for name, n in sorted(parts.items(), key=lambda kv: -kv[1])))
     inc = s["engines"]["ours"].get("incremental")
     if inc:
         c.print(f"incremental reindex after editing {inc['edited_file']}: {inc['seconds']:.2f} s "
@@ -149,6 +155,57 @@ def _print_classes(c: Console, s: dict) -> None:
     c.print(t)
 
 
+def targets(s: dict) -> list[tuple[str, str, str, bool | None]]:
+    """Issue 11's targets at one scale: (what, ours, the bound and the peers, met?)."""
+    e = s["engines"]
+    o = e["ours"]
+    fts = e.get("fts5")
+    tv = e.get("tantivy")
+    rows: list[tuple[str, str, str, bool | None]] = []
+    if fts:
+        ratios = {cls: o["classes"][cls]["p50"] / fts["classes"][cls]["p50"]
+                  for cls in o["classes"] if cls in fts["classes"] and fts["classes"][cls]["p50"]}
+        worst = max(ratios, key=ratios.get) if ratios else None
+        if worst:
+            rows.append(("every class p50 <= 1.0x FTS5", f"worst {CLASS_LABELS[worst]} "
+                         f"{ratios[worst]:.2f}x", "<= 1.0x", ratios[worst] <= 1.0))
+        rows.append(("p95 of all <= FTS5's p95", f"{_ms(o['overall']['p95'])} ms",
+                     f"FTS5 {_ms(fts['overall']['p95'])} ms, tantivy "
+                     f"{_ms(tv['overall']['p95']) if tv else '-'} ms",
+                     o["overall"]["p95"] <= fts["overall"]["p95"]))
+    rows.append(("first search in-process (open + search)", f"{_ms(o['cold_ms'])} ms",
+                 f"<= 50 ms (FTS5 {_ms(fts['cold_ms']) if fts else '-'}, tantivy "
+                 f"{_ms(tv['cold_ms']) if tv else '-'})", o["cold_ms"] <= 50))
+    site = s.get("site") or {}
+    if "first_search_http_ms" in site:
+        rows.append(("first search over HTTP after start", f"{site['first_search_http_ms']} ms",
+                     "<= 150 ms", site["first_search_http_ms"] <= 150))
+    b = o["build"]
+    rows.append(("index size / text", f"{b['index_to_text']}x",
+                 f"<= 2.0x (FTS5 {fts['build']['index_to_text'] if fts else '-'}x, tantivy "
+                 f"{tv['build']['index_to_text'] if tv else '-'}x)", b["index_to_text"] <= 2.0))
+    rows.append(("full reindex, 2 processes", f"{b['seconds']:.1f} s",
+                 f"<= 12 s (FTS5 {fts['build']['seconds'] if fts else '-'} s)",
+                 b["seconds"] <= 12))
+    if o.get("refusal_ms") is not None:
+        rows.append(("refusing a too-costly query", f"{_ms(o['refusal_ms'])} ms", "<= 50 ms",
+                     o["refusal_ms"] <= 50))
+    if "rss_mb" in site:
+        rows.append(("running site RSS after the workload", f"{site['rss_mb']} MB",
+                     "<= 500 MB", site["rss_mb"] <= 500))
+    return rows
+
+
+def _print_targets(c: Console, s: dict) -> None:
+    t = Table("target", "ours", "bound (peers)", "met", title=f"Issue 11 targets at x{s['scale']}"
+              " (load average " + f"{s.get('load_average_start', '-')}→"
+              f"{s.get('load_average_end', '-')})")
+    for what, ours_value, bound, met in targets(s):
+        t.add_row(what, ours_value, bound, "-" if met is None else ("yes" if met else
+                                                                   "[red]no[/red]"))
+    c.print(t)
+
+
 def _print_agreement(c: Console, s: dict) -> None:
     rows = s["agreement"]
     differ = [r for r in rows if r.get("fts5_diff") or r.get("tantivy_diff")]
@@ -175,7 +232,8 @@ def _print_agreement(c: Console, s: dict) -> None:
 def _print_growth(c: Console, scales: list[dict]) -> None:
     names = [n for n in ENGINES if n in scales[0]["engines"]]
     t = Table("scale", "transcripts", "documents", "text MB", "ours build s", "ours index MB",
-              *(f"{n} p50/p95" for n in names), "ours cold ms", "load avg",
+              *(f"{n} p50/p95" for n in names), "ours cold ms", "site RSS MB",
+              "first HTTP ms", "load avg",
               title="Growth: cost against corpus size (ms per page unless noted)")
     for s in scales:
         e = s["engines"]
@@ -185,6 +243,8 @@ def _print_growth(c: Console, scales: list[dict]) -> None:
                   *(f"{_ms(e[n]['overall']['p50'])} / {_ms(e[n]['overall']['p95'])}"
                     if n in e else "-" for n in names),
                   _ms(e["ours"]["cold_ms"]),
+                  str((s.get("site") or {}).get("rss_mb", "-")),
+                  str((s.get("site") or {}).get("first_search_http_ms", "-")),
                   f"{s.get('load_average_start', '-')}→{s.get('load_average_end', '-')}")
     c.print(t)
 

@@ -1,12 +1,19 @@
 """The analyzers and the Whoosh schema: the one contract between ``index`` and ``search``.
 
-Two views of the same words are indexed:
+Two views of what was said (the stored ``body``) are searched:
 
-* ``text`` is stemmed with NLTK's Snowball English stemmer, without positions: plain
-  words match every form ("negotiating" finds "negotiations"). No stop-word filter, so
-  nothing is dropped and nothing shifts.
-* ``exact`` keeps the words as written (lower-cased) with positions: quoted phrases,
-  prefixes and spelling suggestions run on real words, never on stems.
+* ``text`` is stemmed with NLTK's Snowball English stemmer: plain words match every form
+  ("negotiating" finds "negotiations"). No stop-word filter, so nothing is dropped and
+  nothing shifts.
+* ``exact`` keeps the words as written (lower-cased): quoted phrases, prefixes and
+  spelling suggestions run on real words, never on stems.
+
+Neither is a Whoosh field: after the Whoosh commit the indexer tokenizes each body once
+(``WordTokenizer``'s rules), stems each distinct word once, and writes both fields'
+vocabularies and postings and the token stream phrases are matched on beside the
+generation (``index.tables``), all read with array operations. In Whoosh they cost most
+of the build time and two thirds of the index (``exact`` with pickled positions). Whoosh
+keeps the stored fields, the title and role, the tags and the columns.
 
 Facet fields (``f_*``) hold each tag value whole, one term a value, so filters and facet
 counts are exact; the matching query fields (``speaker``, ``person`` ...) hold the same
@@ -91,7 +98,7 @@ class WordTokenizer(Tokenizer):
 
 def word_count(text: str) -> int:
     """Words as the ``exact`` field indexes them: the unit every rate is counted in."""
-    return sum(1 for _ in WORD_RE.finditer(text))
+    return len(WORD_RE.findall(text))
 
 
 def exact_analyzer():
@@ -123,7 +130,7 @@ FACETS = ("speaker", "person", "geography", "topic", "source")
 
 # Bumped when the schema or what documents store changes: an index built by an older
 # version is then rebuilt in full, never updated in place.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 KIND_PAGE = "page"  # a transcript's title + lead: one per transcript, position 0
 KIND_TURN = "turn"  # a speaker turn
@@ -147,8 +154,6 @@ def make_schema() -> fields.Schema:
         # per-million-words rate in the analysis views (Whoosh's own lengths are lossy bytes).
         words=fields.COLUMN(columns.NumericColumn("I")),
         kind=fields.ID(stored=True),
-        text=fields.TEXT(analyzer=stemming_analyzer(), phrase=False),
-        exact=fields.TEXT(analyzer=exact_analyzer(), phrase=True),
         title=fields.TEXT(analyzer=stemming_analyzer(), phrase=True),
         role=fields.TEXT(analyzer=exact_analyzer(), phrase=True, stored=True),
         label=fields.STORED(),
@@ -161,7 +166,8 @@ def make_schema() -> fields.Schema:
         f_place=fields.KEYWORD(analyzer=value_analyzer()),
         # The collection or format a transcript came from ("WebVTT", "ParlaMint-GB").
         f_source=fields.KEYWORD(analyzer=value_analyzer()),
-        # What was said, as written (Whoosh compresses stored fields itself).
+        # What was said, as written (Whoosh compresses stored fields itself); also the
+        # source of the exact and text words (index.tables).
         body=fields.STORED(),
         # The transcript's metadata (a dict), on the page document only.
         meta=fields.STORED(),

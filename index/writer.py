@@ -18,7 +18,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from index import location
+from index import location, tables
 from index.documents import transcript_documents
 from index.files import Skipped, discover, file_digest, file_key, os_reason, read_bytes
 from index.model import Transcript
@@ -85,7 +85,9 @@ def reindex(
 
         parsed = _drop_duplicate_ids(parsed, new_files, old_files, report)
         removed = [k for k in old_files if k not in new_files]
-        changed = [k for k in new_files if k in old_files and new_files[k] is not old_files[k]]
+        changed_files = [
+            k for k in new_files if k in old_files and new_files[k] is not old_files[k]
+        ]
         report.files_removed = len(removed)
         report.transcripts_total = sum(len(f["ids"]) for f in new_files.values())
         if report.transcripts_total == 0:
@@ -93,7 +95,7 @@ def reindex(
                 "nothing could be indexed: no readable transcript under "
                 + ", ".join(str(p) for p in paths)
             )
-        if manifest is not None and not parsed and not removed and not changed:
+        if manifest is not None and not parsed and not removed and not changed_files:
             report.up_to_date = True
             report.generation = live.name if live else ""
             report.seconds = time.perf_counter() - started
@@ -113,7 +115,7 @@ def reindex(
             location.clone_generation(live, build)
             ix = whoosh_index.open_dir(build)
             writer = ix.writer(limitmb=256)
-            for key in removed + changed:
+            for key in removed + changed_files:
                 writer.delete_by_term("file", key)
         for i, t in enumerate(parsed):
             for doc in transcript_documents(t):
@@ -126,6 +128,13 @@ def reindex(
             progress("commit", 0, 1)
         writer.commit()
         ix.close()
+        # What every searcher needs, so opening costs milliseconds; an incremental build
+        # takes the words of the transcripts it did not touch from the live generation.
+        changed = {t.id for t in parsed}
+        for key in removed + changed_files:
+            changed.update(old_files[key]["ids"])
+        before = tables.previous(live, changed) if manifest is not None else None
+        tables.build(build, before)
         (build / location.MANIFEST).write_text(
             json.dumps(
                 {"schema": SCHEMA_VERSION, "files": new_files, "names": sorted(names)},

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from index.schema import WORD_RE, fold
+from index.schema import EXACT, WORD_RE, fold
 from search.tables import analysis_tables
 
 G2_MIN = 15.13
@@ -65,14 +65,44 @@ def word_table(gen) -> WordTable:
 
 
 def _build(gen) -> WordTable:
-    """Every live document's words, counted once per generation (a few seconds).
-
-    The stored text is tokenized exactly as the ``exact`` field was (``schema.WORD_RE``,
-    then ``schema.fold``): reading the same counts from the field's 45,000 posting lists
-    one by one through Whoosh took five times as long.
-    """
-    table = gen.table
+    """Every live document's word counts, grouped by speaker, once per generation."""
     speaker = analysis_tables(gen).speaker
+    kept = _from_tables(gen)
+    vocab, term, doc, tf = kept if kept is not None else _from_text(gen)
+    who = speaker[doc]
+    order = np.argsort(who, kind="stable")
+    term, doc, tf, who = term[order], doc[order], tf[order], who[order]
+    bounds = np.flatnonzero(np.diff(who)) + 1
+    edges = np.concatenate([[0], bounds, [len(who)]])
+    starts = {int(who[a]): (int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a}
+    totals = np.bincount(term, weights=tf, minlength=len(vocab)).astype(np.int64)
+    return WordTable(vocab, term, doc, tf, starts, totals, int(totals.sum()), {},
+                     threading.Lock())
+
+
+Postings = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]  # words, term, doc, tf
+
+
+def _from_tables(gen) -> Postings | None:
+    """The ``exact`` postings the generation keeps (``index.tables``): folded words and
+    exact counts, already per document; None for a generation without them."""
+    vocabulary = gen.vocabularies.get(EXACT)
+    if vocabulary is None or vocabulary.kept.docs is None or not vocabulary.usable():
+        return None
+    k = vocabulary.kept
+    doc = np.asarray(k.docs, dtype=np.int32)
+    tf = np.asarray(k.tf, dtype=np.int32)
+    if k.tf_over_at is not None and len(k.tf_over_at):
+        tf[np.asarray(k.tf_over_at)] = k.tf_over  # counts of 255 and more, kept apart
+    term = np.repeat(np.arange(len(k.df), dtype=np.int32), np.diff(np.asarray(k.starts)))
+    live = gen.table.live[doc]
+    return vocabulary.words, term[live], doc[live], tf[live]
+
+
+def _from_text(gen) -> Postings:
+    """A generation written before the tables kept words: the stored text tokenized
+    exactly as the ``exact`` field was (``schema.WORD_RE``, then ``schema.fold``)."""
+    table = gen.table
     searcher = gen.searcher()
     live = np.flatnonzero(table.live)
     # One pass over all the text: a word never spans a newline, and the document table's
@@ -95,16 +125,7 @@ def _build(gen) -> WordTable:
         keys, tf = np.empty(0, np.int64), np.empty(0, np.int64)
     doc = (keys // max(len(vocab), 1)).astype(np.int32)
     term = (keys % max(len(vocab), 1)).astype(np.int32)
-    tf = tf.astype(np.int32)
-    who = speaker[doc]
-    order = np.argsort(who, kind="stable")
-    term, doc, tf, who = term[order], doc[order], tf[order], who[order]
-    bounds = np.flatnonzero(np.diff(who)) + 1
-    edges = np.concatenate([[0], bounds, [len(who)]])
-    starts = {int(who[a]): (int(a), int(b)) for a, b in itertools.pairwise(edges) if b > a}
-    totals = np.bincount(term, weights=tf, minlength=len(vocab)).astype(np.int64)
-    return WordTable(vocab, term, doc, tf, starts, totals, int(totals.sum()), {},
-                     threading.Lock())
+    return vocab, term, doc, tf.astype(np.int32)
 
 
 def distinctive_words(gen, speaker_name: str, shown: int = SHOWN) -> list[DistinctiveWord]:

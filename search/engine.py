@@ -7,23 +7,33 @@ counting and grouping are numpy over the tables of the open index generation.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.ma  # np.unique imports it on first use: at start, not in a search
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from index import location
+from index import location, tables
 from index.documents import day_number
 from index.model import Transcript, Utterance
-from index.schema import EXACT, FACETS
+from index.schema import EXACT, FACETS, TEXT
 from search import ranking
-from search.facets import DocTable, load_doc_table
-from search.query import ParsedQuery, QueryError, ValueLookup, make_parser, parse
+from search.facets import DocTable, doc_table
+from search.query import (
+    ParsedQuery,
+    QueryError,
+    ValueLookup,
+    Vocabulary,
+    make_parser,
+    parse,
+)
 from search.results import (
     MAX_PAGE,
     SORTS,
@@ -33,12 +43,18 @@ from search.results import (
     TranscriptHit,
     UtteranceHit,
 )
-from search.scoring import Scorer
+from search.scoring import Scorer, TokenStream
 from search.snippets import WordMatcher, snippet
 from search.suggest import suggest
 
+log = logging.getLogger(__name__)
+
 SHOWN_PER_TRANSCRIPT = 3  # matching utterances shown under each transcript in a list
 META_CACHE = 10_000  # transcripts whose metadata stay in memory (a few MB)
+# Run on a newly opened generation before any user: the browse page and a common word
+# (its posting list is kept decoded, and every searched path is touched once).
+WARM_QUERIES = ("", "the")
+WATCH_SECONDS = 1.0  # how often the site looks for a swapped generation
 SHOWN_CACHE_CHARS = 8_000_000  # text of recently shown utterances kept (~10-30 MB)
 
 
@@ -58,6 +74,7 @@ class Generation:
     values: ValueLookup
     scorer: Scorer
     transcript_words: ranking.TranscriptLengths
+    vocabularies: dict[str, Vocabulary]  # word fields kept by index.tables
     _local: threading.local = field(default_factory=threading.local)
     _meta: dict[int, dict] = field(default_factory=dict)
     _shown: ShownCache = field(default_factory=lambda: ShownCache(SHOWN_CACHE_CHARS))
@@ -112,12 +129,27 @@ class Generation:
 
 
 def open_generation(path: Path) -> Generation:
+    """Open a generation: its tables are memory-mapped (``index.tables``), so this costs
+    milliseconds; a generation written before the tables existed has them computed in
+    memory instead (about a second), and works the same."""
     # Without mmap: Whoosh copies each mmap'd segment into a private BytesIO per searcher
     # (the whole index again for every thread); plain files cost no speed here.
     ix = FileStorage(str(path), supports_mmap=False, readonly=True).open_index()
-    with ix.reader() as reader:
-        table = load_doc_table(reader)
-        scorer = Scorer(reader, table.live)
+    kept = tables.load(path, ix.doc_count_all())
+    if kept is None or (kept.tokens is None and tables.needs_tokens(ix.schema)):
+        with ix.reader() as reader:
+            kept = tables.compute(reader, vocabulary=False)
+    table = doc_table(kept)
+    vocabularies: dict[str, Vocabulary] = {}
+    for name in sorted(kept.kept, key=lambda f: kept.kept[f].members is not None):
+        k = kept.kept[name]  # sources (exact) first, derived fields (text) after
+        vocabularies[name] = Vocabulary(
+            _words_loader(path, name, k.words), k, vocabularies.get(EXACT)
+        )
+    forward = None
+    if kept.tokens is not None and EXACT in vocabularies:
+        forward = TokenStream(kept.tokens, kept.token_starts, vocabularies[EXACT])
+    scorer = Scorer(kept.lengths, table.live, vocabularies, forward)
     page_doc = np.full(len(table.tids), -1, dtype=np.int64)
     pages = np.flatnonzero(table.is_page & table.live)
     page_doc[table.tid[pages]] = pages
@@ -126,8 +158,23 @@ def open_generation(path: Path) -> Generation:
         table.tid, table.is_page, table.live, table.words, len(table.tids)
     )
     return Generation(
-        path, ix, table, page_doc, make_parser(ix.schema), values, scorer, transcript_words
+        path,
+        ix,
+        table,
+        page_doc,
+        make_parser(ix.schema),
+        values,
+        scorer,
+        transcript_words,
+        vocabularies,
     )
+
+
+def _words_loader(path: Path, field: str, words: list[str] | None):
+    """The vocabulary's words: already in memory, or read from the tables when needed."""
+    if words is not None:
+        return lambda: words
+    return lambda: tables.load_words(path, field)
 
 
 class TranscriptIndex:
@@ -137,6 +184,43 @@ class TranscriptIndex:
         self.root = Path(root)
         self._gen: Generation | None = None
         self._lock = threading.Lock()
+        self._warmed: Generation | None = None
+
+    def warm(self) -> Generation | None:
+        """Open the live generation and run a search on it, once per generation, so the
+        first user after a start or a swap finds it ready (None: no index yet)."""
+        try:
+            gen = self.current()
+        except IndexMissing:
+            return None
+        if gen is not self._warmed:
+            for q in WARM_QUERIES:
+                search(self, SearchRequest(q=q))
+            for vocabulary in gen.vocabularies.values():
+                vocabulary.words  # noqa: B018  # read now, not on the first prefix
+            self._warmed = gen
+        return gen
+
+    def watch(self, interval: float = WATCH_SECONDS) -> threading.Thread:
+        """Warm the index now and after every swap, from a daemon thread that ends with
+        this index object (so an app dropped in tests does not keep a poller alive)."""
+        ref = weakref.ref(self)
+
+        def loop() -> None:
+            reported = ""
+            while (index := ref()) is not None:
+                try:
+                    index.warm()
+                except Exception as exc:  # a request will show it; say it once here
+                    if str(exc) != reported:
+                        reported = str(exc)
+                        log.warning("could not open the index at %s: %s", index.root, exc)
+                del index
+                time.sleep(interval)
+
+        thread = threading.Thread(target=loop, name="index-warmer", daemon=True)
+        thread.start()
+        return thread
 
     def current(self) -> Generation:
         path = location.live_generation(self.root)
@@ -184,7 +268,7 @@ def select(index: TranscriptIndex, req: SearchRequest) -> Selection:
     gen = index.current()
     table = gen.table
     searcher = gen.searcher()
-    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values)
+    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values, gen.vocabularies)
     filtered = table.live.copy()
     in_dates = _date_mask(table, req.date_from, req.date_to)
     if in_dates is not None:
@@ -204,7 +288,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     gen = index.current()
     table = gen.table
     searcher = gen.searcher()
-    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values)
+    parsed = parse(req.q, gen.parser, searcher.reader(), gen.values, gen.vocabularies)
 
     scores = np.zeros(0)
     if parsed.query is None:
@@ -248,7 +332,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         order = _rank_by_date(gen, unique_tids, newest=req.sort != "oldest")
     page_tids = order[(req.page - 1) * per_page : want]
 
-    matcher = WordMatcher(parsed.stems, parsed.words)
+    matcher = _word_matcher(gen, parsed)
     transcripts = [
         _transcript_hit(
             gen, stored, t, hit_docs[hit_tids == t], scores if ranked else None, matcher
@@ -257,7 +341,9 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     ]
     suggestion = None
     if parsed.plain_words and len(hit_docs) < 5:
-        suggestion = suggest(searcher.reader(), req.q, parsed.plain_words)
+        suggestion = suggest(
+            searcher.reader(), req.q, parsed.plain_words, gen.vocabularies.get(EXACT)
+        )
     return SearchResult(
         request=req,
         total=len(hit_docs),
@@ -476,7 +562,21 @@ def matcher_for(index: TranscriptIndex, q: str) -> WordMatcher:
     """What to mark when a transcript is opened from a search for ``q`` (nothing if invalid)."""
     gen = index.current()
     try:
-        parsed = parse(q, gen.parser, gen.searcher().reader(), gen.values)
+        parsed = parse(q, gen.parser, gen.searcher().reader(), gen.values, gen.vocabularies)
     except QueryError:
         return WordMatcher()
-    return WordMatcher(parsed.stems, parsed.words)
+    return _word_matcher(gen, parsed)
+
+
+def _word_matcher(gen: Generation, parsed: ParsedQuery) -> WordMatcher:
+    """What to mark: with the words of each stem when the kept vocabulary knows them."""
+    text, exact = gen.vocabularies.get(TEXT), gen.vocabularies.get(EXACT)
+    heads = None
+    if text is not None and exact is not None and text.kept.members is not None:
+        heads = set()
+        for s in parsed.stems:
+            i = text.id(s)
+            if i >= 0:
+                lo, hi = int(text.kept.member_starts[i]), int(text.kept.member_starts[i + 1])
+                heads.update(exact.words[m] for m in text.kept.members[lo:hi].tolist())
+    return WordMatcher(parsed.stems, parsed.words, heads)

@@ -1,9 +1,10 @@
 """Facet and filter data held in memory as numpy arrays, one entry per document.
 
 Whoosh's own ``groupedby`` facets walk every matching document in Python; here each
-facet is a pair of arrays (document, value) built once when an index generation is
-opened, so counting the values of any set of matches is one ``bincount`` and filtering
-is a boolean mask. The counts are exact: they come from the same postings Whoosh reads.
+facet is a pair of arrays (document, value), written by the indexer beside the generation
+(``index.tables``) and memory-mapped when it is opened, so counting the values of any
+set of matches is one ``bincount`` and filtering is a boolean mask. The counts are exact:
+they come from the same postings Whoosh reads.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.schema import KIND_PAGE, VALUE_FIELDS
-from search.scoring import postings
+from index import tables
 
 
 @dataclass
@@ -53,70 +53,42 @@ class DocTable:
     years: Facet
 
 
-def _value_facet(reader, fieldname: str) -> Facet:
-    values, doc_parts, val_parts = [], [], []
-    if fieldname not in reader.schema:  # an index built before the field existed
-        return _facet(values, doc_parts, val_parts)
-    for i, (raw, _) in enumerate(reader.iter_field(fieldname)):
-        value = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        docs, _ = postings(reader, fieldname, raw)
-        values.append(value)
-        doc_parts.append(docs)
-        val_parts.append(np.full(len(docs), i, dtype=np.int32))
-    return _facet(values, doc_parts, val_parts)
-
-
-def _facet(values, doc_parts, val_parts) -> Facet:
-    docs = np.concatenate(doc_parts) if doc_parts else np.empty(0, dtype=np.int32)
-    vals = np.concatenate(val_parts) if val_parts else np.empty(0, dtype=np.int32)
-    starts = np.zeros(len(values) + 1, dtype=np.int64)
-    np.cumsum([len(p) for p in doc_parts], out=starts[1:])
+def _facet(values: list[str], docs, vals, starts) -> Facet:
     return Facet(values, {v: i for i, v in enumerate(values)}, docs, vals, starts)
 
 
-def load_doc_table(reader) -> DocTable:
-    size = reader.doc_count_all()
-    live = np.zeros(size, dtype=bool)
-    live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-
-    # The sortable column gives every document's transcript id in one pass, far
-    # cheaper than looking up thousands of posting lists.
-    raw_ids = [
-        v.decode("utf-8") if isinstance(v, bytes) else v for v in reader.column_reader("tid")
-    ]
-    tids_array, tid = np.unique(np.array(raw_ids, dtype=object), return_inverse=True)
-    tids = tids_array.tolist()
-    tid = tid.astype(np.int32)
-    pos = np.array(list(reader.column_reader("pos")), dtype=np.int32)
-    day = np.array(list(reader.column_reader("day")), dtype=np.int32)
-    words = np.array(list(reader.column_reader("words")), dtype=np.int32)
-    dates = (day.astype("datetime64[D]")).astype("datetime64[Y]").astype(np.int32) + 1970
-    year = np.where(day > 0, dates, 0)
-    tid_day = np.zeros(len(tids), dtype=np.int32)
+def doc_table(t: tables.Tables) -> DocTable:
+    """The document table over a generation's tables (memory-mapped or just computed)."""
+    c = t.columns
+    live = np.asarray(c["live"], dtype=bool)
+    tid, day = c["tid"], c["day"]
+    dates = (np.asarray(day).astype("datetime64[D]")).astype("datetime64[Y]").astype(np.int32)
+    year = np.where(day > 0, dates + 1970, 0)
+    tid_day = np.zeros(len(t.tids), dtype=np.int32)
     tid_day[tid[live]] = day[live]
-    is_page = np.zeros(size, dtype=bool)
-    is_page[postings(reader, "kind", KIND_PAGE)[0]] = True
-
-    facets = {name: _value_facet(reader, field) for name, field in VALUE_FIELDS.items()}
-    year_values = sorted({int(y) for y in np.unique(year[live]) if y}, reverse=True)
-    year_parts = [np.flatnonzero((year == y) & live).astype(np.int32) for y in year_values]
-    years = _facet(
-        [str(y) for y in year_values],
-        year_parts,
-        [np.full(len(p), i, dtype=np.int32) for i, p in enumerate(year_parts)],
-    )
+    facets = {
+        name: _facet(v.values, v.docs, v.vals, v.starts) for name, v in t.values.items()
+    }
+    # Years: a counting sort of the live dated documents, newest year first.
+    dated = np.flatnonzero(live & (year > 0)).astype(np.int32)
+    year_values = np.unique(year[dated])[::-1]
+    ids = np.searchsorted(-year_values, -year[dated]).astype(np.int32)
+    order = np.argsort(ids, kind="stable")
+    starts = np.zeros(len(year_values) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(ids, minlength=len(year_values)), out=starts[1:])
+    years = _facet([str(int(y)) for y in year_values], dated[order], ids[order], starts)
     return DocTable(
-        size=size,
+        size=t.size,
         live=live,
         tid=tid,
-        tids=tids,
-        tid_ord={t: i for i, t in enumerate(tids)},
-        pos=pos,
+        tids=t.tids,
+        tid_ord={x: i for i, x in enumerate(t.tids)},
+        pos=c["pos"],
         day=day,
-        words=words,
+        words=c["words"],
         year=year,
         tid_day=tid_day,
-        is_page=is_page,
+        is_page=np.asarray(c["is_page"], dtype=bool),
         facets=facets,
         years=years,
     )

@@ -12,15 +12,17 @@ times weighs ten times one that says it once. Precisely, for a selection
   - a word matched as written (a prefix's expansions, ``title:`` words): its term
     frequency in that field;
   - a quoted phrase: the number of places the words stand in that order (from the
-    positions of the ``exact`` field).
+    ``exact`` token stream of ``index.tables``; Whoosh positions for a title phrase or
+    a generation written before the tables).
 
 So ``gas`` counts every form of "gas"; ``gas OR oil`` counts both words; ``pension
 reform`` counts both words in utterances that have both. Tag fields (``speaker:``,
 ``person:`` ...) select documents but occur nowhere in the text, so they add no hits.
 With an empty query there are no hits; the views then report words and transcripts.
 
-Frequencies are read from the postings with numpy (as ``search.scoring`` does), so they
-are the counts the index holds: the exactness tests recount them from the source files.
+Frequencies are read from the postings with numpy through ``Scorer.term_postings`` (the
+kept tables of ``index.tables`` for the word fields), so they are the counts the index
+holds: the exactness tests recount them from the source files.
 """
 
 from __future__ import annotations
@@ -69,16 +71,19 @@ def hit_counts(selection) -> np.ndarray:
             continue
         seen.add(key)
         if isinstance(leaf, wq.Term):
-            ids, tf = gen.scorer._postings(reader, leaf.fieldname, leaf.text)
+            ids, tf = gen.scorer.term_postings(reader, leaf.fieldname, leaf.text)
             if len(ids):
                 keep = mask[ids]
                 np.add.at(counts, ids[keep], tf[keep].astype(np.int64))
         elif len(leaf.words) == 1:
-            ids, tf = gen.scorer._postings(reader, leaf.fieldname, leaf.words[0])
+            ids, tf = gen.scorer.term_postings(reader, leaf.fieldname, leaf.words[0])
             if len(ids):
                 keep = mask[ids]
                 np.add.at(counts, ids[keep], tf[keep].astype(np.int64))
-        else:
+        elif gen.scorer.forward is not None and leaf.fieldname == EXACT:
+            docs, n = gen.scorer.forward.phrase_counts(list(leaf.words), np.flatnonzero(mask))
+            counts[docs] += n
+        else:  # a generation with the words in Whoosh, or a phrase in the title
             for doc, n in phrase_occurrences(reader, leaf.fieldname, leaf.words,
                                              np.flatnonzero(mask)).items():
                 counts[doc] += n

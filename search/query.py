@@ -9,14 +9,19 @@ vocabulary stays fast.
 from __future__ import annotations
 
 import re
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 from whoosh import fields
 from whoosh import query as wq
 from whoosh.qparser import QueryParser, plugins
 from whoosh.qparser.taggers import RegexTagger
 
-from index.schema import EXACT, TEXT, VALUE_FIELDS, exact_analyzer
+from index.schema import EXACT, TEXT, VALUE_FIELDS, exact_analyzer, stemming_analyzer
+from index.tables import KeptField
 
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 8
@@ -27,6 +32,10 @@ MAX_PATTERNS = 8  # prefixes and wildcards in one query: each may stand for many
 # Postings a query may make the engine read or check (see _cost): a few hundred ms of
 # work on two cores, a bound on what one request can cost the server.
 MAX_QUERY_COST = 100_000
+# ... or this many per document of the index, if more: a query that is ordinary on the
+# development corpus ("investments in infrastructure") must not be refused on a copy
+# eight times its size, and a posting is an array slice, not a decoded Whoosh block.
+MAX_COST_PER_DOCUMENT = 4
 POSITION_COST = 1  # decoding a posting's positions, against reading the posting (measured)
 
 # What users may write before a colon, and the field each name searches.
@@ -90,6 +99,11 @@ def query_schema(schema) -> fields.Schema:
     whole values that contain those words.
     """
     qs = schema.copy()
+    # The word fields are kept by index.tables, not Whoosh: parsed all the same.
+    if EXACT not in qs:
+        qs.add(EXACT, fields.TEXT(analyzer=exact_analyzer(), phrase=True))
+    if TEXT not in qs:
+        qs.add(TEXT, fields.TEXT(analyzer=stemming_analyzer()))
     for name in VALUE_FIELDS:
         if name in qs:
             qs.remove(name)
@@ -144,7 +158,97 @@ def check_syntax(text: str) -> str:
     return text
 
 
-def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = None) -> ParsedQuery:
+class Vocabulary:
+    """A word field kept by ``index.tables`` (``exact``, ``text``): its words in Whoosh's
+    order with their document frequencies and, for generations that keep them there, the
+    postings.
+
+    A prefix is a binary search for a range of words and the cost of its expansion a sum
+    over a slice, with no walk of Whoosh's term index; a word's postings are two slices of
+    memory-mapped arrays. The words are read on first use, not when the generation opens.
+    """
+
+    def __init__(
+        self,
+        load_words: Callable[[], list[str] | None],
+        kept: KeptField,
+        source: Vocabulary | None = None,
+    ):
+        self._load = load_words
+        self._words: list[str] | None = None
+        self._lock = threading.Lock()
+        self.kept = kept
+        self.df = kept.df
+        self.source = source  # the field a derived one (stems) takes its postings from
+
+    def has_postings(self) -> bool:
+        k = self.kept
+        return k.docs is not None or (k.members is not None and self.source is not None)
+
+    @property
+    def words(self) -> list[str]:
+        if self._words is None:
+            with self._lock:
+                if self._words is None:
+                    words = self._load() or []
+                    # A vocabulary that does not match its frequencies is not used.
+                    self._words = words if len(words) == len(self.df) else []
+        return self._words
+
+    def usable(self) -> bool:
+        return len(self.df) == 0 or bool(self.words)
+
+    def span(self, head: str) -> tuple[int, int]:
+        """The words starting with ``head``: ``words[lo:hi]``."""
+        words = self.words
+        return bisect_left(words, head), bisect_right(words, head + "\U0010ffff")
+
+    def id(self, word: str) -> int:
+        """The word's place in the vocabulary (its id in the token stream), -1 if absent."""
+        words = self.words
+        i = bisect_left(words, word)
+        return i if i < len(words) and words[i] == word else -1
+
+    def doc_frequency(self, word: str) -> int:
+        i = self.id(word)
+        return int(self.df[i]) if i >= 0 else 0
+
+    def postings(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        """The documents with the word and how often it is in each."""
+        w = self.id(word)
+        if w < 0 or not self.has_postings():
+            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+        k = self.kept
+        if k.docs is not None:
+            return self._slice(w)
+        # A stem: the postings of its words, merged (most stems have one or two words).
+        members = k.members[int(k.member_starts[w]) : int(k.member_starts[w + 1])].tolist()
+        parts = [self.source._slice(m) for m in members]
+        if len(parts) == 1:
+            return parts[0]
+        docs = np.concatenate([p[0] for p in parts])
+        tf = np.concatenate([p[1] for p in parts])
+        merged, inverse = np.unique(docs, return_inverse=True)
+        return merged.astype(np.int32), np.bincount(inverse, weights=tf).astype(np.float32)
+
+    def _slice(self, w: int) -> tuple[np.ndarray, np.ndarray]:
+        k = self.kept
+        lo, hi = int(k.starts[w]), int(k.starts[w + 1])
+        tf = k.tf[lo:hi].astype(np.float32)
+        if k.tf_over_at is not None and len(k.tf_over_at):
+            a, b = np.searchsorted(k.tf_over_at, [lo, hi])
+            if b > a:  # counts of 255 and more, kept apart
+                tf[np.asarray(k.tf_over_at[a:b]) - lo] = k.tf_over[a:b]
+        return np.asarray(k.docs[lo:hi]), tf
+
+
+def parse(
+    text: str,
+    parser: QueryParser,
+    reader,
+    values: ValueLookup | None = None,
+    vocabularies: dict[str, Vocabulary] | None = None,
+) -> ParsedQuery:
     text = check_syntax(text)
     if not text or text in {"*", "*:*"}:
         return ParsedQuery(query=None)
@@ -155,14 +259,16 @@ def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = N
     except Exception as exc:  # Whoosh raises bare exceptions on odd syntax
         raise QueryError(f"Could not read the query: {exc}") from None
     parsed = ParsedQuery(query=None)
-    q = _rewrite(q, reader, parsed, values or ValueLookup({}))
+    kept = {f: v for f, v in (vocabularies or {}).items() if v.usable()}
+    q = _rewrite(q, reader, parsed, values or ValueLookup({}), kept.get(EXACT))
     if q is wq.NullQuery:
         parsed.query = q  # nothing can match (e.g. a prefix no word starts with)
     elif q is None or isinstance(q, wq.Every):
         parsed.query = None  # everything, as an empty query
     else:
         parsed.query = q.normalize()
-        if _cost(parsed.query, reader) > MAX_QUERY_COST:
+        limit = max(MAX_QUERY_COST, MAX_COST_PER_DOCUMENT * reader.doc_count_all())
+        if _cost(parsed.query, _frequencies(reader, kept)) > limit:
             raise QueryError(
                 "This query would take too long to answer: it combines too many very common "
                 "words (like 'the', or short prefixes like 'a*'), in ORs or phrases. "
@@ -177,22 +283,37 @@ def parse(text: str, parser: QueryParser, reader, values: ValueLookup | None = N
     return parsed
 
 
-def _cost(q: wq.Query, reader) -> int:
+def _frequencies(reader, kept: dict[str, Vocabulary]) -> Callable[[str, object], int]:
+    """Document frequency of a term: from the kept vocabularies (a binary search), else
+    from Whoosh's term index."""
+
+    def frequency(fieldname: str, text) -> int:
+        vocabulary = kept.get(fieldname)
+        if vocabulary is not None and isinstance(text, str):
+            return vocabulary.doc_frequency(text)
+        return reader.doc_frequency(fieldname, text)
+
+    frequency.reader = reader  # type: ignore[attr-defined]
+    return frequency
+
+
+def _cost(q: wq.Query, frequency) -> int:
     """Roughly how many postings running ``q`` costs: the time a query takes follows it.
 
     ``search.scoring`` reads every posting list whole, so ANDs and ORs cost the sum of
     their parts; a phrase also decodes the positions of each of its words in the
-    documents that have them all.
+    documents that have them all. Only document frequencies are looked at: refusing a
+    query costs no posting read.
     """
     if isinstance(q, wq.Term):
-        return reader.doc_frequency(q.fieldname, q.text)
+        return frequency(q.fieldname, q.text)
     if isinstance(q, wq.Phrase):
-        freqs = [reader.doc_frequency(q.fieldname, w) for w in q.words]
+        freqs = [frequency(q.fieldname, w) for w in q.words]
         return sum(freqs) + POSITION_COST * len(freqs) * min(freqs, default=0)
     children = list(q.children())
     if children:
-        return sum(_cost(c, reader) for c in children)
-    return q.estimate_size(reader)
+        return sum(_cost(c, frequency) for c in children)
+    return q.estimate_size(frequency.reader)
 
 
 def _strip_phrases(text: str) -> str:
@@ -200,17 +321,26 @@ def _strip_phrases(text: str) -> str:
 
 
 class ValueLookup:
-    """The whole tag values (per value field) and their words, for ``speaker:putin``."""
+    """The whole tag values (per value field) and their words, for ``speaker:putin``.
+
+    A field's values are split into words on the first query that names the field, not
+    when the generation is opened (thousands of values: tens of milliseconds).
+    """
 
     def __init__(self, values: dict[str, list[str]]):
-        analyzer = exact_analyzer()
-        self.tokens = {
-            name: [(v, [t.text for t in analyzer(v)]) for v in vals]
-            for name, vals in values.items()
-        }
+        self.values = values
+        self._tokens: dict[str, list[tuple[str, list[str]]]] = {}
+
+    def tokens(self, fieldname: str) -> list[tuple[str, list[str]]]:
+        tokens = self._tokens.get(fieldname)
+        if tokens is None:
+            analyzer = exact_analyzer()
+            tokens = [(v, [t.text for t in analyzer(v)]) for v in self.values.get(fieldname, [])]
+            self._tokens[fieldname] = tokens  # the same for every thread: a race is harmless
+        return tokens
 
     def matching(self, fieldname: str, test) -> list[str]:
-        return [v for v, words in self.tokens.get(fieldname, []) if test(words)]
+        return [v for v, words in self.tokens(fieldname) if test(words)]
 
 
 def _value_query(q: wq.Query, values: ValueLookup) -> wq.Query:
@@ -237,7 +367,9 @@ def _wildcard_regex(pattern: str) -> re.Pattern:
     )
 
 
-def _rewrite(q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup) -> wq.Query | None:
+def _rewrite(
+    q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup, vocabulary=None
+) -> wq.Query | None:
     """Send prefixes/wildcards to real words, capped; a lone ``*`` means everything."""
     if getattr(q, "fieldname", None) in VALUE_FIELDS and isinstance(
         q, (wq.Term, wq.Phrase, wq.Prefix, wq.Wildcard)
@@ -254,19 +386,19 @@ def _rewrite(q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup) -> w
         pattern = q.text if isinstance(q, wq.Wildcard) else q.text + "*"
         if pattern.strip("*?") == "":
             return wq.Every()
-        return _expand(fieldname, pattern.lower(), reader, parsed)
+        return _expand(fieldname, pattern.lower(), reader, parsed, vocabulary)
     if isinstance(q, wq.Term) and q.text == "":
         return wq.NullQuery
     if isinstance(q, wq.BinaryQuery):  # AndNot, AndMaybe, Require: keep a and b apart
-        a = _rewrite(q.a, reader, parsed, values)
-        b = _rewrite(q.b, reader, parsed, values)
+        a = _rewrite(q.a, reader, parsed, values, vocabulary)
+        b = _rewrite(q.b, reader, parsed, values, vocabulary)
         if a in (None, wq.NullQuery) or (isinstance(q, wq.Require) and b is wq.NullQuery):
             return wq.NullQuery
         if b in (None, wq.NullQuery):
             return a
         return type(q)(a, b)
     if hasattr(q, "subqueries"):
-        subs = [_rewrite(s, reader, parsed, values) for s in q.subqueries]
+        subs = [_rewrite(s, reader, parsed, values, vocabulary) for s in q.subqueries]
         subs = [s for s in subs if s is not None and s is not wq.NullQuery]
         if not subs:
             return wq.NullQuery
@@ -274,32 +406,43 @@ def _rewrite(q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup) -> w
         q.subqueries = subs
         return q
     if isinstance(q, wq.Not):
-        inner = _rewrite(q.query, reader, parsed, values)
+        inner = _rewrite(q.query, reader, parsed, values, vocabulary)
         return wq.Not(inner) if inner not in (None, wq.NullQuery) else wq.NullQuery
     return q
 
 
-def _expand(fieldname: str, pattern: str, reader, parsed: ParsedQuery) -> wq.Query:
+def _expand(
+    fieldname: str, pattern: str, reader, parsed: ParsedQuery, vocabulary=None
+) -> wq.Query:
     head = re.split(r"[*?]", pattern, maxsplit=1)[0]
     regex = _wildcard_regex(pattern)
     if len(head) < 1 and fieldname == EXACT:
         raise QueryError(f"'{pattern}' needs at least one letter before the first * or ?.")
-    candidates = []
-    for raw in reader.expand_prefix(fieldname, head):
-        word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        if regex.match(word):
-            candidates.append(word)
+    if vocabulary is not None and fieldname == EXACT:
+        lo, hi = vocabulary.span(head)
+        candidates = vocabulary.words[lo:hi]
+        frequency = np.asarray(vocabulary.df[lo:hi], dtype=np.int64)
+        if pattern != head + "*":  # a wildcard beyond the prefix: test each word
+            keep = [i for i, w in enumerate(candidates) if regex.match(w)]
+            candidates = [candidates[i] for i in keep]
+            frequency = frequency[keep]
+    else:
+        candidates = []
+        for raw in reader.expand_prefix(fieldname, head):
+            word = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            if regex.match(word):
+                candidates.append(word)
+        frequency = np.array(
+            [reader.doc_frequency(fieldname, w) for w in candidates], dtype=np.int64
+        )
     if not candidates:
         return wq.NullQuery
-    frequency = {w: reader.doc_frequency(fieldname, w) for w in candidates}
-    if len(candidates) > MAX_EXPANSION or sum(frequency.values()) > MAX_EXPANSION_POSTINGS:
-        candidates.sort(key=lambda w: -frequency[w])
-        chosen, postings = candidates[:1], frequency[candidates[0]]
-        for w in candidates[1:MAX_EXPANSION]:
-            postings += frequency[w]
-            if postings > MAX_EXPANSION_POSTINGS:
-                break
-            chosen.append(w)
+    if len(candidates) > MAX_EXPANSION or int(frequency.sum()) > MAX_EXPANSION_POSTINGS:
+        # The most common words first (ties in word order), as many as the caps allow.
+        order = np.argsort(-frequency, kind="stable")[:MAX_EXPANSION]
+        over = np.flatnonzero(np.cumsum(frequency[order]) > MAX_EXPANSION_POSTINGS)
+        over = over[over >= 1]
+        chosen = [candidates[i] for i in order[: over[0] if len(over) else len(order)]]
         parsed.notes.append(
             f"'{pattern}' matches {len(candidates):,} words; "
             f"searched for the {len(chosen)} most common."

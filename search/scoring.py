@@ -14,14 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
 
+from index.schema import EXACT
+from index.tables import postings
 from search.ranking import term_scores
 
+GATHER_COST = 8  # a gathered token costs this many scanned ones (uint16 compare), measured
 CACHE_MIN_POSTINGS = 1_000  # cache a term's decoded postings from this many on ...
 CACHE_MAX_POSTINGS = 2_000_000  # ... up to this many in all (about 16 MB)
 RECENT_TERMS = 256  # the rarer words read last (ranking reads a query's words again)
-LENGTH_FIELDS = ("text", "exact", "title", "role")
 
 
 @dataclass
@@ -33,26 +34,30 @@ class Match:
 class Scorer:
     """Built once per opened index generation; immutable afterwards, so threads share it."""
 
-    def __init__(self, reader, live: np.ndarray):
-        """Reads field lengths once; postings are read later through each thread's searcher
-        (Whoosh readers seek in shared files, so they are not shared across threads)."""
-        self.size = reader.doc_count_all()
+    def __init__(
+        self,
+        lengths: dict[str, np.ndarray],
+        live: np.ndarray,
+        kept: dict | None = None,
+        forward: TokenStream | None = None,
+    ):
+        """Field lengths come from the generation's tables (``index.tables``); postings
+        are read later through each thread's searcher (Whoosh readers seek in shared
+        files, so they are not shared across threads)."""
+        self.size = len(live)
         self.live = live
         self.n = max(1, int(live.sum()))
-        self.lengths: dict[str, np.ndarray] = {}
+        self.lengths = lengths
+        # Word fields whose postings index.tables keeps (field -> search.query.Vocabulary).
+        self.kept = {f: v for f, v in (kept or {}).items() if v.has_postings()}
+        self.forward = forward
         self.avg: dict[str, float] = {}
         self._cache: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
         self._cached = 0  # postings held in the cache
         self._recent: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
-        for field in LENGTH_FIELDS:
-            if field in reader.schema:
-                lengths = np.zeros(self.size, dtype=np.float32)
-                for leaf, base in reader.leaf_readers():
-                    n = leaf.doc_count_all()
-                    lengths[base : base + n] = _field_lengths(leaf, field, n)
-                self.lengths[field] = lengths
-                total = float(lengths[live].sum())
-                self.avg[field] = total / self.n if total else 1.0
+        for field, field_lengths in lengths.items():
+            total = float(field_lengths[live].sum())
+            self.avg[field] = total / self.n if total else 1.0
 
     def evaluate(self, q: wq.Query, searcher) -> Match:
         match = self._eval(q, searcher)
@@ -65,8 +70,11 @@ class Scorer:
     def _eval(self, q: wq.Query, searcher) -> Match:
         if isinstance(q, wq.Term):
             return self._term(searcher.reader(), q.fieldname, q.text, q.boost)
-        if isinstance(q, wq.Phrase) and q.slop == 1 and len(q.words) > 1:
-            return self._phrase(searcher.reader(), q)
+        if isinstance(q, wq.Phrase) and len(q.words) > 1:
+            if self.forward is not None and q.fieldname == EXACT:
+                return self._phrase(searcher.reader(), q)
+            if q.slop == 1:
+                return self._phrase(searcher.reader(), q)
         if isinstance(q, wq.And):
             parts = [self._eval(s, searcher) for s in q.subqueries]
             mask = np.logical_and.reduce([p.mask for p in parts])
@@ -107,7 +115,12 @@ class Scorer:
         cached = self._cache.get(key) or self._recent.get(key)
         if cached is not None:
             return cached
-        ids, tf = postings(reader, field, text)
+        if field in self.kept:  # slices of memory-mapped arrays (a stem's merged)
+            ids, tf = self.kept[field].postings(text)
+            if field == EXACT:
+                return ids, tf  # nothing to save: no decoding, no merging
+        else:
+            ids, tf = postings(reader, field, text)
         if len(ids) >= CACHE_MIN_POSTINGS and self._cached + len(ids) <= CACHE_MAX_POSTINGS:
             self._cache[key] = (ids, tf)
             self._cached += len(ids)
@@ -145,7 +158,9 @@ class Scorer:
         mask = np.logical_and.reduce([p.mask for p in parts]) & self.live
         candidates = np.flatnonzero(mask)
         found = np.zeros(self.size, dtype=bool)
-        if len(candidates):
+        if len(candidates) and self.forward is not None and q.fieldname == EXACT:
+            found[self.forward.phrase_docs(list(q.words), candidates, q.slop)] = True
+        elif len(candidates):
             # Rarest word first: each word narrows the documents the next one decodes.
             order = sorted(range(len(parts)), key=lambda i: int(parts[i].mask.sum()))
             words = [(i, q.words[i]) for i in order]
@@ -163,24 +178,89 @@ class Scorer:
         return match
 
 
-_BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+@dataclass
+class TokenStream:
+    """The exact field as word ids per document (``index.tables``): phrases are matched
+    here with array operations instead of decoding Whoosh's pickled positions."""
 
+    tokens: np.ndarray  # word ids, document after document
+    starts: np.ndarray  # document d is tokens[starts[d]:starts[d + 1]]
+    vocabulary: object  # search.query.Vocabulary of exact: word -> id and frequency
 
-def _field_lengths(leaf, field: str, n: int) -> np.ndarray:
-    """Every document's length in ``field`` for one segment.
+    def phrase_docs(self, words: list[str], candidates: np.ndarray, slop: int = 1) -> np.ndarray:
+        """Which candidate documents have the words in this order, next to each other (or,
+        with ``slop`` > 1, each at most ``slop`` words after the one before)."""
+        ids = [self.vocabulary.id(w) for w in words]
+        if min(ids) < 0 or not len(candidates):
+            return np.empty(0, dtype=np.int64)
+        # Anchor on the rarest word: the fewest starting points to check.
+        anchor = min(range(len(ids)), key=lambda k: int(self.vocabulary.df[ids[k]]))
+        at, docs = self._anchors(ids[anchor], candidates)
+        if slop > 1:
+            return self._sloppy(ids, docs, slop)
+        return np.unique(self._in_place(ids, anchor, at, docs))
 
-    W3 keeps them as one byte each in a column: read whole (private to the pinned
-    codec), else one document at a time through the public call.
-    """
-    try:
-        column = leaf._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
-        if column is None:
-            return np.zeros(n, dtype=np.float32)
-        raw = np.frombuffer(column._dbfile.get(column._basepos, n), dtype=np.uint8)
-        # The column stops at the last document that has the field: the rest are 0.
-        return np.concatenate([_BYTE_TO_LENGTH[raw], np.zeros(n - len(raw), np.float32)])
-    except (AttributeError, TypeError, ValueError):
-        return np.array([leaf.doc_field_length(d, field, 0) or 0 for d in range(n)], np.float32)
+    def phrase_counts(
+        self, words: list[str], candidates: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Of the candidate documents, those with the words next to each other in this
+        order, and how many places each has them (the analysis views count hits)."""
+        ids = [self.vocabulary.id(w) for w in words]
+        empty = np.empty(0, dtype=np.int64)
+        if min(ids) < 0 or not len(candidates):
+            return empty, empty
+        anchor = min(range(len(ids)), key=lambda k: int(self.vocabulary.df[ids[k]]))
+        at, docs = self._anchors(ids[anchor], candidates)
+        return np.unique(self._in_place(ids, anchor, at, docs), return_counts=True)
+
+    def _anchors(self, wid: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Token places of word ``wid`` inside the candidate documents, and their documents."""
+        lo = self.starts[candidates]
+        n = self.starts[candidates + 1] - lo
+        if int(n.sum()) * GATHER_COST < len(self.tokens):
+            # Few candidate words: every token position of every candidate, end to end.
+            at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+            at = at[self.tokens[at] == wid]
+        else:  # most of the stream: one pass over it is cheaper
+            at = np.flatnonzero(self.tokens == wid)
+        docs = np.searchsorted(self.starts, at, side="right") - 1
+        wanted = np.zeros(len(self.starts), dtype=bool)
+        wanted[candidates] = True
+        keep = wanted[docs]
+        return at[keep], docs[keep]
+
+    def _in_place(
+        self, ids: list[int], anchor: int, at: np.ndarray, docs: np.ndarray
+    ) -> np.ndarray:
+        """The document of each anchor place where the whole phrase stands (one entry per
+        place: a document with the phrase twice is listed twice)."""
+        start = at - anchor
+        inside = (start >= self.starts[docs]) & (start + len(ids) <= self.starts[docs + 1])
+        start, docs = start[inside], docs[inside]
+        for k, wid in enumerate(ids):
+            if k != anchor:
+                same = self.tokens[start + k] == wid
+                start, docs = start[same], docs[same]
+        return docs
+
+    def _sloppy(self, ids: list[int], docs: np.ndarray, slop: int) -> np.ndarray:
+        """Each word after the one before it, at most ``slop`` positions on (a rare
+        query form, so a plain walk over the candidate documents)."""
+        out = []
+        for d in np.unique(docs).tolist():
+            doc = self.tokens[self.starts[d] : self.starts[d + 1]]
+            places = [np.flatnonzero(doc == wid) for wid in ids]
+            ends = places[0]
+            for nxt in places[1:]:
+                if not len(ends):
+                    break
+                # a position of the next word within (end, end + slop] of some end
+                i = np.searchsorted(ends, nxt - slop, side="left")
+                ok = (i < len(ends)) & (ends[np.minimum(i, len(ends) - 1)] < nxt)
+                ends = nxt[ok]
+            if len(ends):
+                out.append(d)
+        return np.array(out, dtype=np.int64)
 
 
 def phrase_docs(
@@ -232,42 +312,3 @@ def _positions(m, wanted: np.ndarray, decode) -> dict[int, list[int]]:
                 out[m.id()] = decode(m.value())
             m.next()
     return out
-
-
-def postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
-    """All document numbers with the term, and its frequency in each."""
-    id_parts, tf_parts = [], []
-    for leaf, base in reader.leaf_readers():
-        if (field, text) not in leaf:
-            continue
-        ids, tf = _leaf_postings(leaf.postings(field, text))
-        id_parts.append(ids + base)
-        tf_parts.append(tf)
-    if not id_parts:
-        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-    return np.concatenate(id_parts), np.concatenate(tf_parts)
-
-
-def _leaf_postings(m) -> tuple[np.ndarray, np.ndarray]:
-    """A segment's posting list as arrays, a block at a time where the codec allows.
-
-    The block attributes belong to Whoosh 2.7's W3 codec (pinned); any other matcher is
-    read one posting at a time through the public interface.
-    """
-    ids: list = []
-    weights: list = []
-    if all(hasattr(m, a) for a in ("_read_ids", "_read_weights", "_lastblock", "_next_block")):
-        while m.is_active():
-            m._read_ids()
-            m._read_weights()
-            ids.extend(m._ids)
-            weights.extend(m._weights)
-            if m._lastblock:
-                break
-            m._next_block()
-    else:
-        while m.is_active():
-            ids.append(m.id())
-            weights.append(m.weight())
-            m.next()
-    return np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float32)

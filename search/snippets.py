@@ -26,6 +26,10 @@ _SENTENCE_START = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 class WordMatcher:
     stems: set[str] = field(default_factory=set)
     words: set[str] = field(default_factory=set)
+    # Every word as indexed whose stem is one of ``stems``, when the index knows them
+    # (search.engine gives them from the kept vocabulary): tokens are then looked for by
+    # these whole words, not by a stem's first letters ("in" no longer wakes every "i").
+    heads: set[str] | None = None
     _finder: _Finder | None = field(default=None, init=False, repr=False, compare=False)
     _seen: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -47,7 +51,7 @@ class WordMatcher:
         if not self:
             return []
         if self._finder is None:
-            self._finder = _Finder.build(self.stems, self.words)
+            self._finder = _Finder.build(self.stems, self.words, self.heads)
         matches = self.matches
         return [span for span, word in self._finder.candidates(text) if matches(word)]
 
@@ -72,8 +76,10 @@ class _Finder:
     unsafe: tuple[str, ...]
 
     @classmethod
-    def build(cls, stems: set[str], words: set[str]) -> _Finder:
-        heads = _heads(stems, words)
+    def build(cls, stems: set[str], words: set[str], known: set[str] | None = None) -> _Finder:
+        heads = _heads(stems, words, known)
+        if not heads:  # no word of the index has the query's stems
+            return cls(re.compile(r"(?!)"), None, ())
         exact = _candidate_regex(heads)
         if _EXTRA_CASES is None or any(not h or len(h.lower()) != len(h) for h in heads):
             return cls(exact, None, ())
@@ -92,12 +98,15 @@ class _Finder:
         return [(m.span(), m.group()) for m in self.exact.finditer(text)]
 
 
-def _heads(stems: set[str], words: set[str]) -> set[str]:
-    """A query word, or a stem less its last letters: a candidate starts with one.
+def _heads(stems: set[str], words: set[str], known: set[str] | None = None) -> set[str]:
+    """A query word, or a word known to have a query stem (``known``, from the index's
+    vocabulary), else a stem less its last letters: a candidate starts with one.
 
     Snowball rewrites at most the last couple of letters of a stem ("economy" ->
     "economi"), so a word with that stem starts with the stem minus two letters.
     """
+    if known is not None:
+        return set(known) | set(words)
     return {s[:1] if len(s) <= 3 else s[:-2] for s in stems} | set(words)
 
 

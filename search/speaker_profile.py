@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from index.documents import EPOCH
+from index.schema import EXACT, fold
 from search.distinctive import DistinctiveWord, distinctive_words
 from search.engine import TranscriptIndex
-from search.scoring import postings
 from search.tables import analysis_tables
 
 SHOWN_TURNS = 10
@@ -135,7 +135,7 @@ def speaker_profile(index: TranscriptIndex, name: str) -> SpeakerProfile | None:
         tagged_latest = _turns(gen, searcher, _latest(table, pages, SHOWN_TURNS))
         surname = _surname(name, tag)
         if surname:
-            ids, _ = postings(searcher.reader(), "exact", surname)
+            ids, _ = gen.scorer.term_postings(searcher.reader(), EXACT, fold(surname))
             own = np.zeros(table.size, dtype=bool)
             own[docs] = True
             speaker = analysis_tables(gen).speaker

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from index.schema import EXACT, fold
 
 
@@ -21,10 +24,36 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def correct_word(reader, word: str) -> str | None:
+def _lexicon(reader, vocabulary):
+    """(document frequency, words within an edit distance) of the exact vocabulary: the
+    generation's tables when it has them, else Whoosh's term index (older generations)."""
+    if vocabulary is not None:
+
+        def within(w: str, maxdist: int, prefix: int):
+            lo, hi = vocabulary.span(w[:prefix])
+            found = process.extract(
+                w, vocabulary.words[lo:hi], scorer=OSA.distance, score_cutoff=maxdist,
+                limit=None,
+            )
+            return [cand for cand, _, _ in found]
+
+        return vocabulary.doc_frequency, within
+
+    def frequency(w: str) -> int:
+        return reader.doc_frequency(EXACT, w)
+
+    def whoosh_within(w: str, maxdist: int, prefix: int):
+        for raw in reader.terms_within(EXACT, w, maxdist, prefix=prefix):
+            yield raw.decode("utf-8") if isinstance(raw, bytes) else raw
+
+    return frequency, whoosh_within
+
+
+def correct_word(reader, word: str, vocabulary=None) -> str | None:
     """The best real word for an unknown one, or None when the word is known or hopeless."""
+    frequency, within = _lexicon(reader, vocabulary)
     w = fold(word)
-    if len(w) < 3 or reader.doc_frequency(EXACT, w):
+    if len(w) < 3 or frequency(w):
         return None
     best: tuple[int, int, str] | None = None
     # Sharing the first two letters makes the lexicon walk ~8x cheaper, and most typos
@@ -32,9 +61,8 @@ def correct_word(reader, word: str) -> str | None:
     for maxdist, prefix in ((1, 2), (2, 2), (1, 1)):
         if maxdist == 2 and len(w) <= 4:
             continue
-        for raw in reader.terms_within(EXACT, w, maxdist, prefix=prefix):
-            cand = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            key = (edit_distance(w, cand), -reader.doc_frequency(EXACT, cand), cand)
+        for cand in within(w, maxdist, prefix):
+            key = (edit_distance(w, cand), -frequency(cand), cand)
             if best is None or key < best:
                 best = key
         if best:
@@ -42,11 +70,11 @@ def correct_word(reader, word: str) -> str | None:
     return None
 
 
-def suggest(reader, text: str, words: list[str]) -> str | None:
+def suggest(reader, text: str, words: list[str], vocabulary=None) -> str | None:
     """The query with each unknown word replaced by its correction, keeping capitals."""
     out, changed = text, False
     for word in dict.fromkeys(words):
-        fix = correct_word(reader, word)
+        fix = correct_word(reader, word, vocabulary)
         if fix:
             if word[:1].isupper():
                 fix = fix[:1].upper() + fix[1:]

@@ -58,8 +58,8 @@ def docs(corpus_text) -> list[Doc]:
                 speaker=d.get("f_speaker"),
                 geography=list(t.geography),
                 topics=list(t.topics),
-                stems=[tok.text for tok in STEM(d["text"])],
-                words=[tok.text for tok in EXACT(d["exact"])],
+                stems=[tok.text for tok in STEM(d["body"])],
+                words=[tok.text for tok in EXACT(d["body"])],
             ))
     return out
 

@@ -13,12 +13,16 @@ import time
 
 import pytest
 
+from index.schema import EXACT
 from search.engine import search
 from search.query import MAX_EXPANSION_POSTINGS, MAX_PATTERNS, QueryError, parse
 from search.results import SearchRequest, SearchResult
 from tests.conftest import PROJECT_DIR
 
-BOUND_SECONDS = 1.0
+# A guard against runaway work (seconds, where a runaway query takes minutes), not a speed
+# figure: it must hold on a loaded CI machine. The tight figures (a refusal in tens of
+# milliseconds) are measured by ``python -m bench``.
+BOUND_SECONDS = 5.0
 
 # (request fields, what the answer must be: None = a result, else words of the message)
 HOSTILE = {
@@ -107,10 +111,12 @@ def test_prefix_over_a_large_vocabulary_reads_a_bounded_number_of_postings(corpu
     over a hundred thousand of them and took seconds."""
     gen = corpus_index.current()
     reader = gen.searcher().reader()
-    parsed = parse("a*", gen.parser, reader, gen.values)
+    parsed = parse("a*", gen.parser, reader, gen.values, gen.vocabularies)
     leaves = list(parsed.query.leaves())
     assert len(leaves) > 1
-    assert sum(reader.doc_frequency(q.fieldname, q.text) for q in leaves) <= MAX_EXPANSION_POSTINGS
+    exact = gen.vocabularies[EXACT]
+    assert sum(exact.doc_frequency(q.text) for q in leaves) <= MAX_EXPANSION_POSTINGS
+    assert sum(exact.doc_frequency(q.text) for q in leaves) > MAX_EXPANSION_POSTINGS / 10
 
 
 def test_ordinary_long_queries_are_not_refused(corpus_index):

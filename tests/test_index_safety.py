@@ -154,6 +154,17 @@ class Readers:
         while not all(n in self.answers for n in names) and time.monotonic() < deadline:
             time.sleep(0.05)
 
+    def wait_for_answer(self, value, timeout: float = 120) -> None:
+        """Until every in-process reader (threads and the CLI loop) has answered ``value``
+        once: on a loaded machine one CLI search takes seconds, so a fixed pause is not
+        enough for a search started after the last swap to come back."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            names = [n for n in self.answers if not n.startswith("process")]
+            if names and all(value in self.answers[n] for n in names):
+                return
+            time.sleep(0.1)
+
     def finish(self) -> dict[str, list]:
         self.stop.set()
         self.stop_file.touch()
@@ -187,6 +198,7 @@ def test_searches_during_full_and_incremental_reindex_see_one_whole_index(
         update = run_cli("reindex", "--index-dir", str(root), str(folder))
         assert update.returncode == 0, update.stderr
         assert "Incremental update" in update.stdout
+        readers.wait_for_answer(135)
         time.sleep(0.5)
     finally:
         answers = readers.finish()

@@ -2,8 +2,8 @@
 
 ``create_app`` is the one entry point, for ``flask --app web run`` in development and for
 ``transcripts serve`` (waitress) in production. Each app holds one ``TranscriptIndex``:
-opening a generation loads its facet tables, which is worth doing once, and the index
-follows a reindex's swap on its own.
+its generation is opened and searched once in the background at start and right after
+each reindex's swap, so no visitor waits for it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # names read as written
-    app.extensions[_INDEX_KEY] = TranscriptIndex(location.index_root(app.config["INDEX_DIR"]))
+    index = TranscriptIndex(location.index_root(app.config["INDEX_DIR"]))
+    app.extensions[_INDEX_KEY] = index
+    if app.config.get("WARM_INDEX", True):
+        index.watch()  # opened and searched once at start and after each swap
 
     from web import analysis, api, errors, export, kwic, pages, views
 

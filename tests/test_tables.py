@@ -1,0 +1,143 @@
+"""The per-generation tables (index/tables.py): written beside each generation, memory-
+mapped at open, equal to what the index itself says, and kept in step with a reindex."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh.filedb.filestore import FileStorage
+
+from index import location, tables
+from index.schema import EXACT, TEXT, WORD_RE, fold, stem
+from index.writer import reindex
+from search import scoring
+from search.engine import TranscriptIndex, open_generation, search
+from search.query import QueryError, Vocabulary
+from search.results import SearchRequest
+
+PAGES = ("51279", "17116", "62866", "29282", "17113", "17180", "17400", "17404", "17519")
+
+
+@pytest.fixture
+def pages(tmp_path, corpus_text) -> Path:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for page in PAGES:
+        shutil.copy(corpus_text / f"{page}.txt", folder)
+    return folder
+
+
+@pytest.fixture
+def root(tmp_path, pages) -> Path:
+    root = tmp_path / "ix"
+    reindex([pages], root)
+    return root
+
+
+def totals(index: TranscriptIndex, queries) -> list:
+    out = []
+    for q in queries:
+        r = search(index, SearchRequest(q=q))
+        out.append((r.total, r.total_transcripts, [t.id for t in r.transcripts]))
+    return out
+
+
+QUERIES = ["russia", '"trade and economic"', "econ*", "cooperation -oil", "", "speaker:putin"]
+
+
+def test_a_build_writes_tables_that_open_memory_mapped(root):
+    gen = location.live_generation(root)
+    assert (gen / tables.FOLDER / tables.INFO).is_file()
+    opened = open_generation(gen)
+    assert isinstance(opened.table.tid, np.memmap)
+    assert isinstance(opened.vocabularies[EXACT].kept.docs, np.memmap)
+
+
+def test_the_word_postings_are_those_of_the_stored_text(root):
+    """Independent of the tables' code: every live document's stored text tokenized
+    and stemmed here, counted per word, against the kept postings."""
+    gen = open_generation(location.live_generation(root))
+    searcher = gen.searcher()
+    exact_counts: dict[str, dict[int, int]] = {}
+    stem_docs: dict[str, set[int]] = {}
+    for d in np.flatnonzero(gen.table.live).tolist():
+        for raw in WORD_RE.findall(searcher.stored_fields(d)["body"]):
+            w = fold(raw)
+            exact_counts.setdefault(w, {}).setdefault(d, 0)
+            exact_counts[w][d] += 1
+            stem_docs.setdefault(stem(w), set()).add(d)
+    exact, text = gen.vocabularies[EXACT], gen.vocabularies[TEXT]
+    assert exact.words == sorted(exact_counts)
+    for w, counts in exact_counts.items():
+        docs, tf = exact.postings(w)
+        assert dict(zip(docs.tolist(), tf.tolist(), strict=True)) == counts, w
+    for s, docs in stem_docs.items():
+        assert set(text.postings(s)[0].tolist()) == docs, s
+        assert text.doc_frequency(s) == len(docs)
+
+
+def test_a_generation_without_tables_opens_and_answers_the_same(root):
+    index = TranscriptIndex(root)
+    before = totals(index, QUERIES)
+    shutil.rmtree(location.live_generation(root) / tables.FOLDER)
+    assert totals(TranscriptIndex(root), QUERIES) == before
+
+
+def test_tables_of_an_older_layout_are_not_used(root):
+    gen = location.live_generation(root)
+    info = gen / tables.FOLDER / tables.INFO
+    info.write_text(info.read_text().replace(f'"format": {tables.FORMAT}', '"format": 0'))
+    ix = FileStorage(str(gen)).open_index()
+    assert tables.load(gen, ix.doc_count_all()) is None
+    assert search(TranscriptIndex(root), SearchRequest(q="russia")).total > 0
+
+
+def test_an_incremental_reindex_rewrites_the_tables(root, pages):
+    index = TranscriptIndex(root)
+    before = search(index, SearchRequest(q="")).total_transcripts
+    (pages / f"{PAGES[0]}.txt").unlink()
+    report = reindex([pages], root)
+    assert not report.full
+    assert search(index, SearchRequest(q="")).total_transcripts == before - 1
+    gen = open_generation(location.live_generation(root))
+    live_ids = {gen.table.tids[t] for t in np.unique(gen.table.tid[gen.table.live]).tolist()}
+    assert PAGES[0] not in live_ids and PAGES[1] in live_ids
+    assert gen.vocabularies[EXACT].doc_frequency("the") == len(
+        set(gen.vocabularies[EXACT].postings("the")[0].tolist())
+        & set(np.flatnonzero(gen.table.live).tolist())
+    )
+
+
+def test_refusing_a_costly_query_reads_no_postings(root, monkeypatch):
+    """The cost comes from document frequencies alone: reading a posting list fails here."""
+    index = TranscriptIndex(root)
+    index.current()
+
+    def no_postings(*args, **kwargs):
+        raise AssertionError("a posting list was read")
+
+    monkeypatch.setattr(Vocabulary, "postings", no_postings)
+    monkeypatch.setattr(scoring, "postings", no_postings)
+    monkeypatch.setattr("search.query.MAX_QUERY_COST", 10)
+    monkeypatch.setattr("search.query.MAX_COST_PER_DOCUMENT", 0)
+    with pytest.raises(QueryError, match="too long"):
+        search(index, SearchRequest(q="the OR and OR of"))
+
+
+def test_the_site_opens_a_swapped_generation_before_anyone_searches(root, pages):
+    index = TranscriptIndex(root)
+    index.watch(interval=0.05)
+    deadline = time.monotonic() + 60
+    while index._warmed is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first = index._warmed
+    assert first is not None
+    reindex([pages], root, full=True)
+    new = location.live_generation(root)
+    while (index._warmed is first or index._warmed.path != new) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert index._warmed.path == new
