@@ -202,7 +202,10 @@ def word_positions(text: str, terms: list[tuple[str, str]]) -> list[list[float]]
     CHARS_PER_WORD: close enough to tell "side by side" from "a sentence apart".
     """
     out: list[list[float]] = [[] for _ in terms]
-    for m in _candidates(tuple(terms)).finditer(text):
+    # Lower-cased once, so the pattern can be case-sensitive and start with the words'
+    # own letters (see ``_candidates``); a rare letter whose lower case is longer shifts
+    # later offsets by a character, which an estimate in words does not feel.
+    for m in _candidates(tuple(terms)).finditer(text.lower()):
         word = fold(m.group())
         stemmed = stem(word)
         for i, (field, want) in enumerate(terms):
@@ -216,7 +219,11 @@ def _candidates(terms: tuple[tuple[str, str], ...]) -> re.Pattern:
     """Words that may be one of ``terms``: as written, or starting like the stem."""
     heads = sorted({re.escape(w if f == EXACT else w[: max(1, len(w) - 1)]) for f, w in terms})
     tail = r"\w*(?:['’](?![sS]\b)\w+)*"  # the rest of the word, as ``WORD_PATTERN`` reads it
-    return re.compile(r"(?<!\w)(?:" + "|".join(heads) + ")" + tail, re.IGNORECASE)
+    # Each head first, its word boundary checked behind it: a pattern that starts with
+    # letters lets the regex engine skip ahead, where a leading lookbehind is tried at
+    # every character of a long turn.
+    starts = "|".join(f"{h}(?<!\\w{h})" for h in heads)
+    return re.compile("(?:" + starts + ")" + tail)
 
 
 def proximity(positions: list[list[float]], weights: list[float]) -> float:
