@@ -85,31 +85,52 @@ def live_generation(root: Path) -> Path | None:
     return path if path.is_dir() else None
 
 
+class LockHeld(RuntimeError):
+    """Another process holds the lock; ``holder`` is the pid it wrote into the file."""
+
+    def __init__(self, holder: str):
+        super().__init__(holder)
+        self.holder = holder
+
+
 @contextmanager
-def reindex_lock(root: Path):
-    """One reindex at a time; flock is released by the kernel even after kill -9."""
-    global _holder_pid
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / "reindex.lock", os.O_CREAT | os.O_RDWR, 0o644)
-    _held_locks.add(fd)
+def pid_lock(path: Path):
+    """An exclusive flock on ``path`` with our pid written in it (for the message another
+    process gets); the kernel drops it even after kill -9. Yields the file descriptor."""
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            raise IndexLocked(
-                f"another reindex is running on {root} (pid {holder}); "
-                "wait for it to finish and try again"
-            ) from None
+            raise LockHeld(holder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
-        _holder_pid = os.getpid()
-        yield
+        yield fd
     finally:
-        _held_locks.discard(fd)
-        if not _held_locks:
-            _holder_pid = None
         os.close(fd)
+
+
+@contextmanager
+def reindex_lock(root: Path):
+    """One reindex at a time."""
+    global _holder_pid
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        with pid_lock(root / "reindex.lock") as fd:
+            _held_locks.add(fd)
+            _holder_pid = os.getpid()
+            try:
+                yield
+            finally:
+                _held_locks.discard(fd)
+                if not _held_locks:
+                    _holder_pid = None
+    except LockHeld as held:
+        raise IndexLocked(
+            f"another reindex is running on {root} (pid {held.holder}); "
+            "wait for it to finish and try again"
+        ) from None
 
 
 def new_build_dir(root: Path) -> Path:

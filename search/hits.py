@@ -31,7 +31,7 @@ import numpy as np
 from whoosh import query as wq
 
 from index.schema import EXACT, TEXT
-from search.scoring import _positions
+from search.scoring import phrase_counts
 
 TEXT_FIELDS = (TEXT, EXACT, "title")
 
@@ -84,36 +84,8 @@ def hit_counts(selection) -> np.ndarray:
             docs, n = gen.scorer.forward.phrase_counts(list(leaf.words), np.flatnonzero(mask))
             counts[docs] += n
         else:  # a generation with the words in Whoosh, or a phrase in the title
-            for doc, n in phrase_occurrences(reader, leaf.fieldname, leaf.words,
-                                             np.flatnonzero(mask)).items():
+            words = list(enumerate(leaf.words))
+            for doc, n in phrase_counts(reader, leaf.fieldname, words,
+                                        np.flatnonzero(mask)).items():
                 counts[doc] += n
     return counts
-
-
-def phrase_occurrences(reader, field: str, words: list[str], docs: np.ndarray) -> dict[int, int]:
-    """How many times the phrase stands in each of ``docs`` (only those with all words)."""
-    decode = reader.schema[field].format.decode_positions
-    out: dict[int, int] = {}
-    for leaf, base in reader.leaf_readers():
-        n = leaf.doc_count_all()
-        local = docs[(docs >= base) & (docs < base + n)] - base
-        if not len(local):
-            continue
-        starts: dict[int, set[int]] | None = None
-        for offset, word in enumerate(words):
-            if (field, word) not in leaf:
-                starts = {}
-                break
-            positions = _positions(leaf.postings(field, word), local, decode)
-            shifted = {d: {p - offset for p in ps} for d, ps in positions.items()}
-            if starts is None:
-                starts = shifted
-            else:
-                starts = {d: ps & shifted[d] for d, ps in starts.items() if d in shifted}
-                starts = {d: ps for d, ps in starts.items() if ps}
-            local = np.array(sorted(starts), dtype=np.int64)
-            if not len(local):
-                break
-        for d, ps in (starts or {}).items():
-            out[base + d] = len(ps)
-    return out

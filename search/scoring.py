@@ -267,8 +267,16 @@ def phrase_docs(
     reader, field: str, words: list[tuple[int, str]], candidates: np.ndarray
 ) -> list[int]:
     """Which candidate documents have the words (offset in the phrase, word) in place."""
+    return sorted(phrase_counts(reader, field, words, candidates))
+
+
+def phrase_counts(
+    reader, field: str, words: list[tuple[int, str]], candidates: np.ndarray
+) -> dict[int, int]:
+    """How often the phrase stands in each candidate document that has it, from Whoosh's
+    positions (title phrases, and indexes written before the token stream)."""
     decode = reader.schema[field].format.decode_positions
-    found: list[int] = []
+    found: dict[int, int] = {}
     for leaf, base in reader.leaf_readers():
         n = leaf.doc_count_all()
         local = candidates[(candidates >= base) & (candidates < base + n)] - base
@@ -276,6 +284,9 @@ def phrase_docs(
             continue
         starts: dict[int, set[int]] | None = None
         for offset, word in words:
+            if (field, word) not in leaf:
+                starts = {}
+                break
             positions = _positions(leaf.postings(field, word), local, decode)
             shifted = {d: {p - offset for p in ps} for d, ps in positions.items()}
             if starts is None:
@@ -286,8 +297,8 @@ def phrase_docs(
             local = np.array(sorted(starts), dtype=np.int64)
             if not len(local):
                 break
-        found.extend(base + d for d in (starts or {}))
-    return sorted(found)
+        found.update((base + d, len(ps)) for d, ps in (starts or {}).items())
+    return found
 
 
 def _positions(m, wanted: np.ndarray, decode) -> dict[int, list[int]]:

@@ -19,7 +19,6 @@ times are ISO 8601 UTC text.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import sqlite3
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.fetch.clock import iso
+from index.location import LockHeld, pid_lock
 
 STATE_FILE = ".fetch-state.sqlite"
 LOCK_FILE = ".fetch.lock"
@@ -83,23 +83,16 @@ class PageRow:
 
 @contextlib.contextmanager
 def corpus_lock(folder: Path) -> Iterator[None]:
-    """One fetch per corpus folder; the kernel drops the flock even after kill -9."""
+    """One fetch per corpus folder (the same pid lock as a reindex's)."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(folder / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
-            raise FetchLocked(
-                f"another fetch is running into {folder} (pid {holder}); "
-                "wait for it to finish, or stop it, and try again"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)
+        with pid_lock(folder / LOCK_FILE):
+            yield
+    except LockHeld as held:
+        raise FetchLocked(
+            f"another fetch is running into {folder} (pid {held.holder}); "
+            "wait for it to finish, or stop it, and try again"
+        ) from None
 
 
 class StateStore:
