@@ -33,6 +33,22 @@ def corpus_text() -> Path:
 
 
 @pytest.fixture(scope="session")
+def corpus_transcripts(corpus_text):
+    """Every corpus page parsed, speakers resolved across the corpus as the writer does:
+    what the brute-force counts compare the index with (read once per run; read-only)."""
+    from index.readers import read_file
+    from index.speakers import learn_names, resolve_speakers
+
+    transcripts = [t for path in sorted(corpus_text.glob("*.txt")) for t in read_file(path)]
+    names: set[str] = set()
+    for t in transcripts:
+        names |= learn_names(t)
+    for t in transcripts:
+        resolve_speakers(t, names)
+    return transcripts
+
+
+@pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory, corpus_text):
     """The whole 5,785-page corpus indexed once (about half a minute on two cores)."""
     from index.writer import reindex

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 import pytest
 
 from index.documents import transcript_documents
-from index.readers import read_file
 from index.schema import exact_analyzer, stemming_analyzer
-from index.speakers import learn_names, resolve_speakers
 from search.distinctive import G2_MIN, distinctive_words
 from search.engine import TranscriptIndex
 from search.results import SearchRequest
@@ -43,14 +41,9 @@ class Doc:
 
 
 @pytest.fixture(scope="module")
-def docs(corpus_text) -> list[Doc]:
-    transcripts = [t for path in sorted(corpus_text.glob("*.txt")) for t in read_file(path)]
-    names: set[str] = set()
-    for t in transcripts:
-        names |= learn_names(t)
+def docs(corpus_transcripts) -> list[Doc]:
     out = []
-    for t in transcripts:
-        resolve_speakers(t, names)
+    for t in corpus_transcripts:
         for d in transcript_documents(t):
             out.append(Doc(
                 tid=t.id,

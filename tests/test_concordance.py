@@ -13,9 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from index.readers import read_file
 from index.schema import WORD_RE, fold, stem
-from index.speakers import learn_names, resolve_speakers
 from search.concordance import NoWordsToShow, concordance, ordered_hits
 from search.engine import search, select
 from search.export import export_rows, plan_export
@@ -40,14 +38,9 @@ class Doc:
 
 
 @pytest.fixture(scope="module")
-def corpus_docs(corpus_text) -> list[Doc]:
-    transcripts = [t for path in sorted(corpus_text.glob("*.txt")) for t in read_file(path)]
-    names: set[str] = set()
-    for t in transcripts:
-        names |= learn_names(t)
+def corpus_docs(corpus_transcripts) -> list[Doc]:
     docs = []
-    for t in transcripts:
-        resolve_speakers(t, names)
+    for t in corpus_transcripts:
         tags = (t.geography, t.topics, t.persons)
         header = "\n".join(x for x in (t.title, t.lead) if x)
         docs.append(Doc(t.id, 0, header, None, t.effective_date, *tags))
