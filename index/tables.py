@@ -26,6 +26,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -462,6 +463,13 @@ def build(generation: Path, before: Previous | None = None) -> Tables:
     return tables
 
 
+# numpy reads each .npy header with ast.literal_eval, and CPython 3.11 keeps one AST
+# recursion counter per interpreter (gh-106905): two threads opening a generation at
+# once can fail with "SystemError: AST constructor recursion depth mismatch". One lock
+# around the header reads costs microseconds per open and rules that out.
+_NPY_HEADER_LOCK = threading.Lock()
+
+
 def load(generation: Path, doc_count: int) -> Tables | None:
     """The generation's tables, memory-mapped; None when absent, incomplete or stale
     (an older generation, or one written by an older layout): then the caller computes
@@ -475,7 +483,8 @@ def load(generation: Path, doc_count: int) -> Tables | None:
             return None
 
         def arr(name: str) -> np.ndarray:
-            return np.load(folder / f"{name}.npy", mmap_mode="r")
+            with _NPY_HEADER_LOCK:
+                return np.load(folder / f"{name}.npy", mmap_mode="r")
 
         return Tables(
             size=info["size"],
