@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import html
 import json
 import os
 import re
 import signal
+import socket
 import sqlite3
 import sys
 from dataclasses import asdict
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -770,30 +773,108 @@ def print_fetch_report(report, folder: Path) -> None:
 
 
 @main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=8000, show_default=True)
-@click.option("--threads", type=int, default=8, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on: 127.0.0.1 is this machine only, 0.0.0.0 every interface.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True)
 @index_dir_option
 def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None) -> None:
-    """Serve the search site (building the index from seeds/ first if there is none)."""
-    import waitress
+    """Serve the search site (building the index from seeds/ first if there is none).
 
+    The address is bound before anything else: a port already in use or a host that
+    cannot be bound is reported in one line before a first build spends seconds on the
+    demo corpus, and "Serving on" is printed only once the socket is bound and the app
+    is ready. Connections arriving during that build wait in the socket's backlog and
+    are answered when it is done.
+    """
     from web import create_app
 
     root = location.index_root(index_dir)
-    if location.live_generation(root) is None:
-        err.print(f"No index at {root} yet: indexing {DEFAULT_SEEDS} first.")
-        try:
+    app_slot: list = []
+    server = bind_server(lambda environ, start: app_slot[0](environ, start), host, port, threads)
+    try:
+        if location.live_generation(root) is None:
+            check_index_folder(root)
+            err.print(f"No index at {root} yet: indexing {DEFAULT_SEEDS} first.")
             # Two writer processes: the demo corpus builds in well under the 15 s a first
             # visit should wait (measured in the README's "Demo corpus" section).
             procs = min(2, os.cpu_count() or 1)
             print_report(run_reindex([DEFAULT_SEEDS], root, False, procs), root)
-        except (NothingIndexed, location.IndexLocked) as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            sys.exit(1)
-    app = create_app({"INDEX_DIR": str(root), "WARM_ANALYSIS": True})
-    out.print(f"Serving on http://{host}:{port}/  (index: {root}; Ctrl+C to stop)")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="transcripts")
+        app_slot.append(create_app({"INDEX_DIR": str(root), "WARM_ANALYSIS": True}))
+    except (NothingIndexed, location.IndexLocked) as exc:
+        server.close()
+        serve_failed(escape(str(exc)))
+    except OSError as exc:
+        server.close()
+        serve_failed(f"the index could not be built at {root}: {escape(os_reason(exc))}; "
+                     "choose a folder you can write with --index-dir")
+    out.print(f"Serving on http://{server_address(server)}/  (index: {root}; Ctrl+C to stop)")
+    server.run()
+
+
+def serve_failed(message: str) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}")
+    sys.exit(1)
+
+
+def os_reason(exc: OSError) -> str:
+    """"Permission denied: 'instance/index'" rather than "[Errno 13] Permission denied…"."""
+    reason = exc.strerror or str(exc)
+    return f"{reason}: '{exc.filename}'" if exc.filename else reason
+
+
+def check_index_folder(root: Path) -> None:
+    """Before a build: a folder that exists but cannot be read or written, or that
+    cannot be created, is named in one line (the build would fail on it anyway)."""
+    existing = next((p for p in (root, *root.parents) if p.exists()), None)
+    if existing is None:
+        return
+    if not existing.is_dir():
+        serve_failed(f"the index folder {root} cannot be created: {existing} is not a folder; "
+                     "choose another with --index-dir")
+    if not os.access(existing, os.W_OK | os.X_OK) or (
+            existing == root and not os.access(root, os.R_OK)):
+        what = "is not readable and writable" if existing == root else (
+            f"cannot be created: {existing} is not writable")
+        serve_failed(f"the index folder {root} {what} by this user; "
+                     "choose another with --index-dir")
+
+
+def bind_server(app, host: str, port: int, threads: int):
+    """A waitress server bound to host:port and listening, or one line saying why not."""
+    import waitress
+
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        serve_failed(f"cannot serve on --host {escape(host)}: the name does not resolve "
+                     f"({exc.strerror}); use an address such as 127.0.0.1 (this machine "
+                     "only) or 0.0.0.0 (every interface)")
+    try:
+        return waitress.create_server(app, host=host, port=port, threads=threads,
+                                      ident="transcripts")
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            serve_failed(f"port {port} on {escape(host)} is already in use (another "
+                         f"`transcripts serve`?): choose another with --port, e.g. "
+                         f"`transcripts serve --port {port + 1 if port < 65535 else 8000}`")
+        if exc.errno == errno.EADDRNOTAVAIL:
+            serve_failed(f"cannot serve on --host {escape(host)}: no network interface of "
+                         "this machine has that address; use 127.0.0.1 (this machine only) "
+                         "or 0.0.0.0 (every interface)")
+        if exc.errno == errno.EACCES:
+            serve_failed(f"this user may not listen on port {port} (ports below 1024 need "
+                         "administrator rights): choose another with --port, e.g. --port 8000")
+        serve_failed(f"cannot serve on {escape(host)}:{port}: {escape(os_reason(exc))}")
+    except ValueError as exc:  # waitress: a host it cannot use
+        serve_failed(f"cannot serve on --host {escape(host)}: {escape(str(exc))}")
+
+
+def server_address(server) -> str:
+    """Where it listens (the first address, when a name resolves to several)."""
+    listen = getattr(server, "effective_listen", None)  # waitress's MultiSocketServer
+    host, port = listen[0] if listen else (server.effective_host, server.effective_port)
+    return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
 if __name__ == "__main__":
