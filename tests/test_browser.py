@@ -51,7 +51,11 @@ def free_port() -> int:
 
 
 def transcripts_command() -> list[str]:
-    script = shutil.which("transcripts") or str(Path(sys.executable).parent / "transcripts")
+    """The console script of the Python running the tests (.venv's under .ci/run), not
+    whichever `transcripts` is first on PATH."""
+    script = str(Path(sys.executable).parent / "transcripts")
+    if not Path(script).exists():
+        script = shutil.which("transcripts") or script
     if not Path(script).exists():
         pytest.skip("the `transcripts` console script is not installed (pip install -e .)")
     return [script]
