@@ -38,6 +38,7 @@ from search.results import (
     MAX_PAGE,
     SORTS,
     FacetValue,
+    Relaxation,
     SearchRequest,
     SearchResult,
     TranscriptHit,
@@ -344,8 +345,14 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         suggestion = suggest(
             searcher.reader(), req.q, parsed.plain_words, gen.vocabularies.get(EXACT)
         )
+    relax, total_without_filters = [], None
+    if not len(hit_docs) and (masks or in_dates is not None):
+        relax = _relaxations(table, req, matched, in_dates, masks)
+        total_without_filters = int(matched.sum())
     return SearchResult(
         request=req,
+        relax=relax,
+        total_without_filters=total_without_filters,
         total=len(hit_docs),
         total_transcripts=len(unique_tids),
         pages=pages,
@@ -355,6 +362,37 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         notes=parsed.notes,
         took_ms=round((time.perf_counter() - started) * 1000, 2),
     )
+
+
+def _relaxations(
+    table: DocTable, req: SearchRequest, matched: np.ndarray, in_dates: np.ndarray | None,
+    masks: dict[str, np.ndarray],
+) -> list[Relaxation]:
+    """For an empty result: each filter whose removal alone brings results back.
+
+    A facet's ticked values are removed together (they widen each other, so removing
+    one of several cannot help); its total is the scope its own facet counts use. A date
+    bound is removed on its own, the other kept.
+    """
+    dated = matched & in_dates if in_dates is not None else matched
+    found: list[Relaxation] = []
+
+    def add(name: str, values: list[str], scope: np.ndarray) -> None:
+        docs = np.flatnonzero(scope)
+        if len(docs):
+            found.append(Relaxation(name, values, len(docs), len(np.unique(table.tid[docs]))))
+
+    for name, values in req.filters().items():
+        if name in masks:
+            add(name, list(values), _narrowed(dated, (m for o, m in masks.items() if o != name)))
+    for which, start, end in (("from", None, req.date_to), ("to", req.date_from, None)):
+        bound = req.date_from if which == "from" else req.date_to
+        if bound:
+            kept = _date_mask(table, start, end)
+            scope = matched & kept if kept is not None else matched
+            add(which, [bound.isoformat()], _narrowed(scope, masks.values()))
+    found.sort(key=lambda r: -r.total)
+    return found
 
 
 def _narrowed(mask: np.ndarray, others) -> np.ndarray:

@@ -70,6 +70,22 @@ class FacetValue:
 
 
 @dataclass
+class Relaxation:
+    """A filter whose removal would bring results back, when a search found nothing.
+
+    ``field`` is a facet name or ``from``/``to`` (the date bounds); ``values`` are the
+    ticked values removed together (several values of one facet widen each other, so only
+    removing all of them can help); ``total``/``total_transcripts`` are what the search
+    gives without them.
+    """
+
+    field: str
+    values: list[str]
+    total: int
+    total_transcripts: int
+
+
+@dataclass
 class SearchResult:
     request: SearchRequest
     total: int  # matching utterances (and page headers)
@@ -80,6 +96,10 @@ class SearchResult:
     suggestion: str | None = None
     notes: list[str] = field(default_factory=list)
     took_ms: float = 0.0
+    # Only when nothing matched with filters on: what removing each filter would give
+    # (those that give results, most results first), and the query with no filter at all.
+    relax: list[Relaxation] = field(default_factory=list)
+    total_without_filters: int | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -6,12 +6,13 @@ Parameters are read by the same function as the page's, so a site URL works here
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
 from search.engine import get_transcript
 from search.engine import search as run_search
 from web import current_index
+from web.links import Links
 from web.pages import MAX_ID_CHARS
 from web.params import search_request
 
@@ -20,8 +21,15 @@ bp = Blueprint("api", __name__)
 
 @bp.get("/search")
 def search() -> ResponseReturnValue:
-    result = run_search(current_index(), search_request(request.args))
-    return jsonify(result.to_dict())
+    req = search_request(request.args)
+    result = run_search(current_index(), req)
+    data = result.to_dict()
+    links = Links(req)
+    for relax in data["relax"]:  # the page and the API call without that filter
+        url = links.without_filter(relax["field"])
+        relax["url"] = url
+        relax["api_url"] = url_for("api.search") + url.partition(url_for("pages.search"))[2]
+    return jsonify(data)
 
 
 @bp.get("/transcripts/<transcript_id>")

@@ -93,6 +93,13 @@ class Links:
     def without_date(self, which: str) -> str:
         return self._with(**{f"date_{which}": None})
 
+    def without_filter(self, field: str) -> str:
+        """Every ticked value of a facet removed, or one date bound (``from``/``to``): the
+        link an empty result offers for each filter whose removal brings results back."""
+        if field in ("from", "to"):
+            return self.without_date(field)
+        return self._with(**{field: []})
+
     def clear_filters(self) -> str:
         """Keep what was typed and how it is sorted; drop every filter."""
         empty: dict = {name: [] for name in FACET_PARAMS}
