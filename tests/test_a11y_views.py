@@ -13,10 +13,12 @@ in tmp_path, served by a second `transcripts serve`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from test_browser import (  # noqa: F401  # the running server and browser fixtures
@@ -28,7 +30,9 @@ from test_browser import (  # noqa: F401  # the running server and browser fixtu
     running_server,
     server,
 )
+from test_browser import PAGES as SEARCH_PAGES
 from web_fixtures import web_index_dir  # noqa: F401
+from werkzeug.exceptions import NotFound
 
 from index.writer import reindex
 from tests.axe import WCAG_21_AA, assert_accessible, needs_axe
@@ -81,6 +85,13 @@ PAGES = [
     (f"/export?q={QUERY}&format=xls", "export-bad-format", 400),
     (f"/?q={QUERY}", "search-with-analysis-links", 200),
     (f"/?q={QUERY}&speaker=Vladimir%20Putin&sort=newest", "search-speaker-newest", 200),
+    ("/?topic=Healthcare&topic=Energy&geography=Turkey&from=2020-01-01",
+     "search-filters-in-the-way", 200),
+    # The downloads answer a bad request with an HTML page.
+    ("/trends.csv?q=%22unclosed", "trends-csv-bad-query", 400),
+    ("/speakers.csv?q=%22unclosed", "speakers-csv-bad-query", 400),
+    ("/kwic.csv?q=%22unclosed", "kwic-csv-bad-query", 400),
+    ("/speaker-words/Nobody%20Atall.csv", "speaker-words-csv-unknown", 404),
 ]
 
 
@@ -342,3 +353,76 @@ def test_the_column_the_speakers_are_sorted_by_is_announced(page, order, column,
     sorted_by = page.locator("table.data-table th[aria-sort]")
     assert sorted_by.count() == 1
     assert (sorted_by.inner_text(), sorted_by.get_attribute("aria-sort")) == (column, direction)
+
+
+# --- every page of the site --------------------------------------------------------
+
+# States no GET of a working site shows: rendered by the app's own error handlers (the
+# same template, headers and stylesheet), then served at a URL of the running site.
+ERROR_STATES = ["index-missing-503", "unexpected-500", "method-not-allowed-405"]
+
+
+def error_state(name: str, index_dir: Path, tmp_path: Path):
+    """The response a real app gives in that state (Flask's test client)."""
+    from web import create_app
+
+    if name == "index-missing-503":
+        return create_app({"INDEX_DIR": str(tmp_path), "WARM_INDEX": False}).test_client().get("/")
+    app = create_app({"INDEX_DIR": str(index_dir), "WARM_INDEX": False})
+    if name == "unexpected-500":
+        def fail() -> str:
+            raise RuntimeError("a bug")
+        app.add_url_rule("/a-bug", view_func=fail)
+        return app.test_client().get("/a-bug")
+    return app.test_client().post("/")
+
+
+@needs_axe
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("name", ERROR_STATES)
+def test_error_states_pass_axe(page, web_index_dir, tmp_path, name, viewport):  # noqa: F811
+    response = error_state(name, web_index_dir, tmp_path)
+    assert response.status_code == int(name[-3:]) and response.mimetype == "text/html"
+    page.expected_errors += [f"status of {response.status_code}"]
+    page.route(page.base + "/error-state", lambda route: route.fulfill(
+        status=response.status_code, headers=dict(response.headers), body=response.get_data()))
+    page.set_viewport_size(viewport)
+    load(page, page.base + "/error-state", response.status_code)
+    assert page.locator("h1").count() == 1
+    assert_accessible(page, f"{name} at {viewport['width']}px", BEST)
+
+
+def axe_checked_paths() -> list[str]:
+    """Every path the axe tests of this module and tests/test_browser.py load."""
+    return [
+        *(path for path, _ in SEARCH_PAGES),
+        *(path for path, _, _ in PAGES),
+        *(path for path, _ in TIMED_PAGES),
+        *(path.removeprefix("timed:") for path, _ in NO_JS_PAGES),
+    ]
+
+
+def test_every_page_route_of_the_site_is_checked_by_axe(web_index_dir):  # noqa: F811
+    """A new page (or a new blueprint) cannot be forgotten: every GET route must have a
+    URL in the lists above, unless it answers only JSON (the API, errors included,
+    checked here) or is a static file."""
+    from web import create_app
+
+    app = create_app({"INDEX_DIR": str(web_index_dir), "WARM_INDEX": False})
+    urls = app.url_map.bind("localhost")
+    checked = set()
+    for path in axe_checked_paths():
+        with contextlib.suppress(NotFound):  # the 404 page: checked, but of no route
+            checked.add(urls.match(urlsplit(path).path)[0])
+    client = app.test_client()
+    unchecked = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static" or rule.endpoint in checked:
+            continue
+        if rule.rule.startswith("/api/"):
+            url = re.sub(r"<[^>]+>", "no-such-thing", rule.rule) + "?q=%22unclosed&page=0"
+            answer = client.get(url)
+            assert answer.mimetype == "application/json", (url, answer.status_code)
+            continue
+        unchecked.append(f"{rule.rule} ({rule.endpoint})")
+    assert not unchecked, f"pages with no axe-checked URL: {unchecked}"

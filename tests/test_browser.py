@@ -311,6 +311,28 @@ def test_axe_check_fails_on_an_inaccessible_page_and_names_the_element(page):
     assert "- color-contrast [serious]" in message and ".brand-title" in message
 
 
+@needs_axe
+def test_axe_best_practices_fail_a_page_without_an_h1_or_main(page):
+    """The best-practice rules the checks above include keep the site's one <h1> and its
+    <main> landmark (axe's page-has-heading-one, landmark-one-main, region)."""
+    page.goto(page.base + "/?q=zqxjvwk&topic=Healthcare")
+    assert page.locator("h1").count() == 1
+    page.evaluate("""() => {
+        const h1 = document.querySelector("h1"), div = document.createElement("div");
+        div.append(...h1.childNodes);
+        h1.replaceWith(div);
+        const main = document.querySelector("main"), body = document.createElement("div");
+        body.append(...main.childNodes);
+        main.replaceWith(body);
+    }""")
+    assert_accessible(page, "without h1 and main")  # WCAG 2.1 AA alone does not see it
+    with pytest.raises(pytest.fail.Exception) as failed:
+        assert_accessible(page, "without h1 and main", (*WCAG_21_AA, "best-practice"))
+    message = str(failed.value)
+    for rule in ("page-has-heading-one", "landmark-one-main", "region"):
+        assert f"- {rule} [" in message, message
+
+
 # --- keyboard ------------------------------------------------------------------------
 
 def focus_ring(tab) -> dict:
@@ -418,4 +440,4 @@ def test_page_without_javascript_passes_axe_wcag_21_aa(page_without_js, path, na
     tab.goto(tab.base + path)
     assert not tab.evaluate("document.documentElement.classList.contains('js')")
     tab.scripts(True)  # the page stays as loaded without the site's script
-    assert_accessible(tab, f"{name} without JavaScript")
+    assert_accessible(tab, f"{name} without JavaScript", (*WCAG_21_AA, "best-practice"))

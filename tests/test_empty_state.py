@@ -104,7 +104,7 @@ def test_ticked_values_no_transcript_has_together_say_so_and_which_to_remove(cli
     assert sorted(links) == sorted(chip_links(full))  # the chips' own remove links
     assert links == [r["url"] for r in data["relax"]]
     for r in data["relax"]:
-        gives = f"gives {r['total']:,} passage{'s' * (r['total'] != 1)} in"
+        gives = f"without it: {r['total']:,} passage{'s' * (r['total'] != 1)} in"
         assert gives in body
         assert 'class="hit"' in page(client, [p for p in pairs if p[0] != r["field"]])
 
