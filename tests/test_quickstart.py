@@ -109,3 +109,70 @@ def test_quickstart_install_gives_a_working_transcripts_in_the_venv(tmp_path):
     where = subprocess.run([venv_python, "-c", "import cli; print(cli.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     assert Path(where.stdout.strip()) == copy / "cli.py"  # editable: the copy's code
+
+
+FAKE_PYTHON3 = """#!/bin/bash
+# python3 of a Debian without python3-venv until apt-get installs it; the rest is real.
+if [ "$1 $2" = "-m venv" ]; then
+  mkdir -p "$3/bin"
+  if [ ! -e "$FAKE/venv-package" ]; then
+    echo "The virtual environment was not created successfully because ensurepip is not" >&2
+    echo "available.  On Debian/Ubuntu systems, you need to install the python3-venv" >&2
+    exit 1
+  fi
+  printf '#!/bin/bash\\necho "$*" >> "$FAKE/venv-python.log"\\n' > "$3/bin/python"
+  chmod +x "$3/bin/python"
+  exit 0
+fi
+exec "$REAL_PYTHON" "$@"
+"""
+FAKE_APT_GET = """#!/bin/bash
+echo "$*" >> "$FAKE/apt-get.log"
+case " $* " in *" python3.11-venv "*|*" python3-venv "*) touch "$FAKE/venv-package";; esac
+"""
+
+
+def test_ci_run_installs_the_venv_package_when_venv_fails_then_uses_the_venv(tmp_path):
+    """`.ci/run` on a Debian without python3-venv: `python3 -m venv` fails, so it says why
+    in one line, apt-installs python3.X-venv, creates .venv and runs pip, ruff and pytest
+    with .venv's Python; a second run finds .venv and installs nothing new. python3
+    (until apt-get "installs" the package) and apt-get are stand-ins that record calls."""
+    project = tmp_path / "project"
+    (project / ".ci").mkdir(parents=True)
+    shutil.copy2(PROJECT_DIR / ".ci" / "run", project / ".ci" / "run")
+    axe_version = re.search(r"^AXE_VERSION=(\S+)", (project / ".ci/run").read_text(), re.M)
+    axe = project / "instance/axe/node_modules/axe-core"
+    axe.mkdir(parents=True)
+    (axe / "package.json").write_text(f'{{"version": "{axe_version.group(1)}"}}')
+    fakes = tmp_path / "fakes"
+    fakes.mkdir()
+    for name, script in (("python3", FAKE_PYTHON3), ("apt-get", FAKE_APT_GET),
+                         ("sudo", '#!/bin/bash\nexec "$@"\n'), ("chromium", "#!/bin/true\n"),
+                         ("npm", "#!/bin/true\n")):
+        (fakes / name).write_text(script)
+        (fakes / name).chmod(0o755)
+    env = {"PATH": f"{fakes}:/usr/bin:/bin", "FAKE": str(fakes), "HOME": str(tmp_path),
+           "REAL_PYTHON": sys._base_executable}
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if version != "3.11":
+        (fakes / "apt-get").write_text(FAKE_APT_GET.replace("python3.11-venv",
+                                                            f"python{version}-venv"))
+
+    first = subprocess.run(["bash", ".ci/run", "-x", "tests/test_cli.py"], cwd=project,
+                           env=env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stdout + first.stderr
+    explained = [ln for ln in first.stderr.splitlines() if "python3 -m venv failed" in ln]
+    assert explained == [f"python3 -m venv failed: Debian and Ubuntu ship its ensurepip as "
+                         f"python{version}-venv; installing it"], first.stderr
+    apt = (fakes / "apt-get.log").read_text().splitlines()
+    assert apt == ["update -q", f"install -y -q python{version}-venv"], apt
+    assert (fakes / "venv-python.log").read_text().splitlines() == [
+        "-m pip install -q -e .[test]", "-m ruff check .", "-m pytest -q -x tests/test_cli.py"]
+
+    (fakes / "venv-python.log").unlink()
+    again = subprocess.run(["bash", ".ci/run"], cwd=project, env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (fakes / "apt-get.log").read_text().splitlines() == apt  # nothing more installed
+    assert (fakes / "venv-python.log").read_text().splitlines() == [
+        "-m pip --version", "-m pip install -q -e .[test]", "-m ruff check .", "-m pytest -q"]
