@@ -6,6 +6,7 @@ import datetime as dt
 import errno
 import html
 import json
+import logging
 import os
 import re
 import signal
@@ -198,6 +199,25 @@ def html_to_rich(snippet: str) -> str:
     return "".join(text)
 
 
+def relax_lines(result) -> list[str]:
+    """For an empty result with filters: each filter whose removal brings results back,
+    as the options to leave out (the site shows them as chips to remove)."""
+    if not result.total_without_filters:  # no filters, or the words match nothing at all
+        return []
+    words = result.request.q
+    head = (f"The words alone match {result.total_without_filters} utterances."
+            if words else "No transcript has all of these filters.")
+    if not result.relax:
+        return [f"{head} Leaving out any one filter still leaves nothing.", ""]
+    lines = [f"{head} Leave one filter out:"]
+    for r in result.relax:
+        option = " ".join(f"--{r.field} {escape(repr(v) if ' ' in v else v)}"
+                          for v in r.values)
+        lines.append(f"  without {option}: {r.total} utterances in "
+                     f"{r.total_transcripts} transcripts")
+    return [*lines, ""]
+
+
 def print_result(result) -> None:
     req = result.request
     if result.suggestion:
@@ -208,6 +228,8 @@ def print_result(result) -> None:
         f"{result.total} matching utterances in {result.total_transcripts} transcripts"
         f" — page {req.page} of {result.pages}, sorted by {req.sort}\n"
     )
+    for line in relax_lines(result):
+        out.print(line)
     for t in result.transcripts:
         when = " ".join(x for x in (t.date, t.time) if x)
         out.print(
@@ -789,6 +811,7 @@ def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None) -> Non
     """
     from web import create_app
 
+    logging.basicConfig()  # waitress's and the app's warnings and errors, as waitress.serve does
     root = location.index_root(index_dir)
     app_slot: list = []
     server = bind_server(lambda environ, start: app_slot[0](environ, start), host, port, threads)

@@ -6,13 +6,17 @@ as a chip that removes it, with how many results that gives; the API gives the s
 ``relax: [{field, values, total, total_transcripts, url, api_url}]``. With words, the
 words' own advice stays when the words match nothing at all. The filter values are found
 in the index by the test (not written in), and every promised total is checked against
-the search that the link leads to. Flask's test client over the real sample index.
+the search that the link leads to. Flask's test client over the real sample index; the
+CLI's `search` says the same with the options to leave out.
 """
 
 from __future__ import annotations
 
 import html
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,6 +25,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web_fixtures import web_index_dir  # noqa: F401  # the shared session fixture
 
+from tests.conftest import PROJECT_DIR
 from web import create_app
 
 SPELLING = "Check the spelling, or use fewer words"
@@ -170,3 +175,20 @@ def test_a_date_bound_in_the_way_is_offered_on_its_own(client):
     body = empty_state(client, pairs)
     assert "No transcript in these dates has the ticked value" in body
     assert SPELLING not in body
+
+
+def test_the_cli_names_the_options_to_leave_out(client, web_index_dir):  # noqa: F811
+    topic, geography = disjoint(client)
+    data = api(client, [("topic", topic), ("geography", geography)])
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "search", "--topic", topic, "--geography", geography,
+         "--index-dir", str(web_index_dir)],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "COLUMNS": "200"})
+    assert done.returncode == 0, done.stderr
+    assert "No transcript has all of these filters. Leave one filter out:" in done.stdout
+    for r in data["relax"]:
+        (value,) = r["values"]
+        option = f"--{r['field']} {value!r}" if " " in value else f"--{r['field']} {value}"
+        assert (f"  without {option}: {r['total']} utterances in {r['total_transcripts']} "
+                "transcripts") in done.stdout, done.stdout
