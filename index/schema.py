@@ -30,12 +30,6 @@ from nltk.stem.snowball import SnowballStemmer
 from whoosh import columns, fields
 from whoosh.analysis import RegexTokenizer, Token, Tokenizer
 
-# Words are runs of letters/digits. An inner apostrophe joins ("don't", "O'Neill") except
-# before a possessive 's, which is a word of its own: "Security Council's" must match the
-# phrase "Security Council", and "Council's" still matches as written.
-WORD_PATTERN = r"\w+(?:['’](?![sS]\b)\w+)*"
-WORD_RE = re.compile(WORD_PATTERN)
-
 _snowball = SnowballStemmer("english")
 
 
@@ -68,8 +62,6 @@ _FOLDABLE_BELOW = 0x2000
 
 def _fold_letter(c: str) -> str:
     """The folded form of one lower-case character (itself when nothing folds)."""
-    if c in _APOSTROPHES:
-        return _APOSTROPHES[c]
     if c in _NO_DECOMPOSITION:
         return _NO_DECOMPOSITION[c]
     if "\u0400" <= c <= "\u052f" and c != "ё":  # Cyrillic
@@ -79,7 +71,9 @@ def _fold_letter(c: str) -> str:
     if bare == decomposed:  # no accent (a Hangul syllable, a compatibility ideograph)
         return c
     bare = unicodedata.normalize("NFC", bare)
-    return bare if len(bare) == 1 and bare.isalnum() == c.isalnum() else c
+    if len(bare) != 1 or bare.isalnum() != c.isalnum():
+        return c
+    return _NO_DECOMPOSITION.get(bare, bare)  # ǿ -> ø -> o
 
 
 def _letter_table() -> dict[int, str]:
@@ -89,16 +83,27 @@ def _letter_table() -> dict[int, str]:
         f = _fold_letter(c.lower() if len(c.lower()) == 1 else c)
         if f != c:
             table[i] = f
-    for c, f in _APOSTROPHES.items():
-        table[ord(c)] = f
     return table
 
 
 # Character -> folded character, for text already lower-cased (upper-case letters fold
-# to their lower case's folding too). ``_WORD_TABLE`` also drops a lone combining mark:
-# lower-casing "İ" gives "i" and a combining dot.
+# to their lower case's folding too). ``_WORD_TABLE`` also straightens apostrophes (the
+# folded text keeps them: its patterns read ' and ’ alike) and drops a lone combining
+# mark: lower-casing "İ" gives "i" and a combining dot.
 _LETTERS = _letter_table()
-_WORD_TABLE = {**_LETTERS, **{i: None for i in _DIACRITICS}}
+_WORD_TABLE = {
+    **_LETTERS,
+    **{ord(c): f for c, f in _APOSTROPHES.items()},
+    **{i: None for i in _DIACRITICS},
+}
+
+# Words are runs of letters/digits. An inner apostrophe joins ("don't", "O'Neill") except
+# before a possessive 's, which is a word of its own: "Security Council's" must match the
+# phrase "Security Council", and "Council's" still matches as written. Any letter that
+# folds to "s" counts as that "s", so a word splits the same way in the folded text.
+_S = "sS" + "".join(sorted(chr(i) for i, f in _LETTERS.items() if f == "s"))
+WORD_PATTERN = rf"\w+(?:['’](?![{_S}]\b)\w+)*"
+WORD_RE = re.compile(WORD_PATTERN)
 
 
 def fold(word: str) -> str:
@@ -111,7 +116,8 @@ def fold(word: str) -> str:
 
 def fold_text(text: str) -> str:
     """``text`` lower-cased and folded character by character, as long as ``text``: a
-    word's span in it is its span in ``text``, and the word there is ``fold(word)``.
+    word's span in it is its span in ``text``, and the word there folds to
+    ``fold(word)`` (apostrophes are kept as written).
 
     Text that is all ASCII is lower-cased only (the common case, at C speed)."""
     lowered = text.lower()
@@ -126,7 +132,7 @@ def fold_text(text: str) -> str:
 @lru_cache(maxsize=4096)
 def _fold_char(c: str) -> str:
     f = fold(c)
-    return f if len(f) == 1 else c
+    return f if len(f) == 1 and c not in _APOSTROPHES else c
 
 
 class WordTokenizer(Tokenizer):

@@ -125,7 +125,7 @@ def _boundary_behind(head: str) -> str:
 
 
 def _escaped(head: str) -> str:
-    return re.escape(head).replace("'", "['’]")
+    return re.escape(head).replace("'", "['’ʼ]")  # as written: ʼ is a letter to WORD_RE
 
 
 def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
