@@ -1,9 +1,10 @@
 """Highlighting the words that matched, in the words as they were written.
 
 The index holds stems, but a reader wants to see "negotiations" marked when they searched
-for "negotiating": each word of the stored text is folded and stemmed the way the index
-did it, and marked when its stem (or, for quoted phrases and prefixes, the word itself)
-is one the query matched. Everything else is HTML-escaped.
+for "negotiating": each word of the stored text is folded (lower case, no accents) and
+stemmed the way the index did it, and marked as written when its stem (or, for quoted
+phrases and prefixes, the word itself) is one the query matched: "Erdoğan" for the query
+``erdogan``, "Erdogan" for ``erdoğan``. Everything else is HTML-escaped.
 """
 
 from __future__ import annotations

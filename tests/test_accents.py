@@ -114,6 +114,17 @@ def test_a_speaker_filter_without_the_accents_finds_the_speaker(index):
     assert ticked == [("Recep Tayyip Erdoğan", True)]
 
 
+def test_a_value_selected_without_its_accents_is_unticked_by_the_value_as_written():
+    from search.results import SearchRequest
+    from web import create_app
+    from web.links import Links
+
+    links = Links(SearchRequest(q="talks", speaker=["Recep Tayyip Erdogan"]))
+    with create_app({"INDEX_DIR": "/nonexistent"}).test_request_context():
+        assert "speaker" not in links.toggle("speaker", "Recep Tayyip Erdoğan")
+        assert "Putin" in links.toggle("speaker", "Vladimir Putin")
+
+
 def test_did_you_mean_ignores_accents_and_corrects_across_them(index):
     assert _hits(index, "Erdoğan")[0].suggestion is None
     assert _hits(index, "Niinisto")[0].suggestion is None
