@@ -236,7 +236,7 @@ def _drop_duplicate_ids(parsed, new_files, old_files, report):
 
 
 # What changed in each schema version, for the message that explains a full rebuild.
-SCHEMA_CHANGES = {4: "words are now found with or without accents (cafe, café)"}
+SCHEMA_CHANGES = {4: "words are now found with or without accents, cafe and café alike"}
 
 
 def outdated(manifest: dict | None) -> str:
