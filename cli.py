@@ -29,7 +29,7 @@ from index.fetch.state import STATE_FILE, FetchLocked, index_is_behind, mark_ind
 from index.model import clock
 from index.readers import ReadError, read_file
 from index.speakers import learn_names, resolve_speakers
-from index.writer import NothingIndexed, reindex
+from index.writer import NothingIndexed, live_outdated, reindex
 from search import concordance, export
 from search.engine import IndexMissing, TranscriptIndex, search
 from search.query import QueryError
@@ -110,6 +110,8 @@ def run_reindex(sources, root: Path, full: bool, procs: int):
 
 def print_report(report, root: Path) -> None:
     kind = "full rebuild" if report.full else "incremental update"
+    if report.rebuilt_because:
+        out.print(f"Rebuilding the whole index: {escape(report.rebuilt_because)}.")
     if report.up_to_date:
         out.print(f"Index at {root} is up to date ({report.files_unchanged} files unchanged).")
     else:
@@ -823,6 +825,11 @@ def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None) -> Non
             # visit should wait (measured in the README's "Demo corpus" section).
             procs = min(2, os.cpu_count() or 1)
             print_report(run_reindex([DEFAULT_SEEDS], root, False, procs), root)
+        elif because := live_outdated(root):
+            err.print(
+                f"[yellow]note:[/yellow] {escape(because)}. Searches work, but run "
+                "`transcripts reindex` with the same files to bring it up to date."
+            )
         app_slot.append(create_app({"INDEX_DIR": str(root), "WARM_ANALYSIS": True}))
     except (NothingIndexed, location.IndexLocked) as exc:
         server.close()

@@ -2,7 +2,9 @@
 
 Two FTS5 tables over one content table, as ours has two fields: ``ft`` is stemmed
 (``porter unicode61``) for plain words, ``fx`` keeps words as written (``unicode61``)
-for phrases and prefixes. Both are external-content tables, so the text is stored
+for phrases and prefixes. Both fold accents as ours do (``remove_diacritics 2``, said
+outright though 1 is the default: "Erdoğan" is "erdogan"; like ours, FTS5 keeps ß and æ;
+unlike ours it keeps ø and ł). Both are external-content tables, so the text is stored
 once. A query's matches go into a temporary table with their bm25 score; facet
 counts, totals and the top ten transcripts are then plain SQL over it, with the same
 disjunctive rule as ours: a facet's counts ignore that facet's own selection. The
@@ -31,9 +33,9 @@ CREATE TABLE tags(tid INTEGER, facet TEXT, value TEXT);
 CREATE TABLE docs(id INTEGER PRIMARY KEY, tid INTEGER, pos INTEGER, kind TEXT,
                   speaker TEXT, day INTEGER, year INTEGER, text TEXT);
 CREATE VIRTUAL TABLE ft USING fts5(text, content='docs', content_rowid='id',
-                                   tokenize='porter unicode61');
+                                   tokenize='porter unicode61 remove_diacritics 2');
 CREATE VIRTUAL TABLE fx USING fts5(text, content='docs', content_rowid='id',
-                                   tokenize='unicode61');
+                                   tokenize='unicode61 remove_diacritics 2');
 """
 INDEXES = """
 CREATE INDEX tags_value ON tags(facet, value, tid);

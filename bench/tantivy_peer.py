@@ -1,8 +1,10 @@
 """tantivy (official Python bindings) as a peer, mirroring our index over the same documents.
 
-Like ours it has a stemmed field (``text``, tantivy's ``en_stem``: Snowball English,
-the same algorithm as ours) for plain words and a positional as-written field
-(``exact``, ``default`` tokenizer) for phrases and prefixes. Queries are built as
+Like ours it has a stemmed field (``text``, tantivy's ``en_stem`` chain: Snowball
+English, the same algorithm as ours) for plain words and a positional as-written field
+(``exact``, the ``default`` chain) for phrases and prefixes; both fold accents as ours
+do (tantivy's ASCII folding after lower-casing: "Erdoğan" is "erdogan"), registered as
+the ``folded_stem`` and ``folded`` tokenizers. Queries are built as
 query objects from the benchmark's query tree, never with ``parse_query``: its default
 operator is OR and it reads ``econ*`` as a term. Facet counts use tantivy's terms
 aggregation, one call per distinct filter scope (a facet's counts ignore its own
@@ -37,8 +39,8 @@ def _schema() -> tantivy.Schema:
     sb.add_integer_field("day", indexed=True, fast=True)
     sb.add_integer_field("year", indexed=True, fast=True)
     sb.add_text_field("kind", tokenizer_name="raw")
-    sb.add_text_field("text", stored=True, tokenizer_name="en_stem", index_option="freq")
-    sb.add_text_field("exact", tokenizer_name="default", index_option="position")
+    sb.add_text_field("text", stored=True, tokenizer_name="folded_stem", index_option="freq")
+    sb.add_text_field("exact", tokenizer_name="folded", index_option="position")
     for name in FACETS:
         sb.add_text_field(name, tokenizer_name="raw", fast=True)
     for name in ("tid_id", "title", "date"):
@@ -51,7 +53,7 @@ def build(corpus: Corpus, folder: Path, threads: int = 2) -> dict:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     started = time.perf_counter()
-    ix = tantivy.Index(_schema(), path=str(folder))
+    ix = _registered(tantivy.Index(_schema(), path=str(folder)))
     writer = ix.writer(heap_size=256 * 2**20, num_threads=threads)
     meta = {t.ordinal: t for t in corpus.transcripts}
     for d in corpus.docs:
@@ -82,18 +84,36 @@ def build(corpus: Corpus, folder: Path, threads: int = 2) -> dict:
     return {"seconds": round(seconds, 3), "index_bytes": size}
 
 
-_STEMMED = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-            .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
-            .filter(tantivy.Filter.stemmer("english")).build())
-_PLAIN = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-          .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase()).build())
+def _analyzer(stemmed: bool):
+    """tantivy's ``default`` (``en_stem`` when stemmed) chain with ASCII folding."""
+    builder = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+               .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
+               .filter(tantivy.Filter.ascii_fold()))
+    if stemmed:
+        builder = builder.filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
+
+
+_STEMMED = _analyzer(stemmed=True)
+_PLAIN = _analyzer(stemmed=False)
+
+
+def _registered(index: tantivy.Index) -> tantivy.Index:
+    """Tokenizers are not saved with an index: registered on every open."""
+    index.register_tokenizer("folded_stem", _analyzer(stemmed=True))
+    index.register_tokenizer("folded", _analyzer(stemmed=False))
+    return index
+
+
+def _folded(text: str) -> str:
+    return (_PLAIN.analyze(text) or [text.lower()])[0]
 
 
 class Tantivy:
     name = "tantivy"
 
     def __init__(self, folder: Path):
-        self.index = tantivy.Index.open(str(folder))
+        self.index = _registered(tantivy.Index.open(str(folder)))
         self.schema = self.index.schema
         self.searcher = self.index.searcher()
 
@@ -114,7 +134,7 @@ class Tantivy:
                 return Query.term_query(self.schema, "exact", words[0])
             return Query.phrase_query(self.schema, "exact", words)
         if isinstance(node, Prefix):
-            return Query.regex_query(self.schema, "exact", re.escape(node.text.lower()) + ".*")
+            return Query.regex_query(self.schema, "exact", re.escape(_folded(node.text)) + ".*")
         if isinstance(node, Or):
             return Query.boolean_query([(Occur.Should, self.to_query(k)) for k in node.children])
         if isinstance(node, Not):
@@ -134,7 +154,7 @@ class Tantivy:
                 continue
             if isinstance(leaf, Prefix):
                 qs.append(Query.regex_query(self.schema, "text",
-                                            re.escape(leaf.text.lower()) + ".*"))
+                                            re.escape(_folded(leaf.text)) + ".*"))
             else:
                 qs.extend(Query.term_query(self.schema, "text", t)
                           for t in _STEMMED.analyze(leaf.text))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import unicodedata
 from collections.abc import Iterator
 
 from index.model import Transcript
@@ -22,6 +23,14 @@ EPOCH = dt.date(1970, 1, 1)
 def day_number(date: dt.date | None) -> int:
     """Days since 1970 (0 for undated): a compact sortable column for date filters."""
     return (date - EPOCH).days if date else 0
+
+
+def composed(text: str) -> str:
+    """The text in Unicode's composed form (NFC): a letter written as a base letter and a
+    combining accent (as some tools save "Erdoğan") becomes the one letter it looks
+    like, so it is one word that folds like any other. Text already composed -- nearly
+    all -- is kept as it is."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def transcript_meta(t: Transcript) -> dict:
@@ -46,12 +55,12 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
         "f_source": t.source,
         "file": t.file,
     }
-    page_text = "\n".join(x for x in (t.title, t.lead) if x)
+    page_text = composed("\n".join(x for x in (t.title, t.lead) if x))
     yield {
         **shared,
         "pos": 0,
         "kind": KIND_PAGE,
-        "title": t.title,
+        "title": composed(t.title),
         "body": page_text,
         "words": word_count(page_text),
         "meta": transcript_meta(t),
@@ -62,8 +71,8 @@ def transcript_documents(t: Transcript) -> Iterator[dict]:
             **shared,
             "pos": u.position,
             "kind": KIND_ANONYMOUS if anonymous else KIND_TURN if u.label else KIND_NARRATIVE,
-            "body": u.text,
-            "words": word_count(u.text),
+            "body": (body := composed(u.text)),
+            "words": word_count(body),
         }
         if u.start is not None:
             doc["start"] = u.start

@@ -37,7 +37,9 @@ from index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_RE, fold, st
 
 FOLDER = "tables"
 INFO = "tables.json"
-FORMAT = 4  # bumped when the layout changes: an older layout is recomputed at open
+# Bumped when the layout or the words' folding changes: an older one is recomputed at
+# open. 5: words folded without accents (``schema.fold``).
+FORMAT = 5
 LENGTH_FIELDS = ("text", "exact", "title", "role")  # fields scored with BM25
 DOC_COLUMNS = ("live", "tid", "pos", "day", "words", "is_page")  # see compute()
 # Per kept word field (KeptField), those it has.

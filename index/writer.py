@@ -52,6 +52,8 @@ class ReindexReport:
     seconds: float = 0.0
     generation: str = ""
     up_to_date: bool = False
+    # Why a run asked to update rebuilt everything instead (an index of an older version).
+    rebuilt_because: str = ""
 
 
 def reindex(
@@ -67,9 +69,10 @@ def reindex(
         location.clean_stale(root)
         live = location.live_generation(root)
         manifest = None if full or live is None else _load_manifest(live)
-        if manifest is not None and manifest.get("schema") != SCHEMA_VERSION:
+        because = outdated(manifest)
+        if because:
             manifest = None  # built by an older version: rebuild in full
-        report = ReindexReport(full=manifest is None)
+        report = ReindexReport(full=manifest is None, rebuilt_because=because)
         files, report.skipped = discover(paths)
         report.files_seen = len(files)
         old_files: dict[str, dict] = (manifest or {}).get("files", {})
@@ -230,6 +233,29 @@ def _drop_duplicate_ids(parsed, new_files, old_files, report):
         new_files[t.file]["ids"].append(t.id)
         kept.append(t)
     return kept
+
+
+# What changed in each schema version, for the message that explains a full rebuild.
+SCHEMA_CHANGES = {4: "words are now found with or without accents, cafe and café alike"}
+
+
+def outdated(manifest: dict | None) -> str:
+    """Why an index with this manifest must be rebuilt in full ("" when it need not)."""
+    if manifest is None or manifest.get("schema") == SCHEMA_VERSION:
+        return ""
+    change = SCHEMA_CHANGES.get(SCHEMA_VERSION)
+    return (
+        f"the index was built by an older version of transcripts (index format "
+        f"{manifest.get('schema')}, now {SCHEMA_VERSION}"
+        + (f": {change}" if change else "")
+        + ")"
+    )
+
+
+def live_outdated(root: Path) -> str:
+    """``outdated`` for the live generation at ``root`` (for a warning before serving)."""
+    live = location.live_generation(root)
+    return outdated(_load_manifest(live)) if live is not None else ""
 
 
 def _load_manifest(gen: Path) -> dict | None:

@@ -299,7 +299,10 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         matched, scores = match.mask, match.scores
 
     in_dates = _date_mask(table, req.date_from, req.date_to)
-    selections = {name: values for name, values in req.filters().items() if values}
+    selections = {
+        name: _as_stored(table.facets[name], values)
+        for name, values in req.filters().items() if values
+    }
     masks = {name: _values_mask(table, name, values) for name, values in selections.items()}
 
     base = matched & in_dates if in_dates is not None else matched
@@ -415,8 +418,15 @@ def _values_mask(table: DocTable, name: str, values: list[str]) -> np.ndarray:
     mask = np.zeros(table.size, dtype=bool)
     facet = table.facets[name]
     for value in values:
-        mask[facet.docs_with(value)] = True
+        for stored in facet.resolve(value):
+            mask[facet.docs_with(stored)] = True
     return mask
+
+
+def _as_stored(facet, values: list[str]) -> list[str]:
+    """Selected values as the index writes them ("Recep Tayyip Erdogan" is ticked as
+    "Recep Tayyip Erdoğan"); a value that stands for none is kept, shown with 0."""
+    return list(dict.fromkeys(r for v in values for r in (facet.resolve(v) or [v])))
 
 
 def _facet_values(values: list[str], counts: np.ndarray, selected: list[str]) -> list[FacetValue]:

@@ -9,11 +9,12 @@ they come from the same postings Whoosh reads.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from index import tables
+from index.schema import fold
 
 
 @dataclass
@@ -23,12 +24,26 @@ class Facet:
     docs: np.ndarray  # pairs: document numbers ...
     vals: np.ndarray  # ... and value ids, sorted by value id
     starts: np.ndarray  # docs[starts[v]:starts[v+1]] are the documents with value v
+    _folded: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
 
     def docs_with(self, value: str) -> np.ndarray:
         v = self.ids.get(value)
         if v is None:
             return np.empty(0, dtype=np.int32)
         return self.docs[self.starts[v] : self.starts[v + 1]]
+
+    def resolve(self, value: str) -> list[str]:
+        """The values a selected value stands for: itself when it is one, else those
+        written with other accents or capitals ("Recep Tayyip Erdogan" selects "Recep
+        Tayyip Erdoğan"); values are shown as written, a hand-typed link still works."""
+        if value in self.ids:
+            return [value]
+        if self._folded is None:
+            folded: dict[str, list[str]] = {}
+            for v in self.values:
+                folded.setdefault(fold(v), []).append(v)
+            self._folded = folded  # the same for every thread: a race is harmless
+        return self._folded.get(fold(value), [])
 
     def count(self, mask: np.ndarray) -> np.ndarray:
         return np.bincount(self.vals[mask[self.docs]], minlength=len(self.values))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from whoosh import query as wq
 from whoosh.qparser import QueryParser, plugins
 from whoosh.qparser.taggers import RegexTagger
 
-from index.schema import EXACT, TEXT, VALUE_FIELDS, exact_analyzer, stemming_analyzer
+from index.schema import EXACT, TEXT, VALUE_FIELDS, exact_analyzer, fold, stemming_analyzer
 from index.tables import KeptField
 
 MAX_QUERY_CHARS = 1000
@@ -130,7 +131,9 @@ def make_parser(schema) -> QueryParser:
 
 def check_syntax(text: str) -> str:
     """Reject what Whoosh would misread or choke on, before it gets the chance."""
-    text = _CONTROL.sub(" ", text).strip()
+    # Composed, so a letter typed as a base and a combining accent is one letter (and one
+    # word): "Erdog\u0306an" is "Erdoğan", which folds to "erdogan".
+    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text)).strip()
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
             f"The query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}."
@@ -277,7 +280,7 @@ def parse(
     _collect_highlights(parsed.query, parsed, negated=False)
     parsed.plain_words = [
         w
-        for w in re.findall(r"(?<![\w:\"*])([A-Za-z][\w']*)(?![\w*:])", _strip_phrases(text))
+        for w in re.findall(r"(?<![\w:\"*])([^\W\d_][\w']*)(?![\w*:])", _strip_phrases(text))
         if w not in {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
     ]
     return parsed
@@ -354,7 +357,7 @@ def _value_query(q: wq.Query, values: ValueLookup) -> wq.Query:
         )
     else:
         pattern = q.text if isinstance(q, wq.Wildcard) else q.text + "*"
-        regex = _wildcard_regex(pattern.lower())
+        regex = _wildcard_regex(fold(pattern))
         found = values.matching(name, lambda ws: any(regex.match(w) for w in ws))
     if not found:
         return wq.NullQuery
@@ -386,7 +389,7 @@ def _rewrite(
         pattern = q.text if isinstance(q, wq.Wildcard) else q.text + "*"
         if pattern.strip("*?") == "":
             return wq.Every()
-        return _expand(fieldname, pattern.lower(), reader, parsed, vocabulary)
+        return _expand(fieldname, fold(pattern), reader, parsed, vocabulary)
     if isinstance(q, wq.Term) and q.text == "":
         return wq.NullQuery
     if isinstance(q, wq.BinaryQuery):  # AndNot, AndMaybe, Require: keep a and b apart

@@ -25,7 +25,7 @@ from functools import lru_cache
 import numpy as np
 from whoosh import query as wq
 
-from index.schema import EXACT, TEXT, fold, stem
+from index.schema import EXACT, TEXT, fold, fold_text, stem
 
 CHARS_PER_WORD = 6.0  # an English word and its space, on average (this corpus: 6.1)
 PROXIMITY_WINDOW = 8  # words apart at most to count as near
@@ -202,10 +202,10 @@ def word_positions(text: str, terms: list[tuple[str, str]]) -> list[list[float]]
     CHARS_PER_WORD: close enough to tell "side by side" from "a sentence apart".
     """
     out: list[list[float]] = [[] for _ in terms]
-    # Lower-cased once, so the pattern can be case-sensitive and start with the words'
-    # own letters (see ``_candidates``); a rare letter whose lower case is longer shifts
-    # later offsets by a character, which an estimate in words does not feel.
-    for m in _candidates(tuple(terms)).finditer(text.lower()):
+    # Folded once as the index folds words (lower case, no accents, character for
+    # character), so the pattern can be case-sensitive and start with the words' own
+    # letters (see ``_candidates``), and "erdogan" finds "Erdoğan".
+    for m in _candidates(tuple(terms)).finditer(fold_text(text)):
         word = fold(m.group())
         stemmed = stem(word)
         for i, (field, want) in enumerate(terms):

@@ -1,9 +1,10 @@
 """Highlighting the words that matched, in the words as they were written.
 
 The index holds stems, but a reader wants to see "negotiations" marked when they searched
-for "negotiating": each word of the stored text is folded and stemmed the way the index
-did it, and marked when its stem (or, for quoted phrases and prefixes, the word itself)
-is one the query matched. Everything else is HTML-escaped.
+for "negotiating": each word of the stored text is folded (lower case, no accents) and
+stemmed the way the index did it, and marked as written when its stem (or, for quoted
+phrases and prefixes, the word itself) is one the query matched: "Erdoğan" for the query
+``erdogan``, "Erdogan" for ``erdoğan``. Everything else is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -12,12 +13,7 @@ import re
 from dataclasses import dataclass, field
 from html import escape
 
-from index.schema import fold, stem
-
-try:  # which letters a case-insensitive pattern letter also matches ("i": "ı")
-    from re._casefix import _EXTRA_CASES
-except ImportError:  # another Python: scan with the case-insensitive regex alone
-    _EXTRA_CASES = None
+from index.schema import fold, fold_text, stem
 
 _SENTENCE_START = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
@@ -60,42 +56,29 @@ class WordMatcher:
 class _Finder:
     """Finds the candidate words of a text: the tokens ``exact`` matches.
 
-    ``exact`` is the definition: a case-insensitive regex that checks the word boundary
-    before each place it tries, so Python's regex engine tries it at every character of a
-    long turn. ``lowered`` finds the same tokens in the lower-cased text: case-sensitive,
-    with the boundary checked behind each head once the head has matched, so the engine
-    skips at C speed to the next place a head begins. The two agree whenever the
-    lower-cased text lines up with the text and case-insensitive matching finds nothing
-    lower-casing does not: ``unsafe`` are the letters a case-insensitive "s" or a head's
-    letter also matches ("ſ"; "ı" for an "i"); a text holding one, or a head that
-    lower-cases to more letters ("İ"), is scanned by ``exact``.
+    The words are looked for in the text folded as the index folds words
+    (``schema.fold_text``: lower case, no accents, character for character), so a query
+    for "erdogan" finds "Erdoğan" and one for "café" finds "Cafe", and a span found there
+    is the word's span in the text as written. The pattern is case-sensitive, with the
+    word boundary checked behind each head once the head has matched, so Python's regex
+    engine skips at C speed to the next place a head begins.
     """
 
-    exact: re.Pattern
-    lowered: re.Pattern | None
-    unsafe: tuple[str, ...]
+    pattern: re.Pattern | None
 
     @classmethod
     def build(cls, stems: set[str], words: set[str], known: set[str] | None = None) -> _Finder:
         heads = _heads(stems, words, known)
         if not heads:  # no word of the index has the query's stems
-            return cls(re.compile(r"(?!)"), None, ())
-        exact = _candidate_regex(heads)
-        if _EXTRA_CASES is None or any(not h or len(h.lower()) != len(h) for h in heads):
-            return cls(exact, None, ())
-        lowered = {h.lower() for h in heads}
-        letters = {c for h in lowered for c in h} | {"s"}
-        unsafe = {chr(o) for c in letters for o in _EXTRA_CASES.get(ord(c), ())}
-        return cls(exact, _lowered_regex(lowered), tuple(sorted(unsafe)))
+            return cls(None)
+        return cls(_folded_regex({fold(h) for h in heads}))
 
     def candidates(self, text: str) -> list[tuple[tuple[int, int], str]]:
-        """(span, word as written) of every candidate, as ``exact.finditer`` gives them."""
-        if self.lowered is not None:
-            lowered = text.lower()
-            if len(lowered) == len(text) and not any(c in lowered for c in self.unsafe):
-                found = self.lowered.finditer(lowered)
-                return [(m.span(), text[m.start() : m.end()]) for m in found]
-        return [(m.span(), m.group()) for m in self.exact.finditer(text)]
+        """(span, word as written) of every token that starts with a head."""
+        if self.pattern is None:
+            return []
+        found = self.pattern.finditer(fold_text(text))
+        return [(m.span(), text[m.start() : m.end()]) for m in found]
 
 
 def _heads(stems: set[str], words: set[str], known: set[str] | None = None) -> set[str]:
@@ -114,19 +97,11 @@ _WORD = re.compile(r"\w")
 _TAIL = r"\w*(?:['’](?![sS]\b)\w+)*"
 
 
-def _candidate_regex(heads: set[str]) -> re.Pattern:
-    """Whole tokens that begin with a head: not after a letter, nor after a letter and an
-    apostrophe unless it is a possessive "s"."""
-    alternatives = "|".join(_escaped(h) for h in sorted(heads, key=len, reverse=True))
-    return re.compile(
-        rf"(?<!\w)(?:(?<!\w['’])|(?=[sS]\b))(?:{alternatives}){_TAIL}", re.IGNORECASE
-    )
-
-
-def _lowered_regex(heads: set[str]) -> re.Pattern:
-    """``_candidate_regex`` for lower-cased text, each boundary checked behind the whole
-    head (a lookbehind as wide as the head), so the pattern begins with the heads' letters
-    and the engine looks for those first."""
+def _folded_regex(heads: set[str]) -> re.Pattern:
+    """Whole tokens of a folded text that begin with a head: not after a letter, nor after
+    a letter and an apostrophe unless it is a possessive "s". Each boundary is checked
+    behind the whole head (a lookbehind as wide as the head), so the pattern begins with
+    the heads' letters and the engine looks for those first."""
     return re.compile(
         "(?:"
         + "|".join(
@@ -151,7 +126,7 @@ def _boundary_behind(head: str) -> str:
 
 
 def _escaped(head: str) -> str:
-    return re.escape(head).replace("'", "['’]")
+    return re.escape(head).replace("'", "['’ʼ]")  # as written: ʼ is a letter to WORD_RE
 
 
 def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:

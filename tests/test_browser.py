@@ -205,6 +205,15 @@ def test_filter_a_long_facet_list_by_typing(page):
     assert page.locator("fieldset.facet-person .facet-more").get_attribute("open") is None
 
 
+def test_filtering_a_facet_list_by_typing_ignores_accents(page):
+    """"niinisto" finds the tag written "Niinistö" (page 63417 of the sample)."""
+    page.goto(f"{page.base}/")
+    box = page.locator("fieldset.facet-person .facet-filter")
+    box.fill("niinisto")
+    visible = page.locator("fieldset.facet-person .facet-item:visible")
+    assert visible.count() == 1 and "Niinistö" in visible.first.inner_text()
+
+
 def test_open_a_transcript_at_the_matched_passage(page):
     page.goto(f"{page.base}/?q=Syria")
     link = page.locator("article.hit .passage-who").nth(1)

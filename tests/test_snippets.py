@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -71,20 +70,9 @@ def test_edit_distance_counts_a_swap_of_two_letters_as_one():
     assert edit_distance("kitten", "sitting") == 3
 
 
-# The scan before it moved to the lower-cased text (kept here only to compare against): a
-# case-insensitive regex tried at every character, and each token it finds folded and
-# stemmed. Every span the fast scan gives must be one of these, and none missing.
-def _reference_regex(stems: set[str], words: set[str]) -> re.Pattern:
-    heads = {s[:1] if len(s) <= 3 else s[:-2] for s in stems} | set(words)
-    alternatives = "|".join(
-        re.escape(h).replace("'", "['’]") for h in sorted(heads, key=len, reverse=True)
-    )
-    return re.compile(
-        rf"(?<!\w)(?:(?<!\w['’])|(?=[sS]\b))(?:{alternatives})\w*(?:['’](?![sS]\b)\w+)*",
-        re.IGNORECASE,
-    )
-
-
+# The definition the fast scan must meet: every token as the index reads it
+# (``WORD_RE``), folded and stemmed as the index did, marked when the query matched it.
+# Every span the fast scan gives must be one of these, and none missing.
 @dataclass
 class ReferenceMatcher:
     stems: set[str]
@@ -96,17 +84,17 @@ class ReferenceMatcher:
     def spans(self, text: str) -> list[tuple[int, int]]:
         if not self:
             return []
-        found = _reference_regex(self.stems, self.words).finditer(text)
-        return [m.span() for m in found if self._matches(m.group())]
+        return [m.span() for m in WORD_RE.finditer(text) if self._matches(m.group())]
 
     def _matches(self, word: str) -> bool:
         w = fold(word)
         return w in self.words or (bool(self.stems) and stem(w) in self.stems)
 
 
-def _letters_case_matters_for() -> list[str]:
+def _letters_case_or_accents_matter_for() -> list[str]:
     """Every character with another case, those a case-insensitive letter also matches
-    ("ı", "ſ", "K"), those lower-casing lengthens ("İ"), and some that are no letters."""
+    ("ı", "ſ", "K"), those lower-casing lengthens ("İ"), every letter with an accent
+    below U+2000 and the combining accents, and some that are no letters."""
     from re._casefix import _EXTRA_CASES
 
     chars = {
@@ -114,30 +102,37 @@ def _letters_case_matters_for() -> list[str]:
         if not 0xD800 <= i < 0xE000 and (chr(i).lower() != chr(i) or chr(i).upper() != chr(i))
     }
     chars |= {chr(k) for k in _EXTRA_CASES} | {chr(o) for v in _EXTRA_CASES.values() for o in v}
-    return sorted(chars | set("'’_-0 .\u0301\u00a0"))
+    chars |= {chr(i) for i in range(0x80, 0x2000) if fold(chr(i)) != chr(i).lower()}
+    chars |= {chr(i) for i in range(0x300, 0x370)}
+    return sorted(chars | set("'’_-0 .\u00a0"))
 
 
-def test_fast_scan_finds_what_the_case_insensitive_scan_finds_whatever_the_letters():
+def test_fast_scan_finds_every_token_the_index_would_match_whatever_the_letters():
     matchers = [
         ({"russia"}, set()), ({"war"}, set()), ({stem("is")}, set()), ({"s"}, set()),
-        (set(), {"i", "'s", "o'neill", "don't"}), ({"sanction", "econom"}, {"the", "k"}),
+        (set(), {"i", "s", "o'neill", "don't"}), ({"sanction", "econom"}, {"the", "k"}),
     ]
-    checked = fast = 0
-    for c in _letters_case_matters_for():
+    checked = 0
+    for c in _letters_case_or_accents_matter_for():
+        if c == "ʼ":
+            # A letter to WORD_RE that folds to an apostrophe, which the stemmer drops at
+            # a word's start: "ʼrussia" has the stem "russia" but does not start like it,
+            # and is not marked (nor was it before folding).
+            continue
         u = c.upper() if len(c.upper()) == 1 else c
         text = (
             f"{c}russia r{c}ssia RUSSI{c} {c}'s s{c} {c}s is{c} I{c} {c}i x{c}war WAR{c}S "
             f"S’{c} O'{c}s {c} {u}{c}x {c}{u}X k{c} {c}K don'{c} econ{c}my {c}{c}"
         )
-        own = {fold(c) + "x", fold(c) * 2} if fold(c).strip() else set()
+        # Query words are words of the index: a token as WORD_RE reads one.
+        own = {w for w in (fold(c) + "x", fold(c) * 2) if WORD_RE.fullmatch(w)}
         for stems, words in [*matchers, (set(), own), ({fold(c) + "ar"}, set())]:
             new, old = WordMatcher(stems, words), ReferenceMatcher(stems, words)
             if not old:
                 continue
             assert new.spans(text) == old.spans(text), (hex(ord(c)), stems, words)
             checked += 1
-            fast += new._finder.lowered is not None
-    assert checked > 20_000 and fast > checked * 0.9
+    assert checked > 20_000
 
 
 def test_snippets_and_transcript_highlights_are_those_of_the_reference_scan(corpus_index):

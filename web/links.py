@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from flask import url_for
 
+from index.schema import fold
 from search.results import SORTS, SearchRequest
 from web.params import FACET_PARAMS
 
@@ -76,9 +77,11 @@ class Links:
         return self._with(q=q)
 
     def toggle(self, facet: str, value: str) -> str:
+        """Untick a selected value, else tick it. A value selected as typed without its
+        accents ("Recep Tayyip Erdogan") is the value as written it selects."""
         values = list(getattr(self.req, facet))
-        values = [v for v in values if v != value] if value in values else [*values, value]
-        return self._with(**{facet: values})
+        kept = [v for v in values if fold(v) != fold(value)]
+        return self._with(**{facet: kept if len(kept) < len(values) else [*values, value]})
 
     def year(self, year: str) -> str:
         """A year sets the date range to that year; the year already set clears it."""

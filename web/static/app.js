@@ -74,6 +74,17 @@
     }
   }
 
+  // Lower case without accents, as the index folds words (index/schema.py): "erdogan"
+  // finds "Erdoğan" among the values (a little more leniently: here й is и too).
+  var STROKES = { "ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ŧ": "t", "ı": "i" };
+  function fold(text) {
+    return text
+      .toLowerCase()
+      .normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .replace(/[øłđħŧı]/g, function (c) { return STROKES[c]; });
+  }
+
   function facetFilter(fieldset) {
     var box = fieldset.querySelector(".facet-filter");
     if (!box) {
@@ -84,10 +95,10 @@
     var items = fieldset.querySelectorAll(".facet-item");
     box.hidden = false;
     box.addEventListener("input", function () {
-      var needle = box.value.trim().toLowerCase();
+      var needle = fold(box.value.trim());
       var shown = 0;
       items.forEach(function (item) {
-        var text = item.querySelector(".facet-value").textContent.toLowerCase();
+        var text = fold(item.querySelector(".facet-value").textContent);
         var match = needle === "" || text.indexOf(needle) !== -1;
         item.hidden = !match;
         if (match) {
