@@ -9,9 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from search.engine import get_transcript
+from search.engine import get_transcript, person_names_of
 from search.engine import search as run_search
 from web import current_index
+from web.links import value_notes_json
 from web.pages import MAX_ID_CHARS
 from web.params import search_request
 
@@ -21,7 +22,9 @@ bp = Blueprint("api", __name__)
 @bp.get("/search")
 def search() -> ResponseReturnValue:
     result = run_search(current_index(), search_request(request.args))
-    return jsonify(result.to_dict())
+    data = result.to_dict()
+    data["value_notes"] = value_notes_json(result.value_notes)
+    return jsonify(data)
 
 
 @bp.get("/transcripts/<transcript_id>")
@@ -33,4 +36,7 @@ def transcript(transcript_id: str) -> ResponseReturnValue:
         abort(404, description=f"There is no transcript with the id '{transcript_id}'.")
     data = t.to_dict()
     data.pop("file", None)  # a path on the server's disk: of no use to a client
+    # The tags as stored (what filters take), and each as a person reads it, in order.
+    people = person_names_of(current_index())
+    data["person_names"] = [people.show(p) for p in t.persons]
     return jsonify(data)
