@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.model import Transcript
+from index.model import Transcript, Utterance
 from index.schema import PERSON_NAMES, PERSON_NAMES_FORMAT
 
 MAX_WORDS = 8  # longer tags are not reordered (their reorderings would be many)
@@ -173,6 +173,31 @@ def load(generation: Path | None) -> PersonNames | None:
     return PersonNames(data.get("names", {}), data.get("why", {}), data.get("evidence", {}))
 
 
+def indexed_transcripts(generation: Path, wanted: set[str]) -> list[Transcript]:
+    """The transcripts ``wanted`` as far as the evidence needs them (title, lead, tags,
+    labels, text), read back from a generation's stored fields: for an incremental
+    reindex over a generation written before ``PERSON_NAMES`` existed."""
+    from whoosh.filedb.filestore import FileStorage
+
+    found: dict[str, Transcript] = {}
+    ix = FileStorage(str(generation), supports_mmap=False, readonly=True).open_index()
+    with ix.reader() as reader:
+        for _, stored in reader.iter_docs():  # live documents (the order does not matter)
+            tid = stored.get("tid")
+            if tid not in wanted:
+                continue
+            t = found.setdefault(tid, Transcript(id=tid, title=""))
+            meta = stored.get("meta")
+            if meta is not None:
+                t.title, t.lead = meta.get("title", ""), meta.get("lead", "")
+                t.persons = list(meta.get("persons", []))
+            else:
+                t.utterances.append(Utterance(position=len(t.utterances) + 1,
+                                              text=stored.get("body") or "",
+                                              label=stored.get("label")))
+    return [t for t in found.values() if t.persons]
+
+
 def build(
     generation: Path,
     parsed: Iterable[Transcript],
@@ -180,15 +205,20 @@ def build(
     previous: PersonNames | None = None,
     dropped: set[str] = frozenset(),
     kept_ids: Iterable[str] = (),
+    live: Path | None = None,
 ) -> PersonNames:
     """Write ``PERSON_NAMES`` for a new generation: the evidence of the transcripts read
     in this run, plus (incremental) the previous generation's for those not read again
-    (``kept_ids`` that are not ``dropped``)."""
+    (``kept_ids`` that are not ``dropped``). When the ``live`` generation predates the
+    file, their evidence is read back from its stored text once."""
     evidence: dict[str, Evidence] = {}
+    kept = [tid for tid in kept_ids if tid not in dropped]
     if previous is not None:
-        for tid in kept_ids:
-            if tid not in dropped and tid in previous.evidence:
+        for tid in kept:
+            if tid in previous.evidence:
                 evidence[tid] = previous.evidence[tid]
+    elif live is not None and kept:
+        parsed = [*parsed, *indexed_transcripts(live, set(kept))]
     for t in parsed:
         found = transcript_evidence(t)
         if found:

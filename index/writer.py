@@ -142,6 +142,7 @@ def reindex(
             person_names.load(live) if manifest is not None else None,
             changed,
             (tid for entry in new_files.values() for tid in entry["ids"]),
+            live if manifest is not None else None,
         )
         (build / location.MANIFEST).write_text(
             json.dumps(

@@ -157,3 +157,22 @@ def test_an_incremental_reindex_keeps_the_evidence_of_pages_it_does_not_read(tmp
     reindex([corpus], root)
     gone = person_names.load(root / "current")
     assert "Merkel Angela" not in gone.names and "62565" not in gone.evidence
+
+
+def test_an_index_built_before_the_names_gets_them_on_its_next_incremental_reindex(tmp_path):
+    need(CORPUS_TEXT)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("62565.txt", "17730.txt"):
+        shutil.copy(CORPUS_TEXT / name, corpus / name)
+    root = tmp_path / "index"
+    reindex([corpus], root, full=True)
+    full = person_names.load(root / "current")
+    (root / "current" / PERSON_NAMES).unlink()  # as an older version wrote it
+    page = corpus / "17730.txt"
+    page.write_text(page.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    report = reindex([corpus], root)
+    assert not report.full and report.files_read == 1
+    after = person_names.load(root / "current")
+    assert after.names == full.names and after.why == full.why
+    assert after.evidence == full.evidence  # read back from the stored text
