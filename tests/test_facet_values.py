@@ -215,3 +215,23 @@ def test_the_cli_shows_persons_given_name_first(seed_index):  # noqa: F811
     done = cli("search", "schools", "--person", "Ilham Aliyev", "--index-dir", str(seed_index))
     assert done.returncode == 0 and "2 matching utterances in 1 transcripts" in done.stdout
     assert "Person: [x] Ilham Aliyev (2)" in done.stdout  # the tag "Aliyev Ilham", ticked
+
+
+def test_an_index_built_before_the_names_shows_the_tags_as_stored(tmp_path):
+    from index.schema import PERSON_NAMES
+    from index.writer import reindex
+    from search.engine import TranscriptIndex, search
+    from search.results import SearchRequest
+    from tests.test_cli import SEED
+
+    root = tmp_path / "index"
+    reindex([SEED], root, full=True)
+    (root / "current" / PERSON_NAMES).unlink()
+    index = TranscriptIndex(root)
+    result = search(index, SearchRequest(person=["Aliyev Ilham"]))
+    [tag] = result.facets["person"]
+    assert (tag.value, tag.label, tag.selected) == ("Aliyev Ilham", "Aliyev Ilham", True)
+    assert result.total > 0 and result.value_notes == []
+    # The name as shown is then no tag: said so, with the tag offered.
+    [note] = search(index, SearchRequest(person=["Ilham Aliyev"])).value_notes
+    assert [c.value for c in note.closest] == ["Aliyev Ilham"]
