@@ -235,3 +235,11 @@ def test_an_index_built_before_the_names_shows_the_tags_as_stored(tmp_path):
     # The name as shown is then no tag: said so, with the tag offered.
     [note] = search(index, SearchRequest(person=["Ilham Aliyev"])).value_notes
     assert [c.value for c in note.closest] == ["Aliyev Ilham"]
+
+
+def test_a_speaker_page_names_the_persons_of_their_pages_given_name_first(client):
+    data = get(client, "/api/speaker/Vladimir%20Putin").get_json()
+    persons = {t["value"]: t["label"] for t in data["tags"]["person"]}
+    assert persons["Merkel Angela"] == "Angela Merkel"
+    body = get(client, "/speaker/Vladimir%20Putin").get_data(as_text=True)
+    assert ">Angela Merkel</a>" in body and ">Merkel Angela</a>" not in body
