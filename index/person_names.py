@@ -68,18 +68,22 @@ def convention(tag: str) -> str:
     return " ".join(words[1:] + words[:1])
 
 
-def _pattern(name: str) -> re.Pattern:
-    words = [re.escape(w) for w in name.split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
+def _written(name: str, text: str) -> int:
+    """Times ``name`` stands as whole words in ``text`` (both lower-cased, single-spaced):
+    a substring test first, since most reorderings are never written."""
+    if name not in text:
+        return 0
+    return len(re.findall(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text))
 
 
 def _text(t: Transcript) -> str:
+    """The page's words, lower-cased, every run of spaces and line breaks one space."""
     parts = [t.title, t.lead]
     for u in t.utterances:
         if u.label:
             parts.append(u.label)
         parts.append(u.text)
-    return "\n".join(p for p in parts if p)
+    return " ".join(" ".join(p for p in parts if p).split()).casefold()
 
 
 Evidence = dict[str, dict[str, list[int]]]  # tag -> reordering -> [written, first two words]
@@ -95,9 +99,9 @@ def transcript_evidence(t: Transcript) -> Evidence:
     for tag in dict.fromkeys(t.persons):
         counts: dict[str, list[int]] = {}
         for name in candidates(tag):
-            words = name.split()
-            full = len(_pattern(name).findall(text))
-            head = len(_pattern(" ".join(words[:2])).findall(text)) if len(words) > 2 else full
+            words = name.casefold().split()
+            full = _written(" ".join(words), text)
+            head = _written(" ".join(words[:2]), text) if len(words) > 2 else full
             if full or head:
                 counts[name] = [full, head]
         found[tag] = counts
