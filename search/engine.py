@@ -26,7 +26,7 @@ from index.documents import day_number
 from index.model import Transcript, Utterance
 from index.schema import EXACT, FACETS, TEXT
 from search import person_names, ranking
-from search.facets import DocTable, closest_values, doc_table
+from search.facets import DocTable, NearestValues, doc_table
 from search.person_names import PersonNames
 from search.query import (
     ParsedQuery,
@@ -295,7 +295,9 @@ def value_notes(gen: Generation, req: SearchRequest) -> list[ValueNote]:
         for value in values:
             if value in facet.ids:
                 continue
-            closest = closest_values(value, facet.values, labels)
+            nearest = gen.derived(  # made once per generation and facet
+                f"nearest-{name}", lambda g, f=facet, ls=labels: NearestValues.of(f.values, ls))
+            closest = nearest.closest(value)
             what = VALUE_NAMES.get(name, name)
             message = (f"There is no {what} “{value}” in the index, so this filter matches "
                        "nothing.")

@@ -243,3 +243,28 @@ def test_a_speaker_page_names_the_persons_of_their_pages_given_name_first(client
     assert persons["Merkel Angela"] == "Angela Merkel"
     body = get(client, "/speaker/Vladimir%20Putin").get_data(as_text=True)
     assert ">Angela Merkel</a>" in body and ">Merkel Angela</a>" not in body
+
+
+def test_nearest_values_of_the_corpus_tags():
+    import glob
+
+    from search.facets import NearestValues
+    from tests.conftest import CORPUS_GOLD, need
+
+    tags: dict[str, set[str]] = {"geography": set(), "persons": set(), "topics": set()}
+    for path in glob.glob(str(need(CORPUS_GOLD) / "*.json")):
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        for name, values in tags.items():
+            values.update(record[name])
+    geography = NearestValues.of(sorted(tags["geography"]))
+    assert geography.closest("China")[0] == CHINA
+    assert set(geography.closest("Korea")[:2]) == {
+        "Republic of Korea", "Democratic People’s Republic of Korea"}
+    assert geography.closest("GERMANY")[0] == "Germany"
+    assert geography.closest("Zqxjvw") == []
+    persons = sorted(tags["persons"])
+    shown = {"Erdogan Recep Tayyip": "Recep Tayyip Erdogan"}
+    people = NearestValues.of(persons, shown)
+    assert people.closest("Erdoğan")[0] == "Erdogan Recep Tayyip"  # accents folded
+    assert people.closest("recep tayyip erdogan")[0] == "Erdogan Recep Tayyip"  # as shown
+    assert NearestValues.of(sorted(tags["topics"])).closest("economy")[0] == "Economy and finance"
