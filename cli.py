@@ -31,7 +31,7 @@ from index.readers import ReadError, read_file
 from index.speakers import learn_names, resolve_speakers
 from index.writer import NothingIndexed, live_outdated, reindex
 from search import concordance, export
-from search.engine import IndexMissing, TranscriptIndex, search
+from search.engine import IndexMissing, TranscriptIndex, request_notes, search
 from search.query import QueryError
 from search.results import SORTS, SearchRequest
 
@@ -226,6 +226,7 @@ def print_result(result) -> None:
         out.print(f"Did you mean: [bold]{escape(result.suggestion)}[/bold]?")
     for note in result.notes:
         out.print(f"[dim]{escape(note)}[/dim]")
+    print_value_notes(result.value_notes, out)
     out.print(
         f"{result.total} matching utterances in {result.total_transcripts} transcripts"
         f" — page {req.page} of {result.pages}, sorted by {req.sort}\n"
@@ -250,7 +251,8 @@ def print_result(result) -> None:
     for name, values in result.facets.items():
         if values:
             shown = ", ".join(
-                f"{'[x] ' if v.selected else ''}{escape(v.value)} ({v.count})" for v in values[:8]
+                f"{escape('[x] ') if v.selected else ''}{escape(v.label)} ({v.count})"
+                for v in values[:8]
             )
             more = f", … {len(values) - 8} more" if len(values) > 8 else ""
             out.print(f"[bold]{name.capitalize()}[/bold]: {shown}{more}")
@@ -258,6 +260,20 @@ def print_result(result) -> None:
         "\n[dim]Texts: President of Russia website, en.kremlin.ru, CC BY 4.0; other sources"
         " as each transcript states (transcripts parse, /api/transcripts/ID).[/dim]"
     )
+
+
+def print_value_notes(notes, console: Console) -> None:
+    """A ticked value no transcript has, and the options that ask for the nearest ones."""
+    for n in notes:
+        console.print(f"[yellow]note:[/yellow] {escape(n.message)}")
+        if n.closest:
+            offered = " or ".join(f"--{n.field} {_quoted(c.value)}" for c in n.closest)
+            console.print(f"  did you mean: {escape(offered)}")
+
+
+def _quoted(value: str) -> str:
+    """A value as a POSIX shell reads it inside double quotes."""
+    return '"' + re.sub(r'([\\"$`])', r"\\\1", value) + '"'
 
 
 def filter_options(command):
@@ -312,7 +328,9 @@ def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt
     """
     try:
         req = filtered_request(query, speaker, person, geography, topic, date_from, date_to)
-        plan = export.plan_export(TranscriptIndex(location.index_root(index_dir)), req, sort, limit)
+        index = TranscriptIndex(location.index_root(index_dir))
+        plan = export.plan_export(index, req, sort, limit)
+        print_value_notes(request_notes(index, req), err)
         base = base_url.rstrip("/")
         chunks = export.export_chunks(
             plan, fmt, bom, lambda tid, pos: base + export.permalink_path(tid, pos)
@@ -362,9 +380,9 @@ def kwic_cmd(query, speaker, person, geography, topic, date_from, date_to, sort,
     """
     try:
         req = filtered_request(query, speaker, person, geography, topic, date_from, date_to)
-        result = concordance.concordance(
-            TranscriptIndex(location.index_root(index_dir)), req, sort, page, per_page, width
-        )
+        index = TranscriptIndex(location.index_root(index_dir))
+        result = concordance.concordance(index, req, sort, page, per_page, width)
+        notes = request_notes(index, req)
     except (QueryError, IndexMissing) as exc:
         if as_json:
             click.echo(json.dumps({"error": str(exc)}))
@@ -373,10 +391,12 @@ def kwic_cmd(query, speaker, person, geography, topic, date_from, date_to, sort,
         sys.exit(2)
     if as_json:
         data = {k: v for k, v in asdict(result).items() if k != "request"}
+        data["value_notes"] = [asdict(n) for n in notes]
         click.echo(json.dumps({**data, "pages": result.pages}, ensure_ascii=False))
         return
     for note in result.notes:
         out.print(f"[dim]{escape(note)}[/dim]")
+    print_value_notes(notes, out)
     out.print(
         f"{result.total:,} hits in {result.utterances:,} passages of {result.transcripts:,} "
         f"transcripts — page {result.page} of {result.pages}, sorted by {sort}\n"
@@ -436,14 +456,17 @@ def trends_cmd(queries, speaker, person, geography, topic, date_from, date_to, b
 
     try:
         req = filters_request("", speaker, person, geography, topic, date_from, date_to)
-        result = trends(TranscriptIndex(location.index_root(index_dir)), req, list(queries),
-                        bucket)
+        index = TranscriptIndex(location.index_root(index_dir))
+        result = trends(index, req, list(queries), bucket)
+        notes = request_notes(index, req)
     except (QueryError, IndexMissing) as exc:
         fail(exc, as_json)
         return
     if as_json:
-        click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        data = {**result.to_dict(), "value_notes": [asdict(n) for n in notes]}
+        click.echo(json.dumps(data, ensure_ascii=False))
         return
+    print_value_notes(notes, out)
     from rich.table import Table
 
     for s in result.series:
@@ -495,14 +518,17 @@ def speakers_cmd(query, speaker, person, geography, topic, date_from, date_to, s
 
     try:
         req = filters_request(query, speaker, person, geography, topic, date_from, date_to)
-        ranking = speaker_ranking(TranscriptIndex(location.index_root(index_dir)), req, sort,
-                                  min_words, min_hits, min_transcripts, limit)
+        index = TranscriptIndex(location.index_root(index_dir))
+        ranking = speaker_ranking(index, req, sort, min_words, min_hits, min_transcripts, limit)
+        notes = request_notes(index, req)
     except (QueryError, IndexMissing) as exc:
         fail(exc, as_json)
         return
     if as_json:
-        click.echo(json.dumps(ranking.to_dict(), ensure_ascii=False))
+        data = {**ranking.to_dict(), "value_notes": [asdict(n) for n in notes]}
+        click.echo(json.dumps(data, ensure_ascii=False))
         return
+    print_value_notes(notes, out)
     from rich.table import Table
 
     counted = bool(query.strip())

@@ -223,6 +223,15 @@ VALUE_FIELDS = {
 }
 FACETS = ("speaker", "person", "geography", "topic", "source")
 
+# How each Persons tag is shown ("Merkel Angela" -> "Angela Merkel"), chosen by the writer
+# from the pages' own text (``index.person_names``) and read by the search side
+# (``search.person_names``): a JSON file in the generation folder, {"format": 1,
+# "names": {tag: display}, "why": {tag: rule}, "evidence": {transcript id: {tag:
+# {reordering: [times written, times its first two words are written]}}}}. Filters and
+# URLs keep the stored tag; only what a person reads changes.
+PERSON_NAMES = "person_names.json"
+PERSON_NAMES_FORMAT = 1
+
 # Bumped when the schema or what documents store changes: an index built by an older
 # version is then rebuilt in full, never updated in place (``transcripts reindex`` says
 # so). 4: words folded without accents (``fold``).

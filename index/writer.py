@@ -18,7 +18,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from index import location, tables
+from index import location, person_names, tables
 from index.documents import transcript_documents
 from index.files import Skipped, discover, file_digest, file_key, os_reason, read_bytes
 from index.model import Transcript
@@ -138,6 +138,15 @@ def reindex(
             changed.update(old_files[key]["ids"])
         before = tables.previous(live, changed) if manifest is not None else None
         tables.build(build, before)
+        person_names.build(
+            build,
+            parsed,
+            names | {u.speaker for t in parsed for u in t.utterances if u.speaker},
+            person_names.load(live) if manifest is not None else None,
+            changed,
+            (tid for entry in new_files.values() for tid in entry["ids"]),
+            live if manifest is not None else None,
+        )
         (build / location.MANIFEST).write_text(
             json.dumps(
                 {"schema": SCHEMA_VERSION, "files": new_files, "names": sorted(names)},

@@ -6,6 +6,7 @@ counting and grouping are numpy over the tables of the open index generation.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
@@ -24,8 +25,9 @@ from index import location, tables
 from index.documents import day_number
 from index.model import Transcript, Utterance
 from index.schema import EXACT, FACETS, TEXT
-from search import ranking
-from search.facets import DocTable, doc_table
+from search import person_names, ranking
+from search.facets import DocTable, NearestValues, doc_table
+from search.person_names import PersonNames
 from search.query import (
     ParsedQuery,
     QueryError,
@@ -37,12 +39,14 @@ from search.query import (
 from search.results import (
     MAX_PAGE,
     SORTS,
+    Alternative,
     FacetValue,
     Relaxation,
     SearchRequest,
     SearchResult,
     TranscriptHit,
     UtteranceHit,
+    ValueNote,
 )
 from search.scoring import Scorer, TokenStream
 from search.snippets import WordMatcher, snippet
@@ -76,6 +80,7 @@ class Generation:
     scorer: Scorer
     transcript_words: ranking.TranscriptLengths
     vocabularies: dict[str, Vocabulary]  # word fields kept by index.tables
+    people: PersonNames = field(default_factory=PersonNames)  # Persons tags as shown
     _local: threading.local = field(default_factory=threading.local)
     _meta: dict[int, dict] = field(default_factory=dict)
     _shown: ShownCache = field(default_factory=lambda: ShownCache(SHOWN_CACHE_CHARS))
@@ -168,6 +173,7 @@ def open_generation(path: Path) -> Generation:
         scorer,
         transcript_words,
         vocabularies,
+        person_names.load(path, table.facets["person"].values),
     )
 
 
@@ -264,9 +270,60 @@ class Selection:
     filtered: np.ndarray  # bool per document: passes every filter, whatever the query
 
 
+# How a facet's values are named in a note about one that does not exist.
+VALUE_NAMES = {"speaker": "speaker", "person": "person tag", "geography": "geography tag",
+               "topic": "topic", "source": "source"}
+
+
+def canonical_request(gen: Generation, req: SearchRequest) -> SearchRequest:
+    """The request with each person named as stored: ``person=Angela Merkel`` (the name as
+    shown) filters on the tag "Merkel Angela", as ``person=Merkel Angela`` always has."""
+    if not req.person:
+        return req
+    tags = gen.table.facets["person"].ids
+    person = list(dict.fromkeys(gen.people.stored(v, tags) for v in req.person))
+    return req if person == req.person else dataclasses.replace(req, person=person)
+
+
+def value_notes(gen: Generation, req: SearchRequest) -> list[ValueNote]:
+    """A note for each ticked value that no document of the index has (whatever the
+    query and the other filters), with the facet's nearest values to offer instead.
+    ``req`` as ``canonical_request`` gives it."""
+    notes = []
+    for name, values in req.filters().items():
+        facet = gen.table.facets[name]
+        labels = gen.people.shown if name == "person" else {}
+        for value in values:
+            if facet.resolve(value):  # itself, or written with other accents or capitals
+                continue
+            nearest = gen.derived(  # made once per generation and facet
+                f"nearest-{name}", lambda g, f=facet, ls=labels: NearestValues.of(f.values, ls))
+            closest = nearest.closest(value)
+            what = VALUE_NAMES.get(name, name)
+            message = (f"There is no {what} “{value}” in the index, so this filter matches "
+                       "nothing.")
+            if not closest:
+                message += f" No {what} is spelled like it."
+            notes.append(ValueNote(name, value, message,
+                                   [Alternative(c, labels.get(c, c)) for c in closest]))
+    return notes
+
+
+def request_notes(index: TranscriptIndex, req: SearchRequest) -> list[ValueNote]:
+    """``value_notes`` for a request as given (for the views that do not call ``search``)."""
+    gen = index.current()
+    return value_notes(gen, canonical_request(gen, req))
+
+
+def person_names_of(index: TranscriptIndex) -> PersonNames:
+    """How the live generation shows its Persons tags."""
+    return index.current().people
+
+
 def select(index: TranscriptIndex, req: SearchRequest) -> Selection:
     check_request(req)
     gen = index.current()
+    req = canonical_request(gen, req)
     table = gen.table
     searcher = gen.searcher()
     parsed = parse(req.q, gen.parser, searcher.reader(), gen.values, gen.vocabularies)
@@ -287,6 +344,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     started = time.perf_counter()
     check_request(req)
     gen = index.current()
+    req = canonical_request(gen, req)
     table = gen.table
     searcher = gen.searcher()
     parsed = parse(req.q, gen.parser, searcher.reader(), gen.values, gen.vocabularies)
@@ -315,6 +373,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
             table.facets[name].values,
             table.facets[name].count(_narrowed(base, (m for o, m in masks.items() if o != name))),
             selections.get(name, []),
+            gen.people.shown if name == "person" else None,
         )
         for name in FACETS
     }
@@ -363,6 +422,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         facets=facets,
         suggestion=suggestion,
         notes=parsed.notes,
+        value_notes=value_notes(gen, req),
         took_ms=round((time.perf_counter() - started) * 1000, 2),
     )
 
@@ -429,16 +489,24 @@ def _as_stored(facet, values: list[str]) -> list[str]:
     return list(dict.fromkeys(r for v in values for r in (facet.resolve(v) or [v])))
 
 
-def _facet_values(values: list[str], counts: np.ndarray, selected: list[str]) -> list[FacetValue]:
-    """Most frequent first; ties in value order (the lexicon's order, so a stable sort)."""
+def _facet_values(
+    values: list[str], counts: np.ndarray, selected: list[str],
+    labels: dict[str, str] | None = None,
+) -> list[FacetValue]:
+    """Most frequent first; ties in value order (the lexicon's order, so a stable sort).
+    ``labels``: how a value is shown where that differs (Persons tags)."""
+    labels = labels or {}
     nonzero = np.flatnonzero(counts)
     ordered = nonzero[np.argsort(-counts[nonzero], kind="stable")].tolist()
     chosen = set(selected)
     counted = counts.tolist()
-    out = [FacetValue(values[i], counted[i], values[i] in chosen) for i in ordered]
+    out = [
+        FacetValue(values[i], counted[i], values[i] in chosen, labels.get(values[i], ""))
+        for i in ordered
+    ]
     shown = {fv.value for fv in out} if chosen else set()
     # A ticked value stays visible (with 0) so it can be unticked.
-    out.extend(FacetValue(v, 0, True) for v in selected if v not in shown)
+    out.extend(FacetValue(v, 0, True, labels.get(v, "")) for v in selected if v not in shown)
     return out
 
 

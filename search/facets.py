@@ -9,9 +9,11 @@ they come from the same postings Whoosh reads.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
+from rapidfuzz import fuzz, process, utils
 
 from index import tables
 from index.schema import fold
@@ -107,3 +109,59 @@ def doc_table(t: tables.Tables) -> DocTable:
         facets=facets,
         years=years,
     )
+
+
+# -- values that do not exist -------------------------------------------------------------
+
+CLOSEST = 5  # values offered for one that does not exist
+CLOSEST_CUTOFF = 70  # rapidfuzz score (0-100) below which a value is not offered
+
+
+def _plain(text: str) -> str:
+    """Lower case, no diacritics, punctuation as spaces: "Erdoğan" meets "Erdogan"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return utils.default_process("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+@dataclass
+class NearestValues:
+    """A facet's values made ready for ``closest`` once per generation: every value (and
+    a person's name as shown) lower-cased, without accents or punctuation."""
+
+    values: list[str]
+    owners: list[int]  # choice -> value id
+    choices: list[str]
+
+    @classmethod
+    def of(cls, values: list[str], labels: dict[str, str] | None = None) -> NearestValues:
+        labels = labels or {}
+        owners: list[int] = []
+        choices: list[str] = []
+        for i, value in enumerate(values):
+            for text in dict.fromkeys((value, labels.get(value, value))):
+                owners.append(i)
+                choices.append(_plain(text))
+        return cls(values, owners, choices)
+
+    def closest(self, wanted: str, limit: int = CLOSEST) -> list[str]:
+        """The values nearest to one that is not among them, best first.
+
+        A value equal but for case, accents or punctuation comes first; then the best of
+        two rapidfuzz scores: token-set ratio, so a word of a longer value counts in full
+        ("China" -> "People's Republic of China", "Merkel" -> "Merkel Angela"), and plain
+        ratio for misspellings ("Germnay" -> "Germany").
+        """
+        key = _plain(wanted)
+        if not key:
+            return []
+        owners, choices = self.owners, self.choices
+        best: dict[int, float] = {}
+        for i, choice in enumerate(choices):
+            if choice == key:
+                best[owners[i]] = 200.0
+        for scorer in (fuzz.token_set_ratio, fuzz.ratio):
+            for _, score, i in process.extract(key, choices, scorer=scorer, processor=None,
+                                               score_cutoff=CLOSEST_CUTOFF, limit=limit * 4):
+                best[owners[i]] = max(best.get(owners[i], 0.0), score)
+        ranked = sorted(best, key=lambda v: (-best[v], v))
+        return [self.values[v] for v in ranked[:limit]]

@@ -64,9 +64,30 @@ class TranscriptHit:
 
 @dataclass
 class FacetValue:
-    value: str
+    value: str  # as stored: what a filter and a URL carry
     count: int
     selected: bool = False
+    label: str = ""  # as a person reads it ("Angela Merkel" for "Merkel Angela")
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.value
+
+
+@dataclass
+class Alternative:
+    value: str  # an existing value of the facet, as stored
+    label: str  # as shown
+
+
+@dataclass
+class ValueNote:
+    """A ticked value that no transcript has anywhere in the index ("China" where the
+    tag is "People's Republic of China"): a note, not an error, with the nearest values."""
+
+    field: str  # speaker, person, geography, topic, source
+    value: str
+    message: str
+    closest: list[Alternative] = field(default_factory=list)
 
 
 @dataclass
@@ -95,6 +116,7 @@ class SearchResult:
     facets: dict[str, list[FacetValue]]
     suggestion: str | None = None
     notes: list[str] = field(default_factory=list)
+    value_notes: list[ValueNote] = field(default_factory=list)
     took_ms: float = 0.0
     # Only when nothing matched with filters on: what removing each filter would give
     # (those that give results, most results first), and the query with no filter at all.

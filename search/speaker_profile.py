@@ -47,8 +47,12 @@ class Turn:
 
 @dataclass
 class TagCount:
-    value: str
+    value: str  # as stored: what a filter takes
     transcripts: int
+    label: str = ""  # as shown ("Angela Merkel" for the Persons tag "Merkel Angela")
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.value
 
 
 @dataclass
@@ -239,7 +243,9 @@ def _tags_of_pages(gen, tids: np.ndarray) -> dict[str, list[TagCount]]:
         counts = facet.count(mask)
         top = np.flatnonzero(counts)
         top = top[np.lexsort((top, -counts[top]))][:SHOWN_TAGS]
-        out[name] = [TagCount(facet.values[i], int(counts[i])) for i in top.tolist()]
+        show = gen.people.show if name == "person" else str
+        out[name] = [TagCount(facet.values[i], int(counts[i]), show(facet.values[i]))
+                     for i in top.tolist()]
     return out
 
 

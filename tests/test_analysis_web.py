@@ -205,7 +205,7 @@ def test_a_speaker_who_is_a_persons_tag_is_one_person(client):
     for turn in by_name["mentions_latest"]:
         assert turn["speaker"] != "Angela Merkel"
     body = get(client, "/speaker/Angela%20Merkel").get_data(as_text=True)
-    assert "Pages tagged “Merkel Angela”" in body and "Others speaking of them" in body
+    assert "Pages tagged “Angela Merkel”" in body and "Others speaking of them" in body
 
 
 def test_unknown_speaker_is_a_404_with_a_message(client):

@@ -288,9 +288,9 @@ def test_unknown_transcript_gives_404_page(client, transcript_id):
 def test_api_search_returns_the_search_result_shape(client):
     data = api(client, f"/api/search?q={QUERY}&topic=Healthcare&topic=Regions&sort=newest")
     assert {"total", "total_transcripts", "pages", "facets", "transcripts", "suggestion",
-            "notes", "request"} <= set(data)
+            "notes", "value_notes", "request"} <= set(data)
     assert set(data["facets"]) == {"speaker", "person", "geography", "topic", "source", "year"}
-    assert set(data["facets"]["topic"][0]) == {"value", "count", "selected"}
+    assert set(data["facets"]["topic"][0]) == {"value", "count", "selected", "label"}
     hit = data["transcripts"][0]
     assert {"id", "title", "date", "place", "url", "matched", "utterances"} <= set(hit)
     assert {"position", "speaker", "label", "snippet", "text", "kind"} <= set(hit["utterances"][0])

@@ -29,7 +29,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from search.distinctive import word_table
-from search.engine import IndexMissing
+from search.engine import IndexMissing, request_notes
 from search.query import QueryError
 from search.results import SearchRequest
 from search.speaker_profile import speaker_profile, speaker_roles
@@ -45,7 +45,7 @@ from search.tables import analysis_tables
 from search.trends import BUCKETS, MAX_QUERIES, SPARSE_WORDS, Trends, trends
 from web import current_index
 from web.charts import Line, bar_chart, line_chart
-from web.links import query_pairs, search_url
+from web.links import query_pairs, search_url, value_notes_header, value_notes_json
 from web.params import search_request
 
 bp = Blueprint("analysis", __name__)
@@ -146,6 +146,7 @@ def trends_page() -> ResponseReturnValue:
     }
     return render_template(
         "trends.html", error=None, result=result, queries=result.queries,
+        value_notes=request_notes(current_index(), req),
         inputs=_query_inputs([q for q in result.queries if q]), mode=mode, req=req,
         filter_pairs=_filter_pairs(req), links=links, chart=_trends_chart(result, mode),
         sparse_words=SPARSE_WORDS,
@@ -192,7 +193,9 @@ def _trends_chart(result: Trends, mode: str):
 @bp.get("/api/trends")
 def trends_api() -> ResponseReturnValue:
     req, queries, bucket, _ = trends_params(request.args)
-    return jsonify(trends(current_index(), req, queries, bucket).to_dict())
+    data = trends(current_index(), req, queries, bucket).to_dict()
+    data["value_notes"] = value_notes_json(request_notes(current_index(), req))
+    return jsonify(data)
 
 
 TREND_COLUMNS = ("query", "bucket", "start", "end", "hits", "words", "rate_per_million",
@@ -210,7 +213,8 @@ def trends_csv() -> ResponseReturnValue:
          int(b.partial), int(b.sparse))
         for s in result.series for b in s.buckets
     ]
-    return _csv("trends.csv", TREND_COLUMNS, rows)
+    return _csv("trends.csv", TREND_COLUMNS, rows,
+                value_notes_header(request_notes(current_index(), req)))
 
 
 # -- who said it most ------------------------------------------------------------
@@ -239,6 +243,7 @@ def speakers_page() -> ResponseReturnValue:
         "trends": _url("analysis.trends_page", base),
     }
     return render_template("speakers.html", error=None, ranking=ranking, req=req,
+                           value_notes=request_notes(current_index(), req),
                            options=options, links=links, sort_links=sort_links,
                            filter_pairs=_filter_pairs(req))
 
@@ -246,7 +251,9 @@ def speakers_page() -> ResponseReturnValue:
 @bp.get("/api/speakers")
 def speakers_api() -> ResponseReturnValue:
     req, options = speakers_params(request.args)
-    return jsonify(speaker_ranking(current_index(), req, **options).to_dict())
+    data = speaker_ranking(current_index(), req, **options).to_dict()
+    data["value_notes"] = value_notes_json(request_notes(current_index(), req))
+    return jsonify(data)
 
 
 SPEAKER_COLUMNS = ("rank", "speaker", "hits", "words", "rate_per_10000", "low", "high",
@@ -259,7 +266,8 @@ def speakers_csv() -> ResponseReturnValue:
     ranking: SpeakerRanking = speaker_ranking(current_index(), req, **options)
     rows = [(i, r.speaker, r.hits, r.words, r.rate, r.low, r.high, r.transcripts, r.spoke_in)
             for i, r in enumerate(ranking.rows, 1)]
-    return _csv("speakers.csv", SPEAKER_COLUMNS, rows)
+    return _csv("speakers.csv", SPEAKER_COLUMNS, rows,
+                value_notes_header(request_notes(current_index(), req)))
 
 
 # -- one speaker -----------------------------------------------------------------
@@ -319,7 +327,7 @@ def speaker_csv(name: str) -> ResponseReturnValue:
 
 # -- CSV -------------------------------------------------------------------------
 
-def _csv(filename: str, header: tuple[str, ...], rows) -> Response:
+def _csv(filename: str, header: tuple[str, ...], rows, headers: dict | None = None) -> Response:
     """RFC 4180 with a header row; a cell that a spreadsheet would run as a formula is
     prefixed with an apostrophe (a query or a name can start with = + - @)."""
     buf = io.StringIO()
@@ -328,7 +336,8 @@ def _csv(filename: str, header: tuple[str, ...], rows) -> Response:
     for row in rows:
         writer.writerow(["" if v is None else _cell(v) for v in row])
     return Response(buf.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             **(headers or {})})
 
 
 def _cell(value):

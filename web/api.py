@@ -9,10 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from search.engine import get_transcript
+from search.engine import get_transcript, person_names_of
 from search.engine import search as run_search
 from web import current_index
-from web.links import Links
+from web.links import Links, value_notes_json
 from web.pages import MAX_ID_CHARS
 from web.params import search_request
 
@@ -29,6 +29,7 @@ def search() -> ResponseReturnValue:
         url = links.without_filter(relax["field"])
         relax["url"] = url
         relax["api_url"] = url_for("api.search") + url.partition(url_for("pages.search"))[2]
+    data["value_notes"] = value_notes_json(result.value_notes)
     return jsonify(data)
 
 
@@ -41,4 +42,7 @@ def transcript(transcript_id: str) -> ResponseReturnValue:
         abort(404, description=f"There is no transcript with the id '{transcript_id}'.")
     data = t.to_dict()
     data.pop("file", None)  # a path on the server's disk: of no use to a client
+    # The tags as stored (what filters take), and each as a person reads it, in order.
+    people = person_names_of(current_index())
+    data["person_names"] = [people.show(p) for p in t.persons]
     return jsonify(data)

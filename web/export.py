@@ -18,10 +18,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from search import export
+from search.engine import request_notes
 from search.query import QueryError
 from search.results import SearchRequest
 from web import current_index
-from web.links import query_pairs
+from web.links import query_pairs, value_notes_header
 from web.params import _short, search_request
 
 bp = Blueprint("export", __name__)
@@ -48,6 +49,7 @@ def export_file() -> ResponseReturnValue:
         "X-Export-Rows": str(plan.rows),
         "X-Export-Total": str(plan.total),
         "X-Export-Truncated": "true" if plan.truncated else "false",
+        **value_notes_header(request_notes(current_index(), req)),
     }
     return download(chunks, fmt, file_name("transcripts", req, fmt), headers)
 

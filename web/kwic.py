@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from search import concordance as conc
 from search import export
+from search.engine import request_notes
 from search.query import QueryError
 from search.results import SearchRequest
 from web import current_index
@@ -29,7 +30,7 @@ from web.export import (
     search_part,
     site_root,
 )
-from web.links import Links
+from web.links import Links, value_notes_header, value_notes_json
 
 bp = Blueprint("kwic", __name__)
 
@@ -53,9 +54,10 @@ def page() -> ResponseReturnValue:
     """An empty query gets the form and a word on what a concordance is (200); a query
     that cannot be run, its message (400), like the search page."""
     req = SearchRequest(q=request.args.get("q", "").strip())
-    sort, status, result, error = conc.SORTS[0], 200, None, None
+    sort, status, result, error, notes = conc.SORTS[0], 200, None, None, []
     try:
         req, sort, number, width = kwic_args(request.args)
+        notes = request_notes(current_index(), req)
         if req.q:
             result = conc.concordance(current_index(), req, sort, number, conc.PER_PAGE, width)
     except QueryError as exc:
@@ -70,6 +72,7 @@ def page() -> ResponseReturnValue:
         sort=sort,
         result=result,
         error=error,
+        value_notes=notes,
         links=Links(req),
         sorts=conc.SORT_LABELS,
         examples=examples,
@@ -106,6 +109,7 @@ def api() -> ResponseReturnValue:
             "sort": result.sort,
             "width": result.width,
             "notes": result.notes,
+            "value_notes": value_notes_json(request_notes(current_index(), req)),
             "lines": [
                 {**asdict(line), "permalink": base + permalink(line)} for line in result.lines
             ],
@@ -132,6 +136,7 @@ def csv_file() -> ResponseReturnValue:
         "X-Export-Rows": str(min(limit, ordered.total)),
         "X-Export-Total": str(ordered.total),
         "X-Export-Truncated": "true" if note else "false",
+        **value_notes_header(request_notes(current_index(), req)),
     }
     chunks = export.csv_chunks(rows, CSV_COLUMNS, note, bom)
     return download(chunks, "csv", file_name("concordance", req, "csv"), headers)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from urllib.parse import urlencode
 
-from flask import url_for
+from flask import request, url_for
+from werkzeug.datastructures import MultiDict
 
 from index.schema import fold
-from search.results import SORTS, SearchRequest
+from search.results import SORTS, SearchRequest, ValueNote
 from web.params import FACET_PARAMS
 
 
@@ -114,3 +116,30 @@ class Links:
 
     def has_filters(self) -> bool:
         return any(self.req.filters().values()) or bool(self.req.date_from or self.req.date_to)
+
+
+def with_value_replaced(field: str, old: str, new: str) -> str:
+    """This request's own URL (page or API) with one filter value replaced and everything
+    else kept, back at page 1: the link a note about a value that does not exist offers."""
+    args = MultiDict(
+        [(k, new if (k, v) == (field, old) else v)
+         for k, v in request.args.items(multi=True) if k != "page"]
+    )
+    pairs = list(dict.fromkeys(args.items(multi=True)))  # the new value may be ticked already
+    return f"{request.path}?{urlencode(pairs)}" if pairs else request.path
+
+
+def value_notes_json(notes: list[ValueNote]) -> list[dict]:
+    """The notes for an API answer: each nearest value with the URL that asks for it."""
+    def offered(n: ValueNote) -> list[dict]:
+        return [{**dataclasses.asdict(c), "url": with_value_replaced(n.field, n.value, c.value)}
+                for c in n.closest]
+
+    return [{**dataclasses.asdict(n), "closest": offered(n)} for n in notes]
+
+
+def value_notes_header(notes: list[ValueNote]) -> dict[str, str]:
+    """For a download: the notes as a header (JSON, ASCII-escaped, as headers must be)."""
+    if not notes:
+        return {}
+    return {"X-Value-Notes": json.dumps(value_notes_json(notes))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
-from search.engine import get_transcript, matcher_for
+from search.engine import get_transcript, matcher_for, person_names_of
 from search.engine import search as run_search
 from search.query import QueryError
 from search.results import SORTS, SearchRequest
@@ -35,6 +35,7 @@ def search() -> ResponseReturnValue:
         typed = SearchRequest(q=request.args.get("q", "").strip())
         return render_template("search.html", req=typed, links=Links(typed), result=None,
                                error=str(exc), facets=[], sorts=SORTS), 400
+    req = result.request  # persons named as stored, however the URL named them
     links = Links(req)
     return render_template(
         "search.html",
@@ -60,8 +61,10 @@ def transcript(transcript_id: str) -> ResponseReturnValue:
     q = request.args.get("q", "").strip()
     matcher = matcher_for(index, q) if q else WordMatcher()
     matched = [u.position for u in t.utterances if matcher and matcher.spans(u.text)]
+    people = person_names_of(index)
     tags = [
-        (label, [(value, search_url(SearchRequest(**{facet: [value]}))) for value in values])
+        (label, [(people.show(value) if facet == "person" else value,
+                  search_url(SearchRequest(**{facet: [value]}))) for value in values])
         for attr, facet, label in TAG_FACETS
         if (values := getattr(t, attr))
     ]

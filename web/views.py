@@ -14,8 +14,9 @@ from flask import Flask, Response
 from markupsafe import Markup
 
 from index.model import clock
+from search.engine import person_names_of
 from search.snippets import WordMatcher, highlight
-from web import links
+from web import current_index, links
 
 SOURCE_NAME = "President of Russia website (en.kremlin.ru)"
 SOURCE_HOME = "http://en.kremlin.ru/"
@@ -100,6 +101,16 @@ def media_at(media: str | None, seconds: float | None) -> str:
     return f"{url.split('#')[0]}#t={int(seconds)}"
 
 
+def person_name(tag: str) -> str:
+    """A Persons tag as a person reads it ("Merkel Angela" -> "Angela Merkel")."""
+    return person_names_of(current_index()).show(tag)
+
+
+def facet_value_label(facet: str, value: str) -> str:
+    """A filter value as shown: persons as a person reads them, the rest as stored."""
+    return person_name(value) if facet == "person" else value
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
@@ -121,6 +132,9 @@ def install(app: Flask) -> None:
     app.add_template_global(licence_link)
     app.add_template_global(plural)
     app.add_template_global(links.transcript_url)
+    app.add_template_global(links.with_value_replaced, "replace_value_url")
+    app.add_template_global(person_name)
+    app.add_template_global(facet_value_label)
     app.add_template_global(FACET_LABELS, "facet_labels")
     app.jinja_env.globals.update(
         source_name=SOURCE_NAME,
