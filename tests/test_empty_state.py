@@ -192,3 +192,22 @@ def test_the_cli_names_the_options_to_leave_out(client, web_index_dir):  # noqa:
         option = f"--{r['field']} {value!r}" if " " in value else f"--{r['field']} {value}"
         assert (f"  without {option}: {r['total']} utterances in {r['total_transcripts']} "
                 "transcripts") in done.stdout, done.stdout
+
+
+def test_a_person_in_the_way_is_named_as_a_person_reads_it(client):
+    """The chip offered for removal shows "Angela Merkel", not the stored "Merkel Angela"."""
+    everything = api(client, [])
+    tag = next((p["value"] for p in everything["facets"]["person"] if p["label"] != p["value"]),
+               None)
+    if tag is None:
+        pytest.skip("no person tag shown in another order in the sample")
+    label = next(p["label"] for p in everything["facets"]["person"] if p["value"] == tag)
+    with_person = set(values(api(client, [("person", tag)]), "geography"))
+    geography = next((g for g in values(everything, "geography") if g not in with_person), None)
+    if geography is None:
+        pytest.skip("no geography without that person in the sample")
+    body = empty_state(client, [("person", tag), ("geography", geography)])
+    chips = re.findall(r'<a class="chip"[^>]*>(.*?)</a>', re.search(
+        r'<ul class="relax-list">(.*?)</ul>', body, re.S).group(1), re.S)
+    person_chip = next(c for c in chips if "Person" in c)
+    assert html.escape(label) in person_chip and html.escape(tag) not in person_chip

@@ -134,6 +134,7 @@ def install(app: Flask) -> None:
     app.add_template_global(links.transcript_url)
     app.add_template_global(links.with_value_replaced, "replace_value_url")
     app.add_template_global(person_name)
+    app.add_template_filter(person_name)
     app.add_template_global(facet_value_label)
     app.add_template_global(FACET_LABELS, "facet_labels")
     app.jinja_env.globals.update(
