@@ -3,6 +3,7 @@ mapped at open, equal to what the index itself says, and kept in step with a rei
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import time
 from pathlib import Path
@@ -141,3 +142,96 @@ def test_the_site_opens_a_swapped_generation_before_anyone_searches(root, pages)
     while (index._warmed is first or index._warmed.path != new) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert index._warmed.path == new
+
+
+def _same_tables(a: tables.Tables, b: tables.Tables) -> None:
+    """Every array and list of two tables equal (values and dtypes)."""
+
+    def same(x, y, what):
+        if x is None or y is None:
+            assert x is None and y is None, what
+            return
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.dtype == y.dtype, what
+        assert np.array_equal(x, y), what
+
+    assert a.size == b.size and a.tids == b.tids
+    for name in a.columns:
+        same(a.columns[name], b.columns[name], name)
+    assert set(a.values) == set(b.values)
+    for name, v in a.values.items():
+        w = b.values[name]
+        assert v.values == w.values, name
+        for part in ("docs", "vals", "starts"):
+            same(getattr(v, part), getattr(w, part), f"{name} {part}")
+    for field in a.lengths:
+        same(a.lengths[field], b.lengths[field], field)
+    assert set(a.kept) == set(b.kept)
+    for field, k in a.kept.items():
+        for part in tables.KEPT_ARRAYS:
+            same(getattr(k, part), getattr(b.kept[field], part), f"{field} {part}")
+    for part in tables.TOKEN_ARRAYS:
+        same(getattr(a, part), getattr(b, part), part)
+
+
+def _from_scratch(gen: Path) -> tables.Tables:
+    ix = FileStorage(str(gen)).open_index()
+    with ix.reader() as reader:
+        computed = tables.compute(reader)
+    ix.close()
+    for field, k in computed.kept.items():
+        k.words = tables.load_words(gen, field)  # compared through the lists on disk
+    return computed
+
+
+def test_incremental_tables_equal_tables_built_from_scratch(tmp_path, corpus_text):
+    """Edit, add and remove files over several incremental runs (enough segments that
+    Whoosh merges some): after each, the tables the writer updated from the previous
+    generation equal the ones computed from scratch on the same index."""
+    files = sorted(corpus_text.glob("*.txt"))[:40]
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for f in files[:30]:
+        shutil.copy(f, folder)
+    root = tmp_path / "ix"
+    reindex([folder], root, procs=2)
+    steps = [
+        lambda: (folder / files[0].name).write_text(
+            (folder / files[0].name).read_text() + "\nA brand-new closing sentence, zyxwords.\n"
+        ),
+        lambda: shutil.copy(files[30], folder),
+        lambda: (folder / files[1].name).unlink(),
+        lambda: [shutil.copy(f, folder) for f in files[31:34]],
+        lambda: (folder / files[2].name).write_text(
+            (folder / files[2].name).read_text().replace("the", "thee")
+        ),
+        lambda: [(folder / f.name).unlink() for f in files[31:33]],
+    ]
+    segments = []
+    for step in steps:
+        step()
+        report = reindex([folder], root)
+        assert not report.full
+        gen = location.live_generation(root)
+        ix = FileStorage(str(gen)).open_index()
+        written = tables.load(gen, ix.doc_count_all())
+        segments.append(len(ix._segments()))
+        ix.close()
+        for field, k in written.kept.items():
+            k.words = tables.load_words(gen, field)
+        _same_tables(written, _from_scratch(gen))
+    assert any(b < a for a, b in itertools.pairwise(segments)), segments  # a merge happened
+
+
+def test_token_offsets_point_at_each_word_in_the_stored_text(root):
+    gen = open_generation(location.live_generation(root))
+    t = tables.load(gen.path, gen.table.size)
+    chars = tables.token_chars(t)
+    words = tables.load_words(gen.path, EXACT)
+    searcher = gen.searcher()
+    for d in np.flatnonzero(gen.table.live).tolist():
+        body = searcher.stored_fields(d)["body"]
+        found = list(WORD_RE.finditer(body))
+        lo, hi = int(t.token_starts[d]), int(t.token_starts[d + 1])
+        assert [m.start() for m in found] == chars[lo:hi].tolist()
+        assert [fold(m.group()) for m in found] == [words[i] for i in t.tokens[lo:hi]]
