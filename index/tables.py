@@ -41,7 +41,7 @@ FORMAT = 5  # bumped when the layout changes: an older layout is recomputed at o
 LENGTH_FIELDS = ("text", "exact", "title", "role")  # fields scored with BM25
 DOC_COLUMNS = ("live", "tid", "pos", "day", "words", "is_page")  # see compute()
 # Per kept word field (KeptField), those it has.
-TOKEN_ARRAYS = ("tokens", "token_starts", "token_gaps", "token_gap_over_at", "token_gap_over")
+TOKEN_ARRAYS = ("tokens", "token_starts", "token_seps", "token_sep_over_at", "token_sep_over")
 KEPT_ARRAYS = ("df", "docs", "tf", "starts", "tf_over_at", "tf_over", "members", "member_starts")
 
 
@@ -88,13 +88,15 @@ class Tables:
     # tokens[token_starts[d]:token_starts[d + 1]]. Phrases are matched on it.
     tokens: np.ndarray | None = None
     token_starts: np.ndarray | None = None
-    # Where each token starts in its document's stored text, as the gap from the start
-    # of the token before (the first: from the text's start), a byte each; gaps of 255
-    # and more are at token_gap_over_at, their values in token_gap_over. The
-    # concordance reads them (``token_chars``) instead of tokenizing every text again.
-    token_gaps: np.ndarray | None = None
-    token_gap_over_at: np.ndarray | None = None
-    token_gap_over: np.ndarray | None = None
+    # Where each token starts in its document's stored text, for the concordance (read
+    # by ``token_chars``, so it never tokenizes a text again). Kept as the characters
+    # between the end of the word before (as folded: its length in the vocabulary) and
+    # the token, 0-7 and nearly always 1 or 2, so two bits a token (four to a byte in
+    # token_seps); a 3 there means the value is at the same place of token_sep_over_at
+    # in token_sep_over. A document's first token: its offset.
+    token_seps: np.ndarray | None = None
+    token_sep_over_at: np.ndarray | None = None
+    token_sep_over: np.ndarray | None = None
 
 
 # -- reading Whoosh (shared with search.scoring) ------------------------------
@@ -189,7 +191,7 @@ def _value_table(reader, fieldname: str) -> ValueTable:
     vals = np.repeat(np.arange(len(keys), dtype=np.int32), sizes)
     starts = np.zeros(len(keys) + 1, dtype=np.int64)
     np.cumsum(sizes, out=starts[1:])
-    return ValueTable([_text(k) for k in keys], docs.astype(np.int32), vals, starts)
+    return ValueTable([_text(k) for k in keys], docs.astype(np.int32), vals, _narrow(starts))
 
 
 def _vocabulary(reader, fieldname: str) -> tuple[list[str], np.ndarray]:
@@ -300,7 +302,7 @@ def _tokenize(reader, fresh: np.ndarray) -> _Fresh:
 
 
 def _small(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Counts and gaps fit a byte but for a few: those are kept apart (255 in the byte
+    """Counts fit a byte but for a few: those are kept apart (255 in the byte
     array, the value at the same place of ``over``), so every value stays exact."""
     over = np.flatnonzero(values >= 255)
     return (
@@ -331,7 +333,7 @@ def _kept_from_pairs(words: list[str], keys: np.ndarray, tf: np.ndarray, n: int)
         df=np.diff(starts).astype(np.int32),
         docs=(keys % n).astype(_doc_dtype(n)),
         tf=tf_small,
-        starts=starts,
+        starts=_narrow(starts),
         tf_over_at=over_at,
         tf_over=over,
     )
@@ -346,9 +348,7 @@ def _derived_field(stems: list[str], stem_of: np.ndarray, df: np.ndarray) -> Kep
         words=stems,
         df=df.astype(np.int32),
         members=members,
-        member_starts=np.searchsorted(stem_of[members], np.arange(len(stems) + 1)).astype(
-            np.int64
-        ),
+        member_starts=_narrow(np.searchsorted(stem_of[members], np.arange(len(stems) + 1))),
     )
 
 
@@ -364,17 +364,52 @@ def _old_postings(k: KeptField) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return word, np.asarray(k.docs, dtype=np.int64), _unsmall(k.tf, k.tf_over_at, k.tf_over)
 
 
-def token_chars(t: Tables) -> np.ndarray | None:
+def _pack2(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values of 0-2 in two bits each, four to a byte; the rest kept apart."""
+    over = np.flatnonzero((values < 0) | (values > 2))
+    small = np.where((values < 0) | (values > 2), 3, values).astype(np.uint8)
+    small = np.concatenate([small, np.zeros(-len(small) % 4, dtype=np.uint8)]).reshape(-1, 4)
+    packed = small[:, 0] | (small[:, 1] << 2) | (small[:, 2] << 4) | (small[:, 3] << 6)
+    at_type = np.uint32 if len(values) < 2**32 else np.int64
+    return packed.astype(np.uint8), over.astype(at_type), values[over].astype(np.int32)
+
+
+def _unpack2(packed: np.ndarray, count: int, over_at, over) -> np.ndarray:
+    packed = np.asarray(packed)
+    small = np.stack([(packed >> shift) & 3 for shift in (0, 2, 4, 6)], axis=1).reshape(-1)
+    values = small[:count].astype(np.int64)
+    if len(over_at):
+        values[np.asarray(over_at, dtype=np.int64)] = over
+    return values
+
+
+def _word_lengths(words: list[str]) -> np.ndarray:
+    return np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+
+
+def _encode_chars(chars: np.ndarray, tokens: np.ndarray, firsts: np.ndarray,
+                  words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token offsets as what lies between each word and the one before (``Tables``)."""
+    seps = chars.copy()
+    seps[1:] -= chars[:-1] + _word_lengths(words)[tokens[:-1]]
+    seps[firsts] = chars[firsts]
+    return _pack2(seps)
+
+
+def token_chars(t: Tables, words: list[str]) -> np.ndarray | None:
     """Where each token of the stream starts in its document's stored text (int64),
-    decoded from the gaps kept (the first token's gap is its offset)."""
-    if t.token_gaps is None:
+    decoded from the separators kept; ``words``: the exact vocabulary."""
+    if t.token_seps is None:
         return None
-    gaps = _unsmall(t.token_gaps, t.token_gap_over_at, t.token_gap_over)
-    total = np.cumsum(gaps)
-    before = total - gaps  # sum of the gaps before each token
+    tokens = np.asarray(t.tokens, dtype=np.int64)
+    seps = _unpack2(t.token_seps, len(tokens), t.token_sep_over_at, t.token_sep_over)
+    gaps = seps.copy()
+    gaps[1:] += _word_lengths(words)[tokens[:-1]]
     counts = np.diff(np.asarray(t.token_starts))
     firsts = np.asarray(t.token_starts[:-1])[counts > 0]
-    return total - np.repeat(before[firsts], counts[counts > 0])
+    gaps[firsts] = seps[firsts]
+    total = np.cumsum(gaps)
+    return total - np.repeat((total - gaps)[firsts], counts[counts > 0])
 
 
 @dataclass
@@ -400,7 +435,7 @@ def previous(generation: Path | None, changed: set[str]) -> Previous | None:
         return None
     words = load_words(generation, EXACT)
     stems = load_words(generation, TEXT)
-    if kept is None or kept.token_gaps is None or words is None or stems is None:
+    if kept is None or kept.token_seps is None or words is None or stems is None:
         return None
     return Previous(kept, words, stems, changed)
 
@@ -483,7 +518,7 @@ def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | N
         d = owner[at]
         from_old = at - token_starts[d] + old_starts[old_of_new[d]]
         tokens[at] = old_to_new[np.asarray(old.tokens)[from_old]]
-        chars[at] = token_chars(old)[from_old]
+        chars[at] = token_chars(old, before.words)[from_old]
         # Previous postings (renumbered: still ascending within a word unless Whoosh
         # merged segments out of order) and the new ones: one stable sort of two runs.
         keys = np.concatenate([old_to_new[o_word] * n + o_doc, f_keys])
@@ -522,11 +557,9 @@ def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | N
         df += _stem_df(stem_of, f_keys // n, f_keys % n, len(stems), n)
     kept = {EXACT: exact, TEXT: _derived_field(stems, stem_of, df)}
     token_type = np.uint16 if len(words) < 2**16 else np.uint32
-    gaps = chars.copy()
-    gaps[1:] -= chars[:-1]
     firsts = token_starts[:-1][lengths > 0]
-    gaps[firsts] = chars[firsts]
-    return kept, tokens.astype(token_type), token_starts, _small(gaps)
+    seps = _encode_chars(chars, tokens, firsts, words)
+    return kept, tokens.astype(token_type), _narrow(token_starts), seps
 
 
 def _value_update(reader, field: str, old: ValueTable, new_of_old: np.ndarray,
@@ -559,8 +592,8 @@ def _value_update(reader, field: str, old: ValueTable, new_of_old: np.ndarray,
     vals = np.concatenate([old_to_new[o_vals], *f_vals]).astype(np.int64)
     order = np.lexsort((docs, vals))
     docs, vals = docs[order], vals[order]
-    starts = np.searchsorted(vals, np.arange(len(values) + 1)).astype(np.int64)
-    return ValueTable(values, docs.astype(np.int32), vals.astype(np.int32), starts)
+    starts = np.searchsorted(vals, np.arange(len(values) + 1))
+    return ValueTable(values, docs.astype(np.int32), vals.astype(np.int32), _narrow(starts))
 
 
 def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> Tables:
@@ -597,10 +630,10 @@ def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> 
     else:
         values = {name: _value_table(reader, field) for name, field in VALUE_FIELDS.items()}
     tokens = token_starts = None
-    gaps = (None, None, None)
+    seps = (None, None, None)
     kept: dict[str, KeptField] = {}
     if needs_tokens(reader.schema):
-        kept, tokens, token_starts, gaps = _word_fields(reader, size, live, old_of_new, before)
+        kept, tokens, token_starts, seps = _word_fields(reader, size, live, old_of_new, before)
         # Exact counts, not Whoosh's one-byte guess; stemming keeps the count.
         lengths[EXACT] = lengths[TEXT] = np.diff(token_starts).astype(np.float32)
     elif vocabulary:
@@ -614,9 +647,9 @@ def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> 
         kept=kept,
         tokens=tokens,
         token_starts=token_starts,
-        token_gaps=gaps[0],
-        token_gap_over_at=gaps[1],
-        token_gap_over=gaps[2],
+        token_seps=seps[0],
+        token_sep_over_at=seps[1],
+        token_sep_over=seps[2],
     )
 
 
@@ -629,16 +662,22 @@ def write(generation: Path, tables: Tables) -> None:
     folder.mkdir(exist_ok=True)
     for name, array in tables.columns.items():
         np.save(folder / f"doc_{name}.npy", array)
+    # Nothing is written twice: a value table's value ids follow from its starts, a
+    # field's document frequencies from its posting starts, and a length array shared
+    # by two fields (stemming keeps the count) is one file.
     for name, table in tables.values.items():
-        for part in ("docs", "vals", "starts"):
+        for part in ("docs", "starts"):
             np.save(folder / f"value_{name}_{part}.npy", getattr(table, part))
+    same_lengths: dict[str, str] = {}
     for field, lengths in tables.lengths.items():
-        np.save(folder / f"length_{field}.npy", lengths)
+        twin = next((f for f in same_lengths if tables.lengths[f] is lengths), None)
+        same_lengths[field] = same_lengths.get(twin, field) if twin else field
+        if same_lengths[field] == field:
+            np.save(folder / f"length_{field}.npy", lengths)
     for field, kept in tables.kept.items():
         (folder / f"{field}_words.txt").write_text("\n".join(kept.words or []), "utf-8")
-        for part in KEPT_ARRAYS:
-            if getattr(kept, part) is not None:
-                np.save(folder / f"{field}_{part}.npy", getattr(kept, part))
+        for part in _parts_on_disk(kept):
+            np.save(folder / f"{field}_{part}.npy", getattr(kept, part))
     if tables.tokens is not None:
         for part in TOKEN_ARRAYS:
             np.save(folder / f"exact_{part}.npy", getattr(tables, part))
@@ -646,11 +685,10 @@ def write(generation: Path, tables: Tables) -> None:
         "format": FORMAT,
         "size": tables.size,
         "columns": list(tables.columns),
-        "lengths": list(tables.lengths),
+        "lengths": same_lengths,
         "tids": tables.tids,
         "values": {name: t.values for name, t in tables.values.items()},
-        "kept": {f: [p for p in KEPT_ARRAYS if getattr(k, p) is not None]
-                 for f, k in tables.kept.items()},
+        "kept": {f: _parts_on_disk(k) for f, k in tables.kept.items()},
         "tokens": tables.tokens is not None,
     }
     # Written last: a folder without it is incomplete and is recomputed at open.
@@ -679,6 +717,28 @@ def build(generation: Path, before: Previous | None = None) -> Tables:
 _NPY_HEADER_LOCK = threading.Lock()
 
 
+def _parts_on_disk(kept: KeptField) -> list[str]:
+    skip = {"df"} if kept.starts is not None else set()
+    return [p for p in KEPT_ARRAYS if getattr(kept, p) is not None and p not in skip]
+
+
+def _kept_of(parts: dict[str, np.ndarray]) -> KeptField:
+    if "df" not in parts:
+        parts["df"] = np.diff(parts["starts"]).astype(np.int32)
+    return KeptField(None, **parts)
+
+
+def _value_table_of(values: list[str], docs: np.ndarray, starts: np.ndarray) -> ValueTable:
+    vals = np.repeat(np.arange(len(values), dtype=np.int32), np.diff(starts))
+    return ValueTable(values, docs, vals, starts)
+
+
+def _narrow(offsets: np.ndarray) -> np.ndarray:
+    """Start offsets (ascending, so the last is the largest) in four bytes while they fit."""
+    fits = not len(offsets) or int(offsets[-1]) < 2**31
+    return offsets.astype(np.int32) if fits else offsets.astype(np.int64)
+
+
 def load(generation: Path, doc_count: int) -> Tables | None:
     """The generation's tables, memory-mapped; None when absent, incomplete or stale
     (an older generation, or one written by an older layout): then the caller computes
@@ -700,17 +760,12 @@ def load(generation: Path, doc_count: int) -> Tables | None:
             columns={c: arr(f"doc_{c}") for c in info["columns"]},
             tids=info["tids"],
             values={
-                name: ValueTable(
-                    vals,
-                    arr(f"value_{name}_docs"),
-                    arr(f"value_{name}_vals"),
-                    arr(f"value_{name}_starts"),
-                )
+                name: _value_table_of(vals, arr(f"value_{name}_docs"), arr(f"value_{name}_starts"))
                 for name, vals in info["values"].items()
             },
-            lengths={f: arr(f"length_{f}") for f in info["lengths"]},
+            lengths={f: arr(f"length_{file}") for f, file in info["lengths"].items()},
             kept={
-                field: KeptField(None, **{p: arr(f"{field}_{p}") for p in parts})
+                field: _kept_of({p: arr(f"{field}_{p}") for p in parts})
                 for field, parts in info["kept"].items()
             },
             **{p: arr(f"exact_{p}") if info["tokens"] else None for p in TOKEN_ARRAYS},

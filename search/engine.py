@@ -148,7 +148,7 @@ def open_generation(path: Path) -> Generation:
         )
     forward = None
     if kept.tokens is not None and EXACT in vocabularies:
-        forward = TokenStream(kept.tokens, kept.token_starts, vocabularies[EXACT])
+        forward = TokenStream(kept.tokens, kept.token_starts, vocabularies[EXACT], kept)
     scorer = Scorer(kept.lengths, table.live, vocabularies, forward)
     page_doc = np.full(len(table.tids), -1, dtype=np.int64)
     pages = np.flatnonzero(table.is_page & table.live)

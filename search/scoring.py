@@ -16,7 +16,7 @@ import numpy as np
 from whoosh import query as wq
 
 from index.schema import EXACT
-from index.tables import postings
+from index.tables import postings, token_chars
 from search.ranking import term_scores
 
 GATHER_COST = 8  # a gathered token costs this many scanned ones (uint16 compare), measured
@@ -186,6 +186,12 @@ class TokenStream:
     tokens: np.ndarray  # word ids, document after document
     starts: np.ndarray  # document d is tokens[starts[d]:starts[d + 1]]
     vocabulary: object  # search.query.Vocabulary of exact: word -> id and frequency
+    source: object = None  # the index.tables.Tables they come from (for the offsets)
+
+    def chars(self) -> np.ndarray | None:
+        """Where each token starts in its document's stored text (decoded on each call:
+        the concordance keeps its own copy); None for tables written without them."""
+        return None if self.source is None else token_chars(self.source, self.vocabulary.words)
 
     def phrase_docs(self, words: list[str], candidates: np.ndarray, slop: int = 1) -> np.ndarray:
         """Which candidate documents have the words in this order, next to each other (or,

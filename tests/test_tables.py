@@ -226,8 +226,8 @@ def test_incremental_tables_equal_tables_built_from_scratch(tmp_path, corpus_tex
 def test_token_offsets_point_at_each_word_in_the_stored_text(root):
     gen = open_generation(location.live_generation(root))
     t = tables.load(gen.path, gen.table.size)
-    chars = tables.token_chars(t)
     words = tables.load_words(gen.path, EXACT)
+    chars = tables.token_chars(t, words)
     searcher = gen.searcher()
     for d in np.flatnonzero(gen.table.live).tolist():
         body = searcher.stored_fields(d)["body"]
