@@ -374,16 +374,22 @@ def _pack2(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return packed.astype(np.uint8), over.astype(at_type), values[over].astype(np.int32)
 
 
-def _unpack2(packed: np.ndarray, count: int, over_at, over) -> np.ndarray:
-    packed = np.asarray(packed)
-    small = np.stack([(packed >> shift) & 3 for shift in (0, 2, 4, 6)], axis=1).reshape(-1)
-    values = small[:count].astype(np.int64)
+_UNPACK2 = np.array([[b >> shift & 3 for shift in (0, 2, 4, 6)] for b in range(256)], np.uint8)
+
+
+def _unpack2(packed: np.ndarray, over_at, over, a: int, b: int) -> np.ndarray:
+    """Values a:b of what ``_pack2`` packed."""
+    lo = a // 4
+    small = _UNPACK2[np.asarray(packed[lo : -(-b // 4)])].reshape(-1)
+    values = small[a - 4 * lo : b - 4 * lo].astype(np.int64)
     if len(over_at):
-        values[np.asarray(over_at, dtype=np.int64)] = over
+        i, j = np.searchsorted(over_at, [a, b])
+        if j > i:
+            values[np.asarray(over_at[i:j], dtype=np.int64) - a] = over[i:j]
     return values
 
 
-def _word_lengths(words: list[str]) -> np.ndarray:
+def word_lengths(words: list[str]) -> np.ndarray:
     return np.fromiter(map(len, words), dtype=np.int64, count=len(words))
 
 
@@ -391,7 +397,7 @@ def _encode_chars(chars: np.ndarray, tokens: np.ndarray, firsts: np.ndarray,
                   words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Token offsets as what lies between each word and the one before (``Tables``)."""
     seps = chars.copy()
-    seps[1:] -= chars[:-1] + _word_lengths(words)[tokens[:-1]]
+    seps[1:] -= chars[:-1] + word_lengths(words)[tokens[:-1]]
     seps[firsts] = chars[firsts]
     return _pack2(seps)
 
@@ -402,14 +408,22 @@ def token_chars(t: Tables, words: list[str]) -> np.ndarray | None:
     if t.token_seps is None:
         return None
     tokens = np.asarray(t.tokens, dtype=np.int64)
-    seps = _unpack2(t.token_seps, len(tokens), t.token_sep_over_at, t.token_sep_over)
+    seps = _unpack2(t.token_seps, t.token_sep_over_at, t.token_sep_over, 0, len(tokens))
     gaps = seps.copy()
-    gaps[1:] += _word_lengths(words)[tokens[:-1]]
+    gaps[1:] += word_lengths(words)[tokens[:-1]]
     counts = np.diff(np.asarray(t.token_starts))
     firsts = np.asarray(t.token_starts[:-1])[counts > 0]
     gaps[firsts] = seps[firsts]
     total = np.cumsum(gaps)
     return total - np.repeat((total - gaps)[firsts], counts[counts > 0])
+
+
+def doc_token_chars(t: Tables, lengths: np.ndarray, d: int) -> np.ndarray:
+    """``token_chars`` of one document (``lengths``: ``word_lengths`` of the vocabulary)."""
+    a, b = int(t.token_starts[d]), int(t.token_starts[d + 1])
+    gaps = _unpack2(t.token_seps, t.token_sep_over_at, t.token_sep_over, a, b)
+    gaps[1:] += lengths[np.asarray(t.tokens[a : b - 1], dtype=np.int64)]
+    return np.cumsum(gaps)
 
 
 @dataclass

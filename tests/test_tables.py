@@ -235,3 +235,32 @@ def test_token_offsets_point_at_each_word_in_the_stored_text(root):
         lo, hi = int(t.token_starts[d]), int(t.token_starts[d + 1])
         assert [m.start() for m in found] == chars[lo:hi].tolist()
         assert [fold(m.group()) for m in found] == [words[i] for i in t.tokens[lo:hi]]
+
+
+def test_facet_counts_of_a_few_documents_equal_counting_every_pair(root):
+    """A narrow selection is counted document by document (search.facets.Facet.count);
+    it must give what testing every (document, value) pair against the mask gives."""
+    gen = open_generation(location.live_generation(root))
+    rng = np.random.default_rng(7)
+    for facet in [*gen.table.facets.values(), gen.table.years]:
+        for chosen in (0, 1, 3, 20, gen.table.size // 2):
+            mask = np.zeros(gen.table.size, dtype=bool)
+            mask[rng.choice(gen.table.size, chosen, replace=False)] = True
+            expected = np.bincount(facet.vals[mask[facet.docs]], minlength=len(facet.values))
+            assert facet.count(mask).tolist() == expected.tolist()
+
+
+def test_proximity_places_from_the_token_stream_equal_a_scan_of_the_text(root):
+    """The ranking's word places come from the token offsets (no text read); they must
+    be where the scan of the stored text finds the same words."""
+    from search import ranking
+    from search.engine import _places_in_stream
+
+    gen = open_generation(location.live_generation(root))
+    places_of = _places_in_stream(gen)
+    searcher = gen.searcher()
+    for words in ([(TEXT, "econom"), (TEXT, "cooper")], [(EXACT, "russia"), (TEXT, "the")]):
+        places = places_of(words)
+        for d in np.flatnonzero(gen.table.live).tolist():
+            scanned = ranking.word_positions(searcher.stored_fields(d)["body"], words)
+            assert [(p / ranking.CHARS_PER_WORD).tolist() for p in places(d)] == scanned
