@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
 
-from index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_PATTERN, fold, stem
+from index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_PATTERN, WORD_RE, fold, stem
 
 FOLDER = "tables"
 INFO = "tables.json"
@@ -252,6 +252,35 @@ class _WordIds(dict):
 
 _SPLIT_WORDS = re.compile(f"({WORD_PATTERN})")  # split() keeps the words and what is between
 _TOKENIZE_CHUNK = 2_000  # documents joined for one regex pass
+_ARRAY_TOKENIZE_CHARS = 2**20
+_WORD_CHAR: np.ndarray | None = None  # bool per code point: what ``\w`` matches
+_APOSTROPHES = (ord("'"), ord("’"))
+
+
+def _word_char() -> np.ndarray:
+    global _WORD_CHAR
+    if _WORD_CHAR is None:
+        every = "".join(map(chr, range(0x110000)))
+        table = np.zeros(0x110000, dtype=bool)
+        table[[m.start() for m in re.finditer(r"\w", every)]] = True
+        _WORD_CHAR = table
+    return _WORD_CHAR
+
+
+def _word_starts(text: str) -> np.ndarray:
+    """Where each ``WORD_PATTERN`` word of ``text`` starts, with array operations over
+    its code points: a word is a run of word characters and of the apostrophes that
+    join two of them (not one before a possessive "s" that ends a word). The caller
+    checks the count against the regex's (``_tokenize``)."""
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    word = _word_char()[points]
+    before = np.r_[False, word[:-1]]
+    after = np.r_[word[1:], False]
+    nxt = np.r_[points[1:], 0]
+    joins = ((points == _APOSTROPHES[0]) | (points == _APOSTROPHES[1])) & before & after
+    possessive = ((nxt == ord("s")) | (nxt == ord("S"))) & ~np.r_[word[2:], False, False]
+    inside = word | (joins & ~possessive)
+    return np.flatnonzero(inside & ~np.r_[False, inside[:-1]])
 
 
 @dataclass
@@ -281,10 +310,16 @@ def _tokenize(reader, fresh: np.ndarray) -> _Fresh:
     id_parts, char_parts, count_parts = [], [], []
     for at in range(0, len(bodies), _TOKENIZE_CHUNK):
         chunk = bodies[at : at + _TOKENIZE_CHUNK]
-        parts = _SPLIT_WORDS.split("\n".join(chunk))
-        raw = parts[1::2]
-        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        starts = (np.cumsum(lengths) - lengths)[1::2]
+        joined = "\n".join(chunk)
+        raw = WORD_RE.findall(joined)
+        # Offsets by array operations for a large chunk (the character table they need
+        # costs a quarter second to make: not worth it for the few documents of an
+        # incremental run); else, and should the two ever disagree, from the regex.
+        starts = _word_starts(joined) if len(joined) >= _ARRAY_TOKENIZE_CHARS else None
+        if starts is None or len(starts) != len(raw):
+            parts = _SPLIT_WORDS.split(joined)
+            lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+            starts = (np.cumsum(lengths) - lengths)[1::2]
         bases = np.zeros(len(chunk), dtype=np.int64)
         np.cumsum([len(b) + 1 for b in chunk[:-1]], out=bases[1:])
         owner = np.searchsorted(bases, starts, side="right") - 1
@@ -354,7 +389,8 @@ def _derived_field(stems: list[str], stem_of: np.ndarray, df: np.ndarray) -> Kep
 
 def _stem_df(stem_of_word: np.ndarray, word: np.ndarray, doc: np.ndarray, stems: int, n: int):
     """Documents per stem, from (word, document) postings."""
-    keys = np.unique(stem_of_word[word] * n + doc)
+    keys = np.sort(stem_of_word[word] * n + doc)  # a sort: faster here than a hash
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
     return np.bincount(keys // n, minlength=stems)
 
 
