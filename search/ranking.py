@@ -236,12 +236,22 @@ def proximity(positions: list[list[float]], weights: list[float]) -> float:
             a, b = positions[i], positions[j]
             if not a or not b:
                 continue
-            d = np.abs(np.subtract.outer(np.asarray(a), np.asarray(b)))
-            d = d[(d > 0) & (d <= PROXIMITY_WINDOW)]
+            d = _near_pairs(np.asarray(a), np.asarray(b))
             if len(d):
                 near = float((1.0 / np.maximum(d, 1.0) ** 2).sum())
                 total += min(weights[i], weights[j]) * 2 * near / (1.0 + near)
     return total
+
+
+def _near_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a_i - b_j| for every pair within PROXIMITY_WINDOW (and apart), a row of ``a`` at
+    a time as the full outer difference would list them; both ascending, so each row
+    is a slice of ``b`` (a common word's every pair is never made)."""
+    lo = np.searchsorted(b, a - (PROXIMITY_WINDOW + 1))
+    n = np.searchsorted(b, a + (PROXIMITY_WINDOW + 1), side="right") - lo
+    at = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+    d = np.abs(np.repeat(a, n) - b[at])
+    return d[(d > 0) & (d <= PROXIMITY_WINDOW)]
 
 
 def add_proximity(
