@@ -227,6 +227,28 @@ def _numeric_column(reader, fieldname: str) -> np.ndarray:
     return out.astype(np.int32)
 
 
+def _id_column(reader, fieldname: str) -> list[str]:
+    """A text column for every document, a segment's values read in one piece (the W3
+    variable-length layout: values back to back, then their lengths); through the
+    public iteration, one value a call, for any other."""
+    out: list[str] = []
+    for leaf, _ in reader.leaf_readers():
+        col = leaf.column_reader(fieldname, translate=False)
+        try:
+            lengths = np.asarray(col._lengths, dtype=np.int64)
+            ends = np.cumsum(lengths)
+            starts = ends - lengths
+            if not np.array_equal(np.asarray(col._offsets, dtype=np.int64), starts):
+                raise ValueError("not back to back")
+            data = col._dbfile.get(col._basepos, int(ends[-1])) if len(ends) else b""
+            pairs = zip(starts.tolist(), ends.tolist(), strict=True)
+            values = [data[a:b].decode("utf-8") for a, b in pairs]
+        except (AttributeError, TypeError, ValueError):
+            values = [_text(v) for v in col]
+        out.extend(values)
+    return out
+
+
 def needs_tokens(schema) -> bool:
     """Whether the word fields live in the tables: generations built since they left
     Whoosh (older ones kept them there, ``exact`` with positions)."""
@@ -429,13 +451,15 @@ def word_lengths(words: list[str]) -> np.ndarray:
     return np.fromiter(map(len, words), dtype=np.int64, count=len(words))
 
 
-def _encode_chars(chars: np.ndarray, tokens: np.ndarray, firsts: np.ndarray,
-                  words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Token offsets as what lies between each word and the one before (``Tables``)."""
+def _separators(chars: np.ndarray, lengths: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Token offsets (``chars``, documents of ``counts`` tokens back to back) as what
+    lies between each word (``lengths``: each token's length) and the one before: what
+    ``Tables`` keeps. A document's first token: its offset."""
     seps = chars.copy()
-    seps[1:] -= chars[:-1] + word_lengths(words)[tokens[:-1]]
+    seps[1:] -= chars[:-1] + lengths[:-1]
+    firsts = (np.cumsum(counts) - counts)[counts > 0]
     seps[firsts] = chars[firsts]
-    return _pack2(seps)
+    return seps
 
 
 def token_chars(t: Tables, words: list[str]) -> np.ndarray | None:
@@ -556,10 +580,11 @@ def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | N
     count = int(token_starts[-1])
     owner = np.repeat(np.arange(size, dtype=np.int64), lengths)
     tokens = np.empty(count, dtype=np.int64)
-    chars = np.empty(count, dtype=np.int64)
+    seps = np.empty(count, dtype=np.int64)
     is_fresh = ~reused[owner]
     tokens[is_fresh] = fresh_to_new[fresh.ids] if len(fresh.ids) else fresh.ids
-    chars[is_fresh] = fresh.chars
+    fresh_lengths = word_lengths(fresh.words)[fresh.ids] if len(fresh.ids) else fresh.ids
+    seps[is_fresh] = _separators(fresh.chars, fresh_lengths, fresh.counts)
     f_keys, f_tf = np.unique(tokens[is_fresh] * n + owner[is_fresh], return_counts=True)
     if before is not None:
         old_to_new = np.full(len(before.words), -1, dtype=np.int64)
@@ -568,7 +593,10 @@ def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | N
         d = owner[at]
         from_old = at - token_starts[d] + old_starts[old_of_new[d]]
         tokens[at] = old_to_new[np.asarray(old.tokens)[from_old]]
-        chars[at] = token_chars(old, before.words)[from_old]
+        # What lies between words is the document's own: taken over as it was.
+        old_seps = _unpack2(old.token_seps, old.token_sep_over_at, old.token_sep_over, 0,
+                            len(old.tokens))
+        seps[at] = old_seps[from_old]
         # Previous postings (renumbered: still ascending within a word unless Whoosh
         # merged segments out of order) and the new ones: one stable sort of two runs.
         keys = np.concatenate([old_to_new[o_word] * n + o_doc, f_keys])
@@ -607,9 +635,7 @@ def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | N
         df += _stem_df(stem_of, f_keys // n, f_keys % n, len(stems), n)
     kept = {EXACT: exact, TEXT: _derived_field(stems, stem_of, df)}
     token_type = np.uint16 if len(words) < 2**16 else np.uint32
-    firsts = token_starts[:-1][lengths > 0]
-    seps = _encode_chars(chars, tokens, firsts, words)
-    return kept, tokens.astype(token_type), _narrow(token_starts), seps
+    return kept, tokens.astype(token_type), _narrow(token_starts), _pack2(seps)
 
 
 def _value_update(reader, field: str, old: ValueTable, new_of_old: np.ndarray,
@@ -646,14 +672,28 @@ def _value_update(reader, field: str, old: ValueTable, new_of_old: np.ndarray,
     return ValueTable(values, docs.astype(np.int32), vals.astype(np.int32), _narrow(starts))
 
 
+def _live(reader, size: int) -> np.ndarray:
+    """Which documents are not deleted: each segment's deleted set at once (Whoosh asks
+    per document otherwise)."""
+    live = np.zeros(size, dtype=bool)
+    for leaf, base in reader.leaf_readers():
+        n = leaf.doc_count_all()
+        try:
+            deleted = np.fromiter(leaf.deleted_docs_set or (), dtype=np.int64)
+        except (AttributeError, TypeError):
+            deleted = np.array([d for d in range(n) if leaf.is_deleted(d)], dtype=np.int64)
+        live[base : base + n] = True
+        live[base + deleted] = False
+    return live
+
+
 def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> Tables:
     """The tables of an open index, read from its postings and columns (a few seconds
     for the development corpus: done once per build, not once per process); with
     ``before``, the rows of documents it already had are taken from there."""
     size = reader.doc_count_all()
-    live = np.zeros(size, dtype=bool)
-    live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-    raw_ids = [_text(v) for v in reader.column_reader("tid")]
+    live = _live(reader, size)
+    raw_ids = _id_column(reader, "tid")
     tids_array, tid = np.unique(np.array(raw_ids, dtype=object), return_inverse=True)
     is_page = np.zeros(size, dtype=bool)
     is_page[postings(reader, "kind", KIND_PAGE)[0]] = True
