@@ -337,7 +337,8 @@ def _tokenize(reader, fresh: np.ndarray) -> _Fresh:
         # Offsets by array operations for a large chunk (the character table they need
         # costs a quarter second to make: not worth it for the few documents of an
         # incremental run); else, and should the two ever disagree, from the regex.
-        starts = _word_starts(joined) if len(joined) >= _ARRAY_TOKENIZE_CHARS else None
+        large = len(joined) >= _ARRAY_TOKENIZE_CHARS or _WORD_CHAR is not None
+        starts = _word_starts(joined) if large else None
         if starts is None or len(starts) != len(raw):
             parts = _SPLIT_WORDS.split(joined)
             lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
