@@ -264,3 +264,19 @@ def test_proximity_places_from_the_token_stream_equal_a_scan_of_the_text(root):
         for d in np.flatnonzero(gen.table.live).tolist():
             scanned = ranking.word_positions(searcher.stored_fields(d)["body"], words)
             assert [(p / ranking.CHARS_PER_WORD).tolist() for p in places(d)] == scanned
+
+
+TRICKY = [
+    "Security Council's decision; don't O'Neill rock'n'roll a's'b x's 's s' it's' ab''cd",
+    "People’s gas, a’S b's end's 'tis — İstanbul ſtraße ǅemal Ⅻ ½ ٣ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 e\u0301 _x_",
+    "lone \ud800 surrogate, \u200b zero width, tab\tand\nnew lines, 123'456 0'S 9's",
+]
+
+
+def test_token_offsets_by_arrays_equal_the_regex(corpus_text):
+    """Large chunks get their token offsets from array operations over code points
+    (index.tables._word_starts); the regex ``WORD_PATTERN`` is the rule they must keep."""
+    pages = sorted(corpus_text.glob("*.txt"))[:300]
+    texts = TRICKY + [p.read_text(encoding="utf-8") for p in pages]
+    for text in [*TRICKY, "\n".join(texts)]:
+        assert tables._word_starts(text).tolist() == [m.start() for m in WORD_RE.finditer(text)]
