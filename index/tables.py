@@ -289,11 +289,12 @@ def _word_char() -> np.ndarray:
     return _WORD_CHAR
 
 
-def _word_starts(text: str) -> np.ndarray:
-    """Where each ``WORD_PATTERN`` word of ``text`` starts, with array operations over
-    its code points: a word is a run of word characters and of the apostrophes that
-    join two of them (not one before a possessive "s" that ends a word). The caller
-    checks the count against the regex's (``_tokenize``)."""
+def _word_starts(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where each ``WORD_PATTERN`` word of ``text`` starts, and its length, with array
+    operations over its code points: a word is a run of word characters and of the
+    apostrophes that join two of them (not one before a possessive "s" that ends a
+    word). The caller checks both against the regex's words (``_tokenize``): should
+    ``WORD_PATTERN`` change, the regex stays the rule."""
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     word = _word_char()[points]
     before = np.r_[False, word[:-1]]
@@ -302,7 +303,9 @@ def _word_starts(text: str) -> np.ndarray:
     joins = ((points == _APOSTROPHES[0]) | (points == _APOSTROPHES[1])) & before & after
     possessive = ((nxt == ord("s")) | (nxt == ord("S"))) & ~np.r_[word[2:], False, False]
     inside = word | (joins & ~possessive)
-    return np.flatnonzero(inside & ~np.r_[False, inside[:-1]])
+    starts = np.flatnonzero(inside & ~np.r_[False, inside[:-1]])
+    ends = np.flatnonzero(inside & ~np.r_[inside[1:], False]) + 1
+    return starts, ends - starts
 
 
 @dataclass
@@ -320,7 +323,8 @@ class _Fresh:
 def _tokenize(reader, fresh: np.ndarray) -> _Fresh:
     """The stored text of the documents ``fresh`` (bool per document) tokenized as
     ``exact`` indexes them (the ``WORD_RE`` words, folded). A chunk of bodies is joined
-    by newlines (no word spans one) and split once; offsets are sums of part lengths."""
+    by newlines (no word spans one) and read by the regex once; the offsets come from
+    array operations over its code points, or from the regex's split."""
     bodies: list[str] = []
     docs: list[int] = []
     for leaf, base in reader.leaf_readers():
@@ -337,9 +341,14 @@ def _tokenize(reader, fresh: np.ndarray) -> _Fresh:
         # Offsets by array operations for a large chunk (the character table they need
         # costs a quarter second to make: not worth it for the few documents of an
         # incremental run); else, and should the two ever disagree, from the regex.
-        large = len(joined) >= _ARRAY_TOKENIZE_CHARS or _WORD_CHAR is not None
-        starts = _word_starts(joined) if large else None
-        if starts is None or len(starts) != len(raw):
+        starts = None
+        if len(joined) >= _ARRAY_TOKENIZE_CHARS or _WORD_CHAR is not None:
+            starts, lengths = _word_starts(joined)
+            if len(starts) != len(raw) or not np.array_equal(
+                lengths, np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+            ):
+                starts = None
+        if starts is None:
             parts = _SPLIT_WORDS.split(joined)
             lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
             starts = (np.cumsum(lengths) - lengths)[1::2]
