@@ -16,9 +16,15 @@ field gets its tables without a change here.
 The two word fields live here, not in Whoosh (see ``index.schema``): ``exact`` (words as
 written) with its vocabulary, document frequencies and postings (a byte per count), and
 ``text`` (stems) as each stem's member words, whose postings are merged when searched;
-plus the ``exact`` token stream, on which phrases are matched with array operations.
-Prefix expansion and the query cost estimate need no walk of a term index. A new
-numeric column for the document table goes into ``compute`` (``_numeric_column``).
+plus the ``exact`` token stream, on which phrases are matched with array operations, and
+where each token starts in the stored text (the concordance and the ranking's proximity
+read these, not the text). Prefix expansion and the query cost estimate need no walk of
+a term index. A new numeric column for the document table goes into ``compute``
+(``_numeric_column``).
+
+An incremental reindex passes the live generation's tables (``previous``): the rows of
+the documents it kept are taken over, renumbered, and only the documents it wrote are
+read; the result is the same arrays a computation from scratch gives.
 """
 
 from __future__ import annotations
