@@ -42,9 +42,15 @@ def index_parts(generation: Path) -> dict[str, int]:
                 rest = path.stat().st_size - sum(i["length"] for i in storage._dir.values())
                 add("whoosh columns", rest)  # the compound file's own directory
         elif path.parent.name == "tables":
-            token = path.name.startswith("exact_token")
-            add("tables: phrase token stream" if token else "tables: documents, facets, "
-                "lengths, vocabulary", path.stat().st_size)
+            if path.name.startswith("exact_token_sep"):
+                part = "tables: token offsets (concordance, proximity)"
+            elif path.name.startswith("exact_token"):
+                part = "tables: phrase token stream"
+            elif path.name.startswith(("exact_", "text_")):
+                part = "tables: word postings and vocabularies"
+            else:
+                part = "tables: documents, facets, lengths"
+            add(part, path.stat().st_size)
         else:
             add("manifest and table of contents", path.stat().st_size)
     return parts

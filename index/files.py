@@ -25,6 +25,14 @@ class Skipped:
 
 def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped]]:
     """Every file with a transcript suffix under ``paths``, sorted, and what was skipped."""
+    found, skipped = discover_keyed(paths)
+    return [path for path, _ in found], skipped
+
+
+def discover_keyed(
+    paths: Iterable[str | os.PathLike],
+) -> tuple[list[tuple[Path, str]], list[Skipped]]:
+    """``discover``, each file with its ``file_key``."""
     found: dict[str, Path] = {}
     skipped: list[Skipped] = []
     for raw in paths:
@@ -35,23 +43,26 @@ def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipp
             skipped.append(Skipped(str(path), os_reason(exc)))
             continue
         if path.is_dir():
-            for file in _walk(path, skipped):
-                found.setdefault(file_key(file), file)
+            for file, key in _walk(path, skipped):
+                found.setdefault(key, file)
         elif path.suffix.lower() in SUFFIXES:
             found.setdefault(file_key(path), path)
         else:
             skipped.append(
                 Skipped(str(path), f"unsupported file type '{path.suffix or path.name}'")
             )
-    return sorted(found.values()), skipped
+    return sorted(((p, k) for k, p in found.items()), key=lambda pk: pk[0]), skipped
 
 
-def _walk(top: Path, skipped: list[Skipped]) -> Iterator[Path]:
+def _walk(top: Path, skipped: list[Skipped]) -> Iterator[tuple[Path, str]]:
+    """Files under ``top`` with their keys: a file that is no symlink is its folder's
+    real path and its name (the folder resolved once, not each file's every part)."""
     def on_error(exc: OSError) -> None:
         skipped.append(Skipped(str(exc.filename), os_reason(exc)))
 
     # followlinks=False: a linked folder could loop back on itself.
     for folder, dirs, files in os.walk(top, onerror=on_error):
+        real_folder = os.path.realpath(folder)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in dirs:
             if os.path.islink(os.path.join(folder, name)):
@@ -65,6 +76,7 @@ def _walk(top: Path, skipped: list[Skipped]) -> Iterator[Path]:
             if name.startswith("."):
                 continue
             path = Path(folder) / name
+            key = os.path.join(real_folder, name)
             if path.is_symlink():
                 try:
                     path.stat()
@@ -74,8 +86,9 @@ def _walk(top: Path, skipped: list[Skipped]) -> Iterator[Path]:
                         reason = "broken symlink (its target does not exist)"
                     skipped.append(Skipped(str(path), reason))
                     continue
+                key = file_key(path)
             if path.suffix.lower() in SUFFIXES:
-                yield path
+                yield path, key
 
 
 def file_key(path: Path) -> str:

@@ -16,16 +16,22 @@ field gets its tables without a change here.
 The two word fields live here, not in Whoosh (see ``index.schema``): ``exact`` (words as
 written) with its vocabulary, document frequencies and postings (a byte per count), and
 ``text`` (stems) as each stem's member words, whose postings are merged when searched;
-plus the ``exact`` token stream, on which phrases are matched with array operations.
-Prefix expansion and the query cost estimate need no walk of a term index. A new
-numeric column for the document table goes into ``compute`` (``_numeric_column``).
+plus the ``exact`` token stream, on which phrases are matched with array operations, and
+where each token starts in the stored text (the concordance and the ranking's proximity
+read these, not the text). Prefix expansion and the query cost estimate need no walk of
+a term index. A new numeric column for the document table goes into ``compute``
+(``_numeric_column``).
+
+An incremental reindex passes the live generation's tables (``previous``): the rows of
+the documents it kept are taken over, renumbered, and only the documents it wrote are
+read; the result is the same arrays a computation from scratch gives.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,16 +39,18 @@ from pathlib import Path
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
 
-from index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_RE, fold, stem
+from index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_PATTERN, WORD_RE, fold, stem
 
 FOLDER = "tables"
 INFO = "tables.json"
 # Bumped when the layout or the words' folding changes: an older one is recomputed at
-# open. 5: words folded without accents (``schema.fold``).
-FORMAT = 5
+# open. 5: words folded without accents (``schema.fold``); 6: incremental tables, token
+# offsets, nothing written twice.
+FORMAT = 6
 LENGTH_FIELDS = ("text", "exact", "title", "role")  # fields scored with BM25
 DOC_COLUMNS = ("live", "tid", "pos", "day", "words", "is_page")  # see compute()
 # Per kept word field (KeptField), those it has.
+TOKEN_ARRAYS = ("tokens", "token_starts", "token_seps", "token_sep_over_at", "token_sep_over")
 KEPT_ARRAYS = ("df", "docs", "tf", "starts", "tf_over_at", "tf_over", "members", "member_starts")
 
 
@@ -89,6 +97,15 @@ class Tables:
     # tokens[token_starts[d]:token_starts[d + 1]]. Phrases are matched on it.
     tokens: np.ndarray | None = None
     token_starts: np.ndarray | None = None
+    # Where each token starts in its document's stored text, for the concordance (read
+    # by ``token_chars``, so it never tokenizes a text again). Kept as the characters
+    # between the end of the word before (as folded: its length in the vocabulary) and
+    # the token, 0-7 and nearly always 1 or 2, so two bits a token (four to a byte in
+    # token_seps); a 3 there means the value is at the same place of token_sep_over_at
+    # in token_sep_over. A document's first token: its offset.
+    token_seps: np.ndarray | None = None
+    token_sep_over_at: np.ndarray | None = None
+    token_sep_over: np.ndarray | None = None
 
 
 # -- reading Whoosh (shared with search.scoring) ------------------------------
@@ -173,14 +190,17 @@ def _value_table(reader, fieldname: str) -> ValueTable:
         for raw, _ in leaf.iter_field(fieldname):
             ids, _ = _leaf_postings(leaf.postings(fieldname, raw))
             parts.setdefault(raw, []).append(ids + base)
-    keys = sorted(parts)
-    doc_parts = [np.concatenate(parts[k]) for k in keys]
+    # A value whose documents are all deleted (Whoosh keeps the term until a merge) is
+    # left out: it matches nothing, and an incremental update drops it too.
+    merged = {k: np.concatenate(p) for k, p in parts.items()}
+    keys = sorted(k for k, p in merged.items() if len(p))
+    doc_parts = [merged[k] for k in keys]
     sizes = [len(p) for p in doc_parts]
     docs = np.concatenate(doc_parts) if doc_parts else np.empty(0, dtype=np.int32)
     vals = np.repeat(np.arange(len(keys), dtype=np.int32), sizes)
     starts = np.zeros(len(keys) + 1, dtype=np.int64)
     np.cumsum(sizes, out=starts[1:])
-    return ValueTable([_text(k) for k in keys], docs.astype(np.int32), vals, starts)
+    return ValueTable([_text(k) for k in keys], docs.astype(np.int32), vals, _narrow(starts))
 
 
 def _vocabulary(reader, fieldname: str) -> tuple[list[str], np.ndarray]:
@@ -216,6 +236,28 @@ def _numeric_column(reader, fieldname: str) -> np.ndarray:
     return out.astype(np.int32)
 
 
+def _id_column(reader, fieldname: str) -> list[str]:
+    """A text column for every document, a segment's values read in one piece (the W3
+    variable-length layout: values back to back, then their lengths); through the
+    public iteration, one value a call, for any other."""
+    out: list[str] = []
+    for leaf, _ in reader.leaf_readers():
+        col = leaf.column_reader(fieldname, translate=False)
+        try:
+            lengths = np.asarray(col._lengths, dtype=np.int64)
+            ends = np.cumsum(lengths)
+            starts = ends - lengths
+            if not np.array_equal(np.asarray(col._offsets, dtype=np.int64), starts):
+                raise ValueError("not back to back")
+            data = col._dbfile.get(col._basepos, int(ends[-1])) if len(ends) else b""
+            pairs = zip(starts.tolist(), ends.tolist(), strict=True)
+            values = [data[a:b].decode("utf-8") for a, b in pairs]
+        except (AttributeError, TypeError, ValueError):
+            values = [_text(v) for v in col]
+        out.extend(values)
+    return out
+
+
 def needs_tokens(schema) -> bool:
     """Whether the word fields live in the tables: generations built since they left
     Whoosh (older ones kept them there, ``exact`` with positions)."""
@@ -239,68 +281,240 @@ class _WordIds(dict):
         return i
 
 
-def _sorted_ids(words: list[str]) -> tuple[list[str], np.ndarray]:
-    """The words sorted, and old id -> new id."""
-    order = sorted(range(len(words)), key=words.__getitem__)
-    renumber = np.empty(len(order), dtype=np.int64)
-    renumber[order] = np.arange(len(order))
-    return [words[i] for i in order], renumber
+_SPLIT_WORDS = re.compile(f"({WORD_PATTERN})")  # split() keeps the words and what is between
+_TOKENIZE_CHUNK = 2_000  # documents joined for one regex pass
+_ARRAY_TOKENIZE_CHARS = 2**20
+_WORD_CHAR: np.ndarray | None = None  # bool per code point: what ``\w`` matches
+_APOSTROPHES = (ord("'"), ord("’"))
 
 
-def _kept_field(words: list[str], ids: np.ndarray, doc_of: np.ndarray, size: int) -> KeptField:
-    """Postings of a field from its token ids and their documents: one pair per distinct
-    (word, document), counted."""
-    n = max(size, 1)
-    keys, tf = np.unique(ids * n + doc_of, return_counts=True)
+def _word_char() -> np.ndarray:
+    global _WORD_CHAR
+    if _WORD_CHAR is None:
+        every = "".join(map(chr, range(0x110000)))
+        table = np.zeros(0x110000, dtype=bool)
+        table[[m.start() for m in re.finditer(r"\w", every)]] = True
+        _WORD_CHAR = table
+    return _WORD_CHAR
+
+
+def _word_starts(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where each ``WORD_PATTERN`` word of ``text`` starts, and its length, with array
+    operations over its code points: a word is a run of word characters and of the
+    apostrophes that join two of them (not one before a possessive "s" that ends a
+    word). The caller checks both against the regex's words (``_tokenize``): should
+    ``WORD_PATTERN`` change, the regex stays the rule."""
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    word = _word_char()[points]
+    before = np.r_[False, word[:-1]]
+    after = np.r_[word[1:], False]
+    nxt = np.r_[points[1:], 0]
+    joins = ((points == _APOSTROPHES[0]) | (points == _APOSTROPHES[1])) & before & after
+    possessive = ((nxt == ord("s")) | (nxt == ord("S"))) & ~np.r_[word[2:], False, False]
+    inside = word | (joins & ~possessive)
+    starts = np.flatnonzero(inside & ~np.r_[False, inside[:-1]])
+    ends = np.flatnonzero(inside & ~np.r_[inside[1:], False]) + 1
+    return starts, ends - starts
+
+
+@dataclass
+class _Fresh:
+    """The documents tokenized by this build, in document order: their words as ids of
+    ``ids`` and where each word starts in its document's stored text."""
+
+    docs: np.ndarray  # document numbers, ascending
+    counts: np.ndarray  # words per document
+    ids: np.ndarray  # int64 ids of ``words`` per token
+    chars: np.ndarray  # int64 start of each token in its document's text
+    words: list[str]  # id -> folded word (first-sight order)
+
+
+def _tokenize(reader, fresh: np.ndarray) -> _Fresh:
+    """The stored text of the documents ``fresh`` (bool per document) tokenized as
+    ``exact`` indexes them (the ``WORD_RE`` words, folded). A chunk of bodies is joined
+    by newlines (no word spans one) and read by the regex once; the offsets come from
+    array operations over its code points, or from the regex's split."""
+    bodies: list[str] = []
+    docs: list[int] = []
+    for leaf, base in reader.leaf_readers():
+        n = leaf.doc_count_all()
+        for d in np.flatnonzero(fresh[base : base + n]).tolist():
+            docs.append(base + d)
+            bodies.append(leaf.stored_fields(d).get("body") or "")
+    ids = _WordIds()
+    id_parts, char_parts, count_parts = [], [], []
+    for at in range(0, len(bodies), _TOKENIZE_CHUNK):
+        chunk = bodies[at : at + _TOKENIZE_CHUNK]
+        joined = "\n".join(chunk)
+        raw = WORD_RE.findall(joined)
+        # Offsets by array operations for a large chunk (the character table they need
+        # costs a quarter second to make: not worth it for the few documents of an
+        # incremental run); else, and should the two ever disagree, from the regex.
+        starts = None
+        if len(joined) >= _ARRAY_TOKENIZE_CHARS or _WORD_CHAR is not None:
+            starts, lengths = _word_starts(joined)
+            if len(starts) != len(raw) or not np.array_equal(
+                lengths, np.fromiter(map(len, raw), dtype=np.int64, count=len(raw))
+            ):
+                starts = None
+        if starts is None:
+            parts = _SPLIT_WORDS.split(joined)
+            lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+            starts = (np.cumsum(lengths) - lengths)[1::2]
+        bases = np.zeros(len(chunk), dtype=np.int64)
+        np.cumsum([len(b) + 1 for b in chunk[:-1]], out=bases[1:])
+        owner = np.searchsorted(bases, starts, side="right") - 1
+        id_parts.append(np.fromiter(map(ids.__getitem__, raw), dtype=np.int64, count=len(raw)))
+        char_parts.append(starts - bases[owner])
+        count_parts.append(np.bincount(owner, minlength=len(chunk)))
+    empty = np.empty(0, dtype=np.int64)
+    return _Fresh(
+        docs=np.asarray(docs, dtype=np.int64),
+        counts=np.concatenate(count_parts) if count_parts else empty,
+        ids=np.concatenate(id_parts) if id_parts else empty,
+        chars=np.concatenate(char_parts) if char_parts else empty,
+        words=list(ids.folded),
+    )
+
+
+def _small(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts fit a byte but for a few: those are kept apart (255 in the byte
+    array, the value at the same place of ``over``), so every value stays exact."""
+    over = np.flatnonzero(values >= 255)
+    return (
+        np.minimum(values, 255).astype(np.uint8),
+        over.astype(np.int64),
+        values[over].astype(np.int64),
+    )
+
+
+def _unsmall(small: np.ndarray, over_at, over) -> np.ndarray:
+    values = np.asarray(small, dtype=np.int64)
+    if over_at is not None and len(over_at):
+        values[np.asarray(over_at)] = over
+    return values
+
+
+def _doc_dtype(size: int):
+    """Document numbers in the postings: two bytes a posting while they fit."""
+    return np.uint16 if size <= 2**16 else np.int32
+
+
+def _kept_from_pairs(words: list[str], keys: np.ndarray, tf: np.ndarray, n: int) -> KeptField:
+    """A field's postings from its (word * n + document) keys, ascending, and counts."""
     starts = np.searchsorted(keys // n, np.arange(len(words) + 1)).astype(np.int64)
-    # Counts fit a byte but for a few (a word said 300 times in a long speech): those
-    # are kept apart, so every count stays exact at a byte a posting.
-    over = np.flatnonzero(tf >= 255)
+    tf_small, over_at, over = _small(tf)
     return KeptField(
         words=words,
         df=np.diff(starts).astype(np.int32),
-        docs=(keys % n).astype(np.int32),
-        tf=np.minimum(tf, 255).astype(np.uint8),
-        starts=starts,
-        tf_over_at=over.astype(np.int64),
-        tf_over=tf[over].astype(np.int64),
+        docs=(keys % n).astype(_doc_dtype(n)),
+        tf=tf_small,
+        starts=_narrow(starts),
+        tf_over_at=over_at,
+        tf_over=over,
     )
 
 
-def _derived_field(words: list[str], of: np.ndarray, source: KeptField, size: int) -> KeptField:
-    """A field whose word w stands for the source words ``of == w`` (stems of words):
-    its document frequencies and member lists; postings are merged when searched."""
-    n = max(size, 1)
-    word_of_posting = np.repeat(np.arange(len(source.df), dtype=np.int64), source.df)
-    keys = np.unique(of[word_of_posting] * n + source.docs)
-    members = np.argsort(of, kind="stable").astype(np.int32)
+def _derived_field(stems: list[str], stem_of: np.ndarray, df: np.ndarray) -> KeptField:
+    """A field whose word w stands for the source words ``stem_of == w`` (stems of
+    words): its document frequencies and member lists; postings are merged when
+    searched."""
+    members = np.argsort(stem_of, kind="stable").astype(np.int32)
     return KeptField(
-        words=words,
-        df=np.bincount(keys // n, minlength=len(words)).astype(np.int32),
+        words=stems,
+        df=df.astype(np.int32),
         members=members,
-        member_starts=np.searchsorted(of[members], np.arange(len(words) + 1)).astype(np.int64),
+        member_starts=_narrow(np.searchsorted(stem_of[members], np.arange(len(stems) + 1))),
     )
+
+
+def _stem_df(stem_of_word: np.ndarray, word: np.ndarray, doc: np.ndarray, stems: int, n: int):
+    """Documents per stem, from (word, document) postings."""
+    keys = np.sort(stem_of_word[word] * n + doc)  # a sort: faster here than a hash
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    return np.bincount(keys // n, minlength=stems)
+
+
+def _old_postings(k: KeptField) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A kept field's postings as (word, document, count) arrays."""
+    word = np.repeat(np.arange(len(k.df), dtype=np.int64), np.diff(np.asarray(k.starts)))
+    return word, np.asarray(k.docs, dtype=np.int64), _unsmall(k.tf, k.tf_over_at, k.tf_over)
+
+
+def _pack2(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values of 0-2 in two bits each, four to a byte; the rest kept apart."""
+    over = np.flatnonzero((values < 0) | (values > 2))
+    small = np.where((values < 0) | (values > 2), 3, values).astype(np.uint8)
+    small = np.concatenate([small, np.zeros(-len(small) % 4, dtype=np.uint8)]).reshape(-1, 4)
+    packed = small[:, 0] | (small[:, 1] << 2) | (small[:, 2] << 4) | (small[:, 3] << 6)
+    at_type = np.uint32 if len(values) < 2**32 else np.int64
+    return packed.astype(np.uint8), over.astype(at_type), values[over].astype(np.int32)
+
+
+_UNPACK2 = np.array([[b >> shift & 3 for shift in (0, 2, 4, 6)] for b in range(256)], np.uint8)
+
+
+def _unpack2(packed: np.ndarray, over_at, over, a: int, b: int) -> np.ndarray:
+    """Values a:b of what ``_pack2`` packed."""
+    lo = a // 4
+    small = _UNPACK2[np.asarray(packed[lo : -(-b // 4)])].reshape(-1)
+    values = small[a - 4 * lo : b - 4 * lo].astype(np.int64)
+    if len(over_at):
+        i, j = np.searchsorted(over_at, [a, b])
+        if j > i:
+            values[np.asarray(over_at[i:j], dtype=np.int64) - a] = over[i:j]
+    return values
+
+
+def word_lengths(words: list[str]) -> np.ndarray:
+    return np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+
+
+def _separators(chars: np.ndarray, lengths: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Token offsets (``chars``, documents of ``counts`` tokens back to back) as what
+    lies between each word (``lengths``: each token's length) and the one before: what
+    ``Tables`` keeps. A document's first token: its offset."""
+    seps = chars.copy()
+    seps[1:] -= chars[:-1] + lengths[:-1]
+    firsts = (np.cumsum(counts) - counts)[counts > 0]
+    seps[firsts] = chars[firsts]
+    return seps
+
+
+def token_chars(t: Tables, words: list[str]) -> np.ndarray | None:
+    """Where each token of the stream starts in its document's stored text (int64),
+    decoded from the separators kept; ``words``: the exact vocabulary."""
+    if t.token_seps is None:
+        return None
+    tokens = np.asarray(t.tokens, dtype=np.int64)
+    seps = _unpack2(t.token_seps, t.token_sep_over_at, t.token_sep_over, 0, len(tokens))
+    gaps = seps.copy()
+    gaps[1:] += word_lengths(words)[tokens[:-1]]
+    counts = np.diff(np.asarray(t.token_starts))
+    firsts = np.asarray(t.token_starts[:-1])[counts > 0]
+    gaps[firsts] = seps[firsts]
+    total = np.cumsum(gaps)
+    return total - np.repeat((total - gaps)[firsts], counts[counts > 0])
+
+
+def doc_token_chars(t: Tables, lengths: np.ndarray, d: int) -> np.ndarray:
+    """``token_chars`` of one document (``lengths``: ``word_lengths`` of the vocabulary)."""
+    a, b = int(t.token_starts[d]), int(t.token_starts[d + 1])
+    gaps = _unpack2(t.token_seps, t.token_sep_over_at, t.token_sep_over, a, b)
+    gaps[1:] += lengths[np.asarray(t.tokens[a : b - 1], dtype=np.int64)]
+    return np.cumsum(gaps)
 
 
 @dataclass
 class Previous:
     """The generation an incremental build started from: documents of transcripts it did
-    not re-read have the same text there, so their words are taken from its token stream
-    instead of being read and tokenized again."""
+    not re-read have the same text and tags there, so their rows are taken from its
+    tables instead of being read and tokenized again."""
 
     tables: Tables
-    words: list[str]
+    words: list[str]  # its exact vocabulary
+    stems: list[str]  # its text vocabulary
     changed: set[str]  # transcript ids re-read, removed or moved by this build
-
-    def tokens_by_key(self) -> dict[tuple[str, int], tuple[int, int]]:
-        t = self.tables
-        tids, tid, pos = t.tids, t.columns["tid"], t.columns["pos"]
-        starts, live = t.token_starts, t.columns["live"]
-        return {
-            (tids[tid[d]], int(pos[d])): (int(starts[d]), int(starts[d + 1]))
-            for d in np.flatnonzero(live).tolist()
-            if tids[tid[d]] not in self.changed
-        }
 
 
 def previous(generation: Path | None, changed: set[str]) -> Previous | None:
@@ -313,71 +527,192 @@ def previous(generation: Path | None, changed: set[str]) -> Previous | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     words = load_words(generation, EXACT)
-    if kept is None or kept.tokens is None or words is None:
+    stems = load_words(generation, TEXT)
+    if kept is None or kept.token_seps is None or words is None or stems is None:
         return None
-    return Previous(kept, words, changed)
+    return Previous(kept, words, stems, changed)
 
 
-def _word_fields(
-    reader, size: int, tid: list[str], pos: np.ndarray, before: Previous | None = None
-) -> tuple[dict[str, KeptField], np.ndarray, np.ndarray]:
+def _old_of_new(before: Previous, tids: list[str], tid: np.ndarray, pos: np.ndarray,
+                live: np.ndarray) -> np.ndarray:
+    """For each document, the previous generation's document with the same transcript
+    and position when that transcript was not re-read (-1 for the rest)."""
+    old = before.tables
+    new_ordinal = {t: i for i, t in enumerate(tids)}
+    tid_map = np.array(
+        [-1 if t in before.changed else new_ordinal.get(t, -1) for t in old.tids] or [-1],
+        dtype=np.int64,
+    )
+    old_tid = tid_map[np.asarray(old.columns["tid"], dtype=np.int64)]
+    old_pos = np.asarray(old.columns["pos"], dtype=np.int64)
+    span = int(max(old_pos.max(initial=0), pos.max(initial=0))) + 1
+    usable = np.flatnonzero(np.asarray(old.columns["live"]) & (old_tid >= 0))
+    old_keys = old_tid[usable] * span + old_pos[usable]
+    order = np.argsort(old_keys, kind="stable")
+    old_keys, usable = old_keys[order], usable[order]
+    keys = tid.astype(np.int64) * span + pos
+    at = np.minimum(np.searchsorted(old_keys, keys), max(len(old_keys) - 1, 0))
+    found = live & (len(old_keys) > 0)
+    if len(old_keys):
+        found &= old_keys[at] == keys
+    out = np.full(len(tid), -1, dtype=np.int64)
+    out[found] = usable[at[found]]
+    return out
+
+
+def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | None,
+                 before: Previous | None):
     """``exact`` and ``text`` from each live document's stored text (they index the
     stored ``body``, see ``index.documents``), tokenized as their analyzers do: the same
     words in the same positions. One tokenizer pass in Python, each distinct word stemmed
-    once, the rest numpy: Whoosh's analyzers and posting writer cost far more. An
-    incremental build tokenizes only the documents it wrote (``before``)."""
-    ids = _WordIds()
-    parts: list = []  # per live document: new ids (a list) or previous ids (an array)
-    reused = before.tokens_by_key() if before is not None else {}
-    old_tokens = before.tables.tokens if before is not None else None
+    once, the rest numpy: Whoosh's analyzers and posting writer cost far more.
+
+    An incremental build (``before``) tokenizes only the documents it wrote: the rest
+    keep their rows of the previous generation's postings, token stream and offsets,
+    renumbered (words and documents), and the stems' document counts are the previous
+    ones less the documents gone plus the new ones. The result is the same arrays a
+    build from scratch computes (``tests/test_tables.py`` compares them)."""
+    n = max(size, 1)
+    reused = (old_of_new >= 0) if old_of_new is not None else np.zeros(size, dtype=bool)
+    fresh = _tokenize(reader, live & ~reused)
     lengths = np.zeros(size, dtype=np.int64)
-    for leaf, base in reader.leaf_readers():
-        deleted = leaf.is_deleted
-        for d in range(leaf.doc_count_all()):
-            if deleted(d):
-                continue
-            span = reused.get((tid[base + d], int(pos[base + d])))
-            if span is not None:
-                parts.append(np.asarray(old_tokens[span[0] : span[1]], dtype=np.int64))
-                lengths[base + d] = span[1] - span[0]
-            else:
-                found = WORD_RE.findall(leaf.stored_fields(d).get("body") or "")
-                parts.append(list(map(ids.__getitem__, found)))
-                lengths[base + d] = len(found)
-    if before is not None:  # previous ids -> ids of this build, through the words
-        used = [p for p in parts if isinstance(p, np.ndarray)]
-        old_ids = np.unique(np.concatenate(used)) if used else np.empty(0, np.int64)
-        to_new = np.full(len(before.words), -1, dtype=np.int64)
-        for i in old_ids.tolist():
-            w = before.words[i]
-            j = ids.folded.get(w)
-            if j is None:
-                j = ids.folded[w] = len(ids.folded)
-            to_new[i] = j
-        parts = [to_new[p] if isinstance(p, np.ndarray) else p for p in parts]
-    count = int(lengths.sum())
-    first_seen = np.fromiter(itertools.chain.from_iterable(parts), dtype=np.int64, count=count)
-    words, renumber = _sorted_ids(list(ids.folded))
-    tokens = renumber[first_seen] if count else first_seen
+    lengths[fresh.docs] = fresh.counts
+    if before is not None:
+        old = before.tables
+        old_starts = np.asarray(old.token_starts, dtype=np.int64)
+        new_of_old = np.full(old.size, -1, dtype=np.int64)
+        new_of_old[old_of_new[reused]] = np.flatnonzero(reused)
+        lengths[reused] = np.diff(old_starts)[old_of_new[reused]]
+        o_word, o_doc, o_tf = _old_postings(old.kept[EXACT])
+        keep = new_of_old[o_doc] >= 0
+        gone_word, gone_doc = o_word[~keep], o_doc[~keep]
+        o_word, o_doc, o_tf = o_word[keep], new_of_old[o_doc[keep]], o_tf[keep]
+        used_old = np.flatnonzero(np.bincount(o_word, minlength=len(before.words)))
+    else:
+        used_old = np.empty(0, dtype=np.int64)
+    old_words = [before.words[i] for i in used_old.tolist()] if before is not None else []
+    words = sorted(set(old_words).union(fresh.words))
+    new_id = {w: i for i, w in enumerate(words)}
+    fresh_to_new = np.array([new_id[w] for w in fresh.words] or [0], dtype=np.int64)
     token_starts = np.zeros(size + 1, dtype=np.int64)
     np.cumsum(lengths, out=token_starts[1:])
-    doc_of = np.repeat(np.arange(size, dtype=np.int64), lengths)
-    stems = sorted({stem(w) for w in words})
+    count = int(token_starts[-1])
+    owner = np.repeat(np.arange(size, dtype=np.int64), lengths)
+    tokens = np.empty(count, dtype=np.int64)
+    seps = np.empty(count, dtype=np.int64)
+    is_fresh = ~reused[owner]
+    tokens[is_fresh] = fresh_to_new[fresh.ids] if len(fresh.ids) else fresh.ids
+    fresh_lengths = word_lengths(fresh.words)[fresh.ids] if len(fresh.ids) else fresh.ids
+    seps[is_fresh] = _separators(fresh.chars, fresh_lengths, fresh.counts)
+    f_keys, f_tf = np.unique(tokens[is_fresh] * n + owner[is_fresh], return_counts=True)
+    if before is not None:
+        old_to_new = np.full(len(before.words), -1, dtype=np.int64)
+        old_to_new[used_old] = [new_id[w] for w in old_words]
+        at = np.flatnonzero(~is_fresh)
+        d = owner[at]
+        from_old = at - token_starts[d] + old_starts[old_of_new[d]]
+        tokens[at] = old_to_new[np.asarray(old.tokens)[from_old]]
+        # What lies between words is the document's own: taken over as it was.
+        old_seps = _unpack2(old.token_seps, old.token_sep_over_at, old.token_sep_over, 0,
+                            len(old.tokens))
+        seps[at] = old_seps[from_old]
+        # Previous postings (renumbered: still ascending within a word unless Whoosh
+        # merged segments out of order) and the new ones: one stable sort of two runs.
+        keys = np.concatenate([old_to_new[o_word] * n + o_doc, f_keys])
+        tf = np.concatenate([o_tf, f_tf])
+        order = np.argsort(keys, kind="stable")
+        keys, tf = keys[order], tf[order]
+    else:
+        keys, tf = f_keys, f_tf
+    exact = _kept_from_pairs(words, keys, tf, n)
+    # Stems: each word stemmed once (a previous word's stem is known from before).
+    stem_str = [""] * len(words)
+    if before is not None:
+        old_k = old.kept[TEXT]
+        old_stem_of = np.empty(len(before.words), dtype=np.int64)
+        old_stem_of[np.asarray(old_k.members)] = np.repeat(
+            np.arange(len(before.stems)), np.diff(np.asarray(old_k.member_starts))
+        )
+        for w, i in zip(old_words, old_stem_of[used_old].tolist(), strict=True):
+            stem_str[new_id[w]] = before.stems[i]
+    for i, w in enumerate(words):
+        if not stem_str[i]:
+            stem_str[i] = stem(w)
+    stems = sorted(set(stem_str))
     stem_id = {s: i for i, s in enumerate(stems)}
-    stem_of = np.array([stem_id[stem(w)] for w in words], dtype=np.int64)
-    exact = _kept_field(words, tokens, doc_of, size)
-    kept = {EXACT: exact, TEXT: _derived_field(stems, stem_of, exact, size)}
+    stem_of = np.array([stem_id[s] for s in stem_str], dtype=np.int64)
+    if before is None:
+        word_of = np.repeat(np.arange(len(words), dtype=np.int64), exact.df)
+        df = _stem_df(stem_of, word_of, keys % n, len(stems), n)
+    else:
+        # The previous counts, less the documents gone, plus the documents tokenized.
+        old_df = np.asarray(old_k.df, dtype=np.int64)
+        old_df -= _stem_df(old_stem_of, gone_word, gone_doc, len(before.stems), max(old.size, 1))
+        df = np.zeros(len(stems), dtype=np.int64)
+        alive = np.flatnonzero(old_df > 0)
+        df[[stem_id[before.stems[s]] for s in alive.tolist()]] = old_df[alive]
+        df += _stem_df(stem_of, f_keys // n, f_keys % n, len(stems), n)
+    kept = {EXACT: exact, TEXT: _derived_field(stems, stem_of, df)}
     token_type = np.uint16 if len(words) < 2**16 else np.uint32
-    return kept, tokens.astype(token_type), token_starts
+    return kept, tokens.astype(token_type), _narrow(token_starts), _pack2(seps)
+
+
+def _value_update(reader, field: str, old: ValueTable, new_of_old: np.ndarray,
+                  fresh: np.ndarray) -> ValueTable:
+    """A value table from the previous generation's rows of the documents kept and the
+    postings of the documents written since (read from the segments holding them)."""
+    o_docs = np.asarray(old.docs, dtype=np.int64)
+    o_vals = np.asarray(old.vals, dtype=np.int64)
+    keep = new_of_old[o_docs] >= 0
+    o_docs, o_vals = new_of_old[o_docs[keep]], o_vals[keep]
+    pairs: dict[str, list[np.ndarray]] = {}
+    for leaf, base in reader.leaf_readers():
+        n = leaf.doc_count_all()
+        if field not in leaf.schema or not fresh[base : base + n].any():
+            continue
+        for raw, _ in leaf.iter_field(field):
+            ids, _ = _leaf_postings(leaf.postings(field, raw))
+            ids = ids.astype(np.int64) + base
+            ids = ids[fresh[ids]]
+            if len(ids):
+                pairs.setdefault(_text(raw), []).append(ids)
+    used = np.flatnonzero(np.bincount(o_vals, minlength=len(old.values)))
+    values = sorted({old.values[i] for i in used.tolist()}.union(pairs))
+    value_id = {v: i for i, v in enumerate(values)}
+    old_to_new = np.full(len(old.values), -1, dtype=np.int64)
+    old_to_new[used] = [value_id[old.values[i]] for i in used.tolist()]
+    f_docs = [np.concatenate(p) for p in pairs.values()]
+    f_vals = [np.full(len(p), value_id[v]) for v, p in zip(pairs, f_docs, strict=True)]
+    docs = np.concatenate([o_docs, *f_docs])
+    vals = np.concatenate([old_to_new[o_vals], *f_vals]).astype(np.int64)
+    order = np.lexsort((docs, vals))
+    docs, vals = docs[order], vals[order]
+    starts = np.searchsorted(vals, np.arange(len(values) + 1))
+    return ValueTable(values, docs.astype(np.int32), vals.astype(np.int32), _narrow(starts))
+
+
+def _live(reader, size: int) -> np.ndarray:
+    """Which documents are not deleted: each segment's deleted set at once (Whoosh asks
+    per document otherwise)."""
+    live = np.zeros(size, dtype=bool)
+    for leaf, base in reader.leaf_readers():
+        n = leaf.doc_count_all()
+        try:
+            deleted = np.fromiter(leaf.deleted_docs_set or (), dtype=np.int64)
+        except (AttributeError, TypeError):
+            deleted = np.array([d for d in range(n) if leaf.is_deleted(d)], dtype=np.int64)
+        live[base : base + n] = True
+        live[base + deleted] = False
+    return live
 
 
 def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> Tables:
     """The tables of an open index, read from its postings and columns (a few seconds
-    for the development corpus: done once per build, not once per process)."""
+    for the development corpus: done once per build, not once per process); with
+    ``before``, the rows of documents it already had are taken from there."""
     size = reader.doc_count_all()
-    live = np.zeros(size, dtype=bool)
-    live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-    raw_ids = [_text(v) for v in reader.column_reader("tid")]
+    live = _live(reader, size)
+    raw_ids = _id_column(reader, "tid")
     tids_array, tid = np.unique(np.array(raw_ids, dtype=object), return_inverse=True)
     is_page = np.zeros(size, dtype=bool)
     is_page[postings(reader, "kind", KIND_PAGE)[0]] = True
@@ -389,14 +724,25 @@ def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> 
         "words": _numeric_column(reader, "words"),
         "is_page": is_page,
     }
+    tids = tids_array.tolist()
     lengths = {f: field_lengths(reader, f) for f in LENGTH_FIELDS if f in reader.schema}
+    old_of_new = None
+    if before is not None:
+        old_of_new = _old_of_new(before, tids, columns["tid"], columns["pos"], live)
+        new_of_old = np.full(before.tables.size + 1, -1, dtype=np.int64)
+        new_of_old[old_of_new[old_of_new >= 0]] = np.flatnonzero(old_of_new >= 0)
+        fresh = live & (old_of_new < 0)
+        values = {
+            name: _value_update(reader, field, before.tables.values[name], new_of_old, fresh)
+            for name, field in VALUE_FIELDS.items()
+        }
+    else:
+        values = {name: _value_table(reader, field) for name, field in VALUE_FIELDS.items()}
     tokens = token_starts = None
+    seps = (None, None, None)
     kept: dict[str, KeptField] = {}
     if needs_tokens(reader.schema):
-        tid_of = [tids_array[t] for t in tid.tolist()]
-        kept, tokens, token_starts = _word_fields(
-            reader, size, tid_of, columns["pos"], before
-        )
+        kept, tokens, token_starts, seps = _word_fields(reader, size, live, old_of_new, before)
         # Exact counts, not Whoosh's one-byte guess; stemming keeps the count.
         lengths[EXACT] = lengths[TEXT] = np.diff(token_starts).astype(np.float32)
     elif vocabulary:
@@ -404,12 +750,15 @@ def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> 
     return Tables(
         size=size,
         columns=columns,
-        tids=tids_array.tolist(),
-        values={name: _value_table(reader, field) for name, field in VALUE_FIELDS.items()},
+        tids=tids,
+        values=values,
         lengths=lengths,
         kept=kept,
         tokens=tokens,
         token_starts=token_starts,
+        token_seps=seps[0],
+        token_sep_over_at=seps[1],
+        token_sep_over=seps[2],
     )
 
 
@@ -422,28 +771,33 @@ def write(generation: Path, tables: Tables) -> None:
     folder.mkdir(exist_ok=True)
     for name, array in tables.columns.items():
         np.save(folder / f"doc_{name}.npy", array)
+    # Nothing is written twice: a value table's value ids follow from its starts, a
+    # field's document frequencies from its posting starts, and a length array shared
+    # by two fields (stemming keeps the count) is one file.
     for name, table in tables.values.items():
-        for part in ("docs", "vals", "starts"):
+        for part in ("docs", "starts"):
             np.save(folder / f"value_{name}_{part}.npy", getattr(table, part))
+    same_lengths: dict[str, str] = {}
     for field, lengths in tables.lengths.items():
-        np.save(folder / f"length_{field}.npy", lengths)
+        twin = next((f for f in same_lengths if tables.lengths[f] is lengths), None)
+        same_lengths[field] = same_lengths.get(twin, field) if twin else field
+        if same_lengths[field] == field:
+            np.save(folder / f"length_{field}.npy", lengths)
     for field, kept in tables.kept.items():
         (folder / f"{field}_words.txt").write_text("\n".join(kept.words or []), "utf-8")
-        for part in KEPT_ARRAYS:
-            if getattr(kept, part) is not None:
-                np.save(folder / f"{field}_{part}.npy", getattr(kept, part))
+        for part in _parts_on_disk(kept):
+            np.save(folder / f"{field}_{part}.npy", getattr(kept, part))
     if tables.tokens is not None:
-        np.save(folder / "exact_tokens.npy", tables.tokens)
-        np.save(folder / "exact_token_starts.npy", tables.token_starts)
+        for part in TOKEN_ARRAYS:
+            np.save(folder / f"exact_{part}.npy", getattr(tables, part))
     info = {
         "format": FORMAT,
         "size": tables.size,
         "columns": list(tables.columns),
-        "lengths": list(tables.lengths),
+        "lengths": same_lengths,
         "tids": tables.tids,
         "values": {name: t.values for name, t in tables.values.items()},
-        "kept": {f: [p for p in KEPT_ARRAYS if getattr(k, p) is not None]
-                 for f, k in tables.kept.items()},
+        "kept": {f: _parts_on_disk(k) for f, k in tables.kept.items()},
         "tokens": tables.tokens is not None,
     }
     # Written last: a folder without it is incomplete and is recomputed at open.
@@ -472,6 +826,28 @@ def build(generation: Path, before: Previous | None = None) -> Tables:
 _NPY_HEADER_LOCK = threading.Lock()
 
 
+def _parts_on_disk(kept: KeptField) -> list[str]:
+    skip = {"df"} if kept.starts is not None else set()
+    return [p for p in KEPT_ARRAYS if getattr(kept, p) is not None and p not in skip]
+
+
+def _kept_of(parts: dict[str, np.ndarray]) -> KeptField:
+    if "df" not in parts:
+        parts["df"] = np.diff(parts["starts"]).astype(np.int32)
+    return KeptField(None, **parts)
+
+
+def _value_table_of(values: list[str], docs: np.ndarray, starts: np.ndarray) -> ValueTable:
+    vals = np.repeat(np.arange(len(values), dtype=np.int32), np.diff(starts))
+    return ValueTable(values, docs, vals, starts)
+
+
+def _narrow(offsets: np.ndarray) -> np.ndarray:
+    """Start offsets (ascending, so the last is the largest) in four bytes while they fit."""
+    fits = not len(offsets) or int(offsets[-1]) < 2**31
+    return offsets.astype(np.int32) if fits else offsets.astype(np.int64)
+
+
 def load(generation: Path, doc_count: int) -> Tables | None:
     """The generation's tables, memory-mapped; None when absent, incomplete or stale
     (an older generation, or one written by an older layout): then the caller computes
@@ -493,21 +869,15 @@ def load(generation: Path, doc_count: int) -> Tables | None:
             columns={c: arr(f"doc_{c}") for c in info["columns"]},
             tids=info["tids"],
             values={
-                name: ValueTable(
-                    vals,
-                    arr(f"value_{name}_docs"),
-                    arr(f"value_{name}_vals"),
-                    arr(f"value_{name}_starts"),
-                )
+                name: _value_table_of(vals, arr(f"value_{name}_docs"), arr(f"value_{name}_starts"))
                 for name, vals in info["values"].items()
             },
-            lengths={f: arr(f"length_{f}") for f in info["lengths"]},
+            lengths={f: arr(f"length_{file}") for f, file in info["lengths"].items()},
             kept={
-                field: KeptField(None, **{p: arr(f"{field}_{p}") for p in parts})
+                field: _kept_of({p: arr(f"{field}_{p}") for p in parts})
                 for field, parts in info["kept"].items()
             },
-            tokens=arr("exact_tokens") if info["tokens"] else None,
-            token_starts=arr("exact_token_starts") if info["tokens"] else None,
+            **{p: arr(f"exact_{p}") if info["tokens"] else None for p in TOKEN_ARRAYS},
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

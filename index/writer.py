@@ -20,7 +20,7 @@ from whoosh import index as whoosh_index
 
 from index import location, person_names, tables
 from index.documents import transcript_documents
-from index.files import Skipped, discover, file_digest, file_key, os_reason, read_bytes
+from index.files import Skipped, discover_keyed, file_digest, os_reason, read_bytes
 from index.model import Transcript
 from index.readers import ReadError, SidecarError, companion_files, read_file_bytes
 from index.schema import SCHEMA_VERSION, make_schema
@@ -73,15 +73,15 @@ def reindex(
         if because:
             manifest = None  # built by an older version: rebuild in full
         report = ReindexReport(full=manifest is None, rebuilt_because=because)
-        files, report.skipped = discover(paths)
+        files, report.skipped = discover_keyed(paths)
         report.files_seen = len(files)
         old_files: dict[str, dict] = (manifest or {}).get("files", {})
 
         new_files: dict[str, dict] = {}
         parsed: list[Transcript] = []  # read in this run; ``file`` is the file key
-        for i, path in enumerate(files):
+        for i, (path, key) in enumerate(files):
             try:
-                _read_one(path, old_files, new_files, parsed, report)
+                _read_one(path, key, old_files, new_files, parsed, report)
             finally:  # skipped files count too, or the progress bar never reaches its end
                 if progress:
                     progress("read", i + 1, len(files))
@@ -160,9 +160,11 @@ def reindex(
         return report
 
 
-def _read_one(path: Path, old_files, new_files, parsed, report: ReindexReport) -> None:
-    """Read one file into ``parsed`` and ``new_files``, or report why it was skipped."""
-    key = file_key(path)
+def _read_one(
+    path: Path, key: str, old_files, new_files, parsed, report: ReindexReport
+) -> None:
+    """Read one file into ``parsed`` and ``new_files``, or report why it was skipped
+    (``key``: its ``file_key``)."""
     try:
         data = read_bytes(path, MAX_FILE_BYTES)
     except OSError as exc:
@@ -201,7 +203,7 @@ def _companions(path: Path) -> tuple[str, bytes | None, list[ReadError]]:
     side = sidecar_path(path)
     sidecar: bytes | None = None
     parts: list[str] = []
-    for companion in companion_files(path):
+    for companion in companion_files(path, side):
         try:
             data = read_bytes(companion, MAX_FILE_BYTES)
         except OSError as exc:

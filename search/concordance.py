@@ -10,7 +10,8 @@ Listing every hit of a common word ("the": 170,000 of them) and sorting them by 
 before or after cannot be done by scanning stored text per request (seconds). So each
 index generation gets a ``WordTable`` the first time a concordance is asked of it: every
 token of every document as a vocabulary id and a character offset, in document order,
-and the same inverted (12 bytes a word; built once, in a child process). Finding hits,
+and the same inverted. The indexer already wrote the tokens and their offsets
+(``index.tables``), so this is array work only (tens of milliseconds). Finding hits,
 their neighbours and any order is then numpy over those arrays; only the lines shown
 read stored text.
 """
@@ -18,19 +19,14 @@ read stored text.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import re
-import threading
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from whoosh import query as wq
 
-from index.schema import EXACT, TEXT, WORD_PATTERN, fold, stem
+from index.schema import EXACT, TEXT, WORD_PATTERN
 from search.engine import Generation, Selection, TranscriptIndex, select
 from search.query import QueryError
 from search.results import SearchRequest
@@ -53,11 +49,8 @@ MAX_PER_PAGE = 1000
 WIDTH = 60  # characters of context on each side
 MIN_WIDTH, MAX_WIDTH = 10, 300
 TITLE_FIELDS = ("title",)  # stemmed like ``text``: their words are looked for as stems
-_BUILD_CHUNK = 2_000  # documents tokenized at a time while building a table
-_KEEP_TABLES = 3  # generations whose word tables stay in memory
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(WORD_PATTERN)
-_SPLIT_WORDS = re.compile(f"({WORD_PATTERN})")  # split() keeps the words and what is between
 
 
 class NoWordsToShow(QueryError):
@@ -75,7 +68,7 @@ class WordTable:
     folded form; ``chars`` says where each starts in the document's stored text.
     """
 
-    tokens: np.ndarray  # int32: folded word id per token
+    tokens: np.ndarray  # folded word id per token (the index's token stream)
     chars: np.ndarray  # int32: where each token starts in its document's text
     doc_start: np.ndarray  # int64, documents + 1
     words: list[str]  # folded word id -> word
@@ -103,99 +96,42 @@ class WordTable:
         return np.sort(found) if len(parts) > 1 else found
 
 
-_tables: dict[Path, WordTable] = {}
-_tables_lock = threading.Lock()
-
-
 def word_table(gen: Generation) -> WordTable:
-    """The generation's table, built on first use (one build at a time; a generation
-    never changes, so it is never stale)."""
-    table = _tables.get(gen.path)
-    if table is None:
-        with _tables_lock:
-            table = _tables.get(gen.path)
-            if table is None:
-                table = _build_in_child(gen)
-                while len(_tables) >= _KEEP_TABLES:
-                    _tables.pop(next(iter(_tables)))
-                _tables[gen.path] = table
-    return table
-
-
-def _build_in_child(gen: Generation) -> WordTable:
-    """Build in a fresh process and take back only the arrays.
-
-    Tokenizing makes millions of short-lived strings: in the server's own process they
-    would hold the GIL for seconds (stalling every search meanwhile) and leave ~100 MB
-    of fragmented heap behind. A spawned child reads the same immutable generation from
-    disk; where no child can be started, the table is built here.
-    """
-    try:
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            return pool.submit(_build_at, str(gen.path)).result()
-    except (OSError, BrokenProcessPool):
-        return build_word_table(gen)
-
-
-def _build_at(path: str) -> WordTable:
-    from search.engine import open_generation
-
-    return build_word_table(open_generation(Path(path)))
+    """The generation's table, made on first use from the token stream and offsets the
+    indexer wrote (``index.tables``): no text is read or tokenized here, so the first
+    concordance of a generation costs array work only (a generation never changes, so
+    the table is never stale; it goes with the generation)."""
+    return gen.derived("concordance", build_word_table)
 
 
 def build_word_table(gen: Generation) -> WordTable:
-    reader = gen.searcher().reader()
-    size = reader.doc_count_all()
-    live = np.flatnonzero(gen.table.live)
-    counts = np.zeros(size, dtype=np.int64)
-    word_ids: dict[str, int] = {}
-    raw_ids: dict[str, int] = {}  # a word as written -> its folded word's id
-    token_parts: list[np.ndarray] = []
-    char_parts: list[np.ndarray] = []
-    stored = reader.all_stored_fields()  # live documents, in order
-    for at in range(0, len(live), _BUILD_CHUNK):
-        docs = live[at : at + _BUILD_CHUNK]
-        bodies = [next(stored).get("body", "") for _ in docs]
-        # One regex pass over the chunk (no word spans the newline between documents);
-        # split() gives the text between words too, so offsets are sums of lengths.
-        parts = _SPLIT_WORDS.split("\n".join(bodies))
-        raw = parts[1::2]
-        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-        starts = (np.cumsum(lengths) - lengths)[1::2]
-        for word in dict.fromkeys(raw):
-            if word not in raw_ids:
-                raw_ids[word] = word_ids.setdefault(fold(word), len(word_ids))
-        token_parts.append(
-            np.fromiter(map(raw_ids.__getitem__, raw), dtype=np.int32, count=len(raw))
+    stream = gen.scorer.forward
+    exact, text = gen.vocabularies[EXACT], gen.vocabularies[TEXT]
+    chars = stream.chars() if stream is not None else None
+    if chars is None or text.kept.members is None:
+        raise QueryError(
+            "This index was built by an older version, without word offsets: run "
+            "`transcripts reindex --full` to use the concordance."
         )
-        bases = np.zeros(len(bodies), dtype=np.int64)
-        np.cumsum([len(b) + 1 for b in bodies[:-1]], out=bases[1:])
-        owner = np.searchsorted(bases, starts, side="right") - 1
-        counts[docs] = np.bincount(owner, minlength=len(docs))
-        char_parts.append((starts - bases[owner]).astype(np.int32))
-    if next(stored, None) is not None:
-        raise RuntimeError("stored documents and the live document table disagree")
-    words = list(word_ids)
-    stem_ids: dict[str, int] = {}
-    word_stem = np.array([stem_ids.setdefault(stem(w), len(stem_ids)) for w in words], np.int32)
-    word_rank = np.empty(len(words), dtype=np.int32)
-    word_rank[sorted(range(len(words)), key=words.__getitem__)] = np.arange(len(words))
-    doc_start = np.zeros(size + 1, dtype=np.int64)
-    np.cumsum(counts, out=doc_start[1:])
-    docs = gen.table
-    empty = np.empty(0, dtype=np.int32)
-    tokens = np.concatenate(token_parts) if token_parts else empty
+    tokens = np.asarray(stream.tokens)
+    words = exact.words
+    stems = text.words
+    word_stem = np.empty(len(words), dtype=np.int32)
+    word_stem[np.asarray(text.kept.members)] = np.repeat(
+        np.arange(len(stems), dtype=np.int32), np.diff(np.asarray(text.kept.member_starts))
+    )
     word_start = np.zeros(len(words) + 1, dtype=np.int64)
     np.cumsum(np.bincount(tokens, minlength=len(words)), out=word_start[1:])
+    docs = gen.table
     return WordTable(
         tokens=tokens,
-        chars=np.concatenate(char_parts) if char_parts else empty,
-        doc_start=doc_start,
+        chars=chars.astype(np.int32),
+        doc_start=np.asarray(stream.starts, dtype=np.int64),
         words=words,
-        word_ids=word_ids,
+        word_ids={w: i for i, w in enumerate(words)},
         word_stem=word_stem,
-        stem_ids=stem_ids,
-        word_rank=word_rank,
+        stem_ids={s: i for i, s in enumerate(stems)},
+        word_rank=np.arange(len(words), dtype=np.int32),  # the vocabulary is sorted
         by_word=_positions_by_word(tokens, len(words)),
         word_start=word_start,
         oldest=_places(np.lexsort((docs.pos, docs.tid, docs.tid_day[docs.tid]))),

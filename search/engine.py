@@ -154,7 +154,7 @@ def open_generation(path: Path) -> Generation:
         )
     forward = None
     if kept.tokens is not None and EXACT in vocabularies:
-        forward = TokenStream(kept.tokens, kept.token_starts, vocabularies[EXACT])
+        forward = TokenStream(kept.tokens, kept.token_starts, vocabularies[EXACT], kept)
     scorer = Scorer(kept.lengths, table.live, vocabularies, forward)
     page_doc = np.full(len(table.tids), -1, dtype=np.int64)
     pages = np.flatnonzero(table.is_page & table.live)
@@ -589,9 +589,40 @@ def _rank_by_relevance(
     score = ranking.transcript_scores(best, evidence)
     score = ranking.add_proximity(
         best, score, docs, tids, scores, parsed.query, terms, postings_of, gen.scorer.n,
-        lambda d: stored(d)["body"],
+        lambda d: stored(d)["body"], _places_in_stream(gen),
     )
     return ranking.rank_transcripts(score, evidence, np.unique(tids), table.tid_day), scores
+
+
+def _places_in_stream(gen: Generation):
+    """Where the ranking's words stand in a document, from the token stream and offsets
+    (``ranking.add_proximity``); None for tables written without offsets."""
+    forward = gen.scorer.forward
+    if forward is None or not forward.has_offsets():
+        return None
+
+    def places_of(words: list[tuple[str, str]]):
+        groups = []
+        for name, word in words:
+            group = np.zeros(len(forward.vocabulary.df), dtype=bool)
+            group[_word_ids(gen, name, word)] = True
+            groups.append(group)
+        return lambda d: forward.places(d, groups)
+
+    return places_of
+
+
+def _word_ids(gen: Generation, field: str, word: str) -> np.ndarray:
+    """The exact word ids a (field, word) of the query stands for: itself, or a stem's
+    words."""
+    vocabulary = gen.vocabularies.get(field)
+    w = vocabulary.id(word) if vocabulary is not None else -1
+    if w < 0:
+        return np.empty(0, dtype=np.int64)
+    k = vocabulary.kept
+    if k.members is None:
+        return np.array([w], dtype=np.int64)
+    return np.asarray(k.members[int(k.member_starts[w]) : int(k.member_starts[w + 1])])
 
 
 def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:

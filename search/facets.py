@@ -27,6 +27,7 @@ class Facet:
     vals: np.ndarray  # ... and value ids, sorted by value id
     starts: np.ndarray  # docs[starts[v]:starts[v+1]] are the documents with value v
     _folded: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
+    _by_doc: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def docs_with(self, value: str) -> np.ndarray:
         v = self.ids.get(value)
@@ -48,7 +49,21 @@ class Facet:
         return self._folded.get(fold(value), [])
 
     def count(self, mask: np.ndarray) -> np.ndarray:
-        return np.bincount(self.vals[mask[self.docs]], minlength=len(self.values))
+        """Documents of ``mask`` per value. A few documents (a narrow search, a
+        misspelling that matched nothing) are looked up one by one, rather than every
+        (document, value) pair of the index being tested against the mask."""
+        chosen = np.count_nonzero(mask)
+        if chosen * 8 >= len(self.docs):
+            return np.bincount(self.vals[mask[self.docs]], minlength=len(self.values))
+        if self._by_doc is None:
+            order = np.argsort(self.docs, kind="stable")
+            starts = np.searchsorted(self.docs[order], np.arange(len(mask) + 1))
+            self._by_doc = (np.asarray(self.vals)[order], starts)
+        vals, starts = self._by_doc
+        docs = np.flatnonzero(mask)
+        lo, n = starts[docs], starts[docs + 1] - starts[docs]
+        at = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+        return np.bincount(vals[at], minlength=len(self.values))
 
 
 @dataclass

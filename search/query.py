@@ -242,7 +242,7 @@ class Vocabulary:
             a, b = np.searchsorted(k.tf_over_at, [lo, hi])
             if b > a:  # counts of 255 and more, kept apart
                 tf[np.asarray(k.tf_over_at[a:b]) - lo] = k.tf_over[a:b]
-        return np.asarray(k.docs[lo:hi]), tf
+        return k.docs[lo:hi].astype(np.int32), tf  # two bytes each on disk while they fit
 
 
 def parse(

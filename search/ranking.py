@@ -236,24 +236,36 @@ def proximity(positions: list[list[float]], weights: list[float]) -> float:
             a, b = positions[i], positions[j]
             if not a or not b:
                 continue
-            d = np.abs(np.subtract.outer(np.asarray(a), np.asarray(b)))
-            d = d[(d > 0) & (d <= PROXIMITY_WINDOW)]
+            d = _near_pairs(np.asarray(a), np.asarray(b))
             if len(d):
                 near = float((1.0 / np.maximum(d, 1.0) ** 2).sum())
                 total += min(weights[i], weights[j]) * 2 * near / (1.0 + near)
     return total
 
 
+def _near_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """|a_i - b_j| for every pair within PROXIMITY_WINDOW (and apart), a row of ``a`` at
+    a time as the full outer difference would list them; both ascending, so each row
+    is a slice of ``b`` (a common word's every pair is never made)."""
+    lo = np.searchsorted(b, a - (PROXIMITY_WINDOW + 1))
+    n = np.searchsorted(b, a + (PROXIMITY_WINDOW + 1), side="right") - lo
+    at = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+    d = np.abs(np.repeat(a, n) - b[at])
+    return d[(d > 0) & (d <= PROXIMITY_WINDOW)]
+
+
 def add_proximity(
     best: np.ndarray, score: np.ndarray, docs: np.ndarray, tids: np.ndarray,
-    scores: np.ndarray, query, terms, postings_of, n: int, text_of,
+    scores: np.ndarray, query, terms, postings_of, n: int, text_of, places_of=None,
 ) -> np.ndarray:
     """Transcript scores with the proximity bonus of the utterances that could lead.
 
     Reading and tokenizing stored text costs, so only the leading transcripts
     (PROXIMITY_TRANSCRIPTS by score) are looked at, each through its best
     PROXIMITY_UTTERANCES utterances; the bonus is added to an utterance's BM25 and the
-    transcript's best utterance taken again.
+    transcript's best utterance taken again. ``places_of(words)``, where the index keeps
+    token offsets, gives a function from a document to its words' character offsets
+    (no text read); else ``text_of(d)`` is scanned (``word_positions``).
     """
     required = set(positive_terms(query, required=True))
     terms = [t for t in terms if t in required]
@@ -271,8 +283,13 @@ def add_proximity(
     rank_in = np.arange(len(cand_tids)) - np.repeat(starts, np.diff(np.r_[starts, len(cand_tids)]))
     keep = rank_in < PROXIMITY_UTTERANCES
     new_best = best.copy()
+    places = places_of(words) if places_of is not None else None
     for d, t in zip(cand_docs[keep].tolist(), cand_tids[keep].tolist(), strict=True):
-        bonus = proximity(word_positions(text_of(d), words), weights)
+        if places is not None:
+            positions = [(p / CHARS_PER_WORD).tolist() for p in places(d)]
+        else:
+            positions = word_positions(text_of(d), words)
+        bonus = proximity(positions, weights)
         new_best[t] = max(new_best[t], scores[d] + PARAMS.proximity * bonus)
     return score + (new_best - best)
 

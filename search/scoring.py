@@ -10,13 +10,13 @@ own matcher, so every query still runs; only where the time goes changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from whoosh import query as wq
 
 from index.schema import EXACT
-from index.tables import postings
+from index.tables import TOKEN_ARRAYS, doc_token_chars, postings, token_chars, word_lengths
 from search.ranking import term_scores
 
 GATHER_COST = 8  # a gathered token costs this many scanned ones (uint16 compare), measured
@@ -186,6 +186,39 @@ class TokenStream:
     tokens: np.ndarray  # word ids, document after document
     starts: np.ndarray  # document d is tokens[starts[d]:starts[d + 1]]
     vocabulary: object  # search.query.Vocabulary of exact: word -> id and frequency
+    source: object = None  # the index.tables.Tables they come from (for the offsets)
+    _lengths: np.ndarray | None = None  # each word's length, read on first use
+
+    def __post_init__(self):
+        # Plain views of the mapped arrays: slicing a numpy memmap costs a Python-level
+        # __array_finalize__ each time, and phrases and proximity slice per document.
+        self.tokens, self.starts = np.asarray(self.tokens), np.asarray(self.starts)
+        if self.source is not None:
+            self.source = replace(self.source, **{
+                part: None if getattr(self.source, part) is None
+                else np.asarray(getattr(self.source, part)) for part in TOKEN_ARRAYS
+            })
+
+    def chars(self) -> np.ndarray | None:
+        """Where each token starts in its document's stored text (decoded on each call:
+        the concordance keeps its own copy); None for tables written without them."""
+        return None if self.source is None else token_chars(self.source, self.vocabulary.words)
+
+    def has_offsets(self) -> bool:
+        return self.source is not None and self.source.token_seps is not None
+
+    def places(self, d: int, groups: list[np.ndarray]) -> list[np.ndarray]:
+        """Where in document d's stored text each group of words occurs (character
+        offsets of its tokens; a group is a bool per word id): no text is read."""
+        a, b = int(self.starts[d]), int(self.starts[d + 1])
+        tokens = self.tokens[a:b]
+        hits = [np.flatnonzero(group[tokens]) for group in groups]
+        if not any(len(h) for h in hits):
+            return [np.empty(0, dtype=np.int64) for _ in hits]
+        if self._lengths is None:
+            self._lengths = word_lengths(self.vocabulary.words)
+        chars = doc_token_chars(self.source, self._lengths, d)
+        return [chars[h] for h in hits]
 
     def phrase_docs(self, words: list[str], candidates: np.ndarray, slop: int = 1) -> np.ndarray:
         """Which candidate documents have the words in this order, next to each other (or,

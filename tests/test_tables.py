@@ -3,6 +3,7 @@ mapped at open, equal to what the index itself says, and kept in step with a rei
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import time
 from pathlib import Path
@@ -141,3 +142,144 @@ def test_the_site_opens_a_swapped_generation_before_anyone_searches(root, pages)
     while (index._warmed is first or index._warmed.path != new) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert index._warmed.path == new
+
+
+def _same_tables(a: tables.Tables, b: tables.Tables) -> None:
+    """Every array and list of two tables equal (values and dtypes)."""
+
+    def same(x, y, what):
+        if x is None or y is None:
+            assert x is None and y is None, what
+            return
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.dtype == y.dtype, what
+        assert np.array_equal(x, y), what
+
+    assert a.size == b.size and a.tids == b.tids
+    for name in a.columns:
+        same(a.columns[name], b.columns[name], name)
+    assert set(a.values) == set(b.values)
+    for name, v in a.values.items():
+        w = b.values[name]
+        assert v.values == w.values, name
+        for part in ("docs", "vals", "starts"):
+            same(getattr(v, part), getattr(w, part), f"{name} {part}")
+    for field in a.lengths:
+        same(a.lengths[field], b.lengths[field], field)
+    assert set(a.kept) == set(b.kept)
+    for field, k in a.kept.items():
+        for part in tables.KEPT_ARRAYS:
+            same(getattr(k, part), getattr(b.kept[field], part), f"{field} {part}")
+    for part in tables.TOKEN_ARRAYS:
+        same(getattr(a, part), getattr(b, part), part)
+
+
+def _from_scratch(gen: Path) -> tables.Tables:
+    ix = FileStorage(str(gen)).open_index()
+    with ix.reader() as reader:
+        computed = tables.compute(reader)
+    ix.close()
+    for field, k in computed.kept.items():
+        k.words = tables.load_words(gen, field)  # compared through the lists on disk
+    return computed
+
+
+def test_incremental_tables_equal_tables_built_from_scratch(tmp_path, corpus_text):
+    """Edit, add and remove files over several incremental runs (enough segments that
+    Whoosh merges some): after each, the tables the writer updated from the previous
+    generation equal the ones computed from scratch on the same index."""
+    files = sorted(corpus_text.glob("*.txt"))[:40]
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for f in files[:30]:
+        shutil.copy(f, folder)
+    root = tmp_path / "ix"
+    reindex([folder], root, procs=2)
+    steps = [
+        lambda: (folder / files[0].name).write_text(
+            (folder / files[0].name).read_text() + "\nA brand-new closing sentence, zyxwords.\n"
+        ),
+        lambda: shutil.copy(files[30], folder),
+        lambda: (folder / files[1].name).unlink(),
+        lambda: [shutil.copy(f, folder) for f in files[31:34]],
+        lambda: (folder / files[2].name).write_text(
+            (folder / files[2].name).read_text().replace("the", "thee")
+        ),
+        lambda: [(folder / f.name).unlink() for f in files[31:33]],
+    ]
+    segments = []
+    for step in steps:
+        step()
+        report = reindex([folder], root)
+        assert not report.full
+        gen = location.live_generation(root)
+        ix = FileStorage(str(gen)).open_index()
+        written = tables.load(gen, ix.doc_count_all())
+        segments.append(len(ix._segments()))
+        ix.close()
+        for field, k in written.kept.items():
+            k.words = tables.load_words(gen, field)
+        _same_tables(written, _from_scratch(gen))
+    assert any(b < a for a, b in itertools.pairwise(segments)), segments  # a merge happened
+
+
+def test_token_offsets_point_at_each_word_in_the_stored_text(root):
+    gen = open_generation(location.live_generation(root))
+    t = tables.load(gen.path, gen.table.size)
+    words = tables.load_words(gen.path, EXACT)
+    chars = tables.token_chars(t, words)
+    searcher = gen.searcher()
+    for d in np.flatnonzero(gen.table.live).tolist():
+        body = searcher.stored_fields(d)["body"]
+        found = list(WORD_RE.finditer(body))
+        lo, hi = int(t.token_starts[d]), int(t.token_starts[d + 1])
+        assert [m.start() for m in found] == chars[lo:hi].tolist()
+        assert [fold(m.group()) for m in found] == [words[i] for i in t.tokens[lo:hi]]
+
+
+def test_facet_counts_of_a_few_documents_equal_counting_every_pair(root):
+    """A narrow selection is counted document by document (search.facets.Facet.count);
+    it must give what testing every (document, value) pair against the mask gives."""
+    gen = open_generation(location.live_generation(root))
+    rng = np.random.default_rng(7)
+    for facet in [*gen.table.facets.values(), gen.table.years]:
+        for chosen in (0, 1, 3, 20, gen.table.size // 2):
+            mask = np.zeros(gen.table.size, dtype=bool)
+            mask[rng.choice(gen.table.size, chosen, replace=False)] = True
+            expected = np.bincount(facet.vals[mask[facet.docs]], minlength=len(facet.values))
+            assert facet.count(mask).tolist() == expected.tolist()
+
+
+def test_proximity_places_from_the_token_stream_equal_a_scan_of_the_text(root):
+    """The ranking's word places come from the token offsets (no text read); they must
+    be where the scan of the stored text finds the same words."""
+    from search import ranking
+    from search.engine import _places_in_stream
+
+    gen = open_generation(location.live_generation(root))
+    places_of = _places_in_stream(gen)
+    searcher = gen.searcher()
+    for words in ([(TEXT, "econom"), (TEXT, "cooper")], [(EXACT, "russia"), (TEXT, "the")]):
+        places = places_of(words)
+        for d in np.flatnonzero(gen.table.live).tolist():
+            scanned = ranking.word_positions(searcher.stored_fields(d)["body"], words)
+            assert [(p / ranking.CHARS_PER_WORD).tolist() for p in places(d)] == scanned
+
+
+TRICKY = [
+    "Security Council's decision; don't O'Neill rock'n'roll a's'b x's 's s' it's' ab''cd",
+    "People’s gas, a’S b's end's 'tis — İstanbul ſtraße ǅemal Ⅻ ½ ٣ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 e\u0301 _x_",
+    "lone \ud800 surrogate, \u200b zero width, tab\tand\nnew lines, 123'456 0'S 9's",
+]
+
+
+def test_token_offsets_by_arrays_equal_the_regex(corpus_text):
+    """Large chunks get their token offsets from array operations over code points
+    (index.tables._word_starts); the regex ``WORD_PATTERN`` is the rule they must keep."""
+    pages = sorted(corpus_text.glob("*.txt"))[:300]
+    texts = TRICKY + [p.read_text(encoding="utf-8") for p in pages]
+    for text in [*TRICKY, "\n".join(texts)]:
+        starts, lengths = tables._word_starts(text)
+        found = list(WORD_RE.finditer(text))
+        assert starts.tolist() == [m.start() for m in found]
+        assert lengths.tolist() == [len(m.group()) for m in found]

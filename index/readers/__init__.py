@@ -70,13 +70,15 @@ KREMLIN = {
 _NO_SIDECAR = object()
 
 
-def companion_files(path: Path) -> list[Path]:
+def companion_files(path: Path, sidecar: Path | object | None = _NO_SIDECAR) -> list[Path]:
     """Files beside ``path`` that change what it reads as: its sidecar, a TEI person list.
 
     An incremental reindex hashes them with the file, so editing one re-reads it.
+    ``sidecar``: ``sidecar_path(path)`` when the caller has looked already.
     """
     path = Path(path)
-    found = [p for p in (sidecar_path(path),) if p]
+    side = sidecar_path(path) if sidecar is _NO_SIDECAR else sidecar
+    found = [side] if side else []
     if path.suffix.lower() == ".xml":
         found += parlamint.companions(path)
     return found
