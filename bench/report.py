@@ -30,7 +30,10 @@ LEGEND = [
      "ours expands prefix* to at most 200 words (the most frequent); FTS5 and tantivy "
      "expand without a cap. All three expand over words as written, not stems."),
     ("diacritics",
-     "FTS5's unicode61 folds diacritics (Erdoğan = Erdogan); ours and tantivy do not."),
+     "all three fold diacritics (Erdoğan = Erdogan): ours letter for letter, FTS5 with "
+     "unicode61's remove_diacritics 2, tantivy with its ASCII folding filter. They differ "
+     "on a few letters (FTS5 keeps ø and ł; tantivy folds ß to ss, æ to ae; ours keeps ß "
+     "and æ); no workload query meets them."),
     ("prefix ranking",
      "tantivy scores regex (prefix*) matches with a constant, so its page 1 for prefix* "
      "is in index order: few transcripts shared with ours there."),
