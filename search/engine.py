@@ -634,6 +634,8 @@ def _marked_words(gen: Generation, parsed: ParsedQuery) -> np.ndarray | None:
     (``snippets.WordMatcher`` scans then, to the same marks)."""
     forward = gen.scorer.forward
     text = gen.vocabularies.get(TEXT)
+    if not (parsed.stems or parsed.words):
+        return None  # nothing to mark: the scan gives up at once
     if forward is None or not forward.has_offsets() or text is None or text.kept.members is None:
         return None
     marked = np.zeros(len(forward.vocabulary.df), dtype=bool)
