@@ -631,11 +631,14 @@ def _marked_words(gen: Generation, parsed: ParsedQuery) -> np.ndarray | None:
     """The exact word ids a snippet marks (a bool per id: the words of the query's stems,
     and its words as typed), so the shown turns' matches are read from the token stream
     and its offsets, not found by scanning their text; None for tables without offsets
-    (``snippets.WordMatcher`` scans then, to the same marks)."""
+    or a query of one word (``snippets.WordMatcher`` scans then, to the same marks)."""
     forward = gen.scorer.forward
     text = gen.vocabularies.get(TEXT)
-    if not (parsed.stems or parsed.words):
-        return None  # nothing to mark: the scan gives up at once
+    if len(parsed.stems) + len(parsed.words) < 2:
+        # Nothing or one word to mark: one regex over a turn is cheaper than the dozen
+        # numpy calls a turn's offsets take (measured: single words 8 % slower by the
+        # stream, several words 12-16 % faster).
+        return None
     if forward is None or not forward.has_offsets() or text is None or text.kept.members is None:
         return None
     marked = np.zeros(len(forward.vocabulary.df), dtype=bool)
