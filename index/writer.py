@@ -153,6 +153,8 @@ def reindex(
             (tid for entry in new_files.values() for tid in entry["ids"]),
             live if manifest is not None else None,
         )
+        # Cloned as a hard link to the live one: replaced, not written through.
+        (build / location.MANIFEST).unlink(missing_ok=True)
         (build / location.MANIFEST).write_text(
             json.dumps(
                 {"schema": SCHEMA_VERSION, "files": new_files, "names": sorted(names)},

@@ -172,10 +172,13 @@ def test_a_file_with_its_recorded_size_and_time_is_not_read_again(tmp_path, samp
     reindex([sample], root)
     assert len(reads) == 5
     reads.clear()
+    before = location.live_generation(root) / location.MANIFEST
+    recorded = before.read_text()
     seed = sample / f"{SEED_ID}.txt"
     seed.write_text(seed.read_text().replace("It is a pleasure", "It is a zanzibarian pleasure"))
     report = reindex([sample], root)
     assert reads == [seed.name]
+    assert before.read_text() == recorded  # the previous generation keeps its manifest
     assert report.files_read == 1 and report.files_unchanged == 4
     assert total(root, "zanzibarian") == 1 and total(root) == 5
 
