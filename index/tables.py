@@ -497,9 +497,13 @@ def token_chars(t: Tables, words: list[str]) -> np.ndarray | None:
     return total - np.repeat((total - gaps)[firsts], counts[counts > 0])
 
 
-def doc_token_chars(t: Tables, lengths: np.ndarray, d: int) -> np.ndarray:
-    """``token_chars`` of one document (``lengths``: ``word_lengths`` of the vocabulary)."""
+def doc_token_chars(t: Tables, lengths: np.ndarray, d: int, count: int | None = None) -> np.ndarray:
+    """``token_chars`` of one document (``lengths``: ``word_lengths`` of the vocabulary);
+    of its first ``count`` tokens only, when given (a snippet needs those up to its last
+    match, not a long speech's every word)."""
     a, b = int(t.token_starts[d]), int(t.token_starts[d + 1])
+    if count is not None:
+        b = min(b, a + count)
     gaps = _unpack2(t.token_seps, t.token_sep_over_at, t.token_sep_over, a, b)
     gaps[1:] += lengths[np.asarray(t.tokens[a : b - 1], dtype=np.int64)]
     return np.cumsum(gaps)

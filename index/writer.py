@@ -4,7 +4,9 @@ Every run writes a new generation folder (see ``location``): a full run from scr
 incremental run from hard links to the live one, touching only the files added, changed
 (by content hash) or removed since the last run. The manifest of which file gave which
 transcripts, with its hash, is written beside the index in the same folder, so the two
-can never disagree.
+can never disagree. It also keeps each file's size and modification time (and its
+companions'): a file whose stat is as recorded is not read again, so an update of one
+file does not hash thousands; a changed stat still goes by the hash.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class ReindexReport:
     up_to_date: bool = False
     # Why a run asked to update rebuilt everything instead (an index of an older version).
     rebuilt_because: str = ""
+    # Files hashed because their size or time changed, and found unchanged.
+    stats_refreshed: int = 0
 
 
 def reindex(
@@ -99,6 +103,8 @@ def reindex(
                 + ", ".join(str(p) for p in paths)
             )
         if manifest is not None and not parsed and not removed and not changed_files:
+            if report.stats_refreshed:
+                _refresh_stats(live, manifest)  # hashed alike: skip them next time
             report.up_to_date = True
             report.generation = live.name if live else ""
             report.seconds = time.perf_counter() - started
@@ -147,6 +153,8 @@ def reindex(
             (tid for entry in new_files.values() for tid in entry["ids"]),
             live if manifest is not None else None,
         )
+        # Cloned as a hard link to the live one: replaced, not written through.
+        (build / location.MANIFEST).unlink(missing_ok=True)
         (build / location.MANIFEST).write_text(
             json.dumps(
                 {"schema": SCHEMA_VERSION, "files": new_files, "names": sorted(names)},
@@ -165,6 +173,12 @@ def _read_one(
 ) -> None:
     """Read one file into ``parsed`` and ``new_files``, or report why it was skipped
     (``key``: its ``file_key``)."""
+    stamp = _stamp(path)
+    old = old_files.get(key)
+    if old is not None and stamp is not None and old.get("stat") == stamp:
+        new_files[key] = old  # as it was when last read: not read again
+        report.files_unchanged += 1
+        return
     try:
         data = read_bytes(path, MAX_FILE_BYTES)
     except OSError as exc:
@@ -177,6 +191,8 @@ def _read_one(
         and old_files[key]["sha256"] == digest
         and old_files[key].get("companions", "") == companions
     ):
+        old_files[key]["stat"] = stamp  # the same entry, so not counted as changed
+        report.stats_refreshed += 1
         new_files[key] = old_files[key]
         report.files_unchanged += 1
         return
@@ -191,8 +207,38 @@ def _read_one(
     for t in transcripts:
         t.file = key
     parsed.extend(transcripts)
-    new_files[key] = {"sha256": digest, "companions": companions, "ids": []}
+    new_files[key] = {"sha256": digest, "companions": companions, "stat": stamp, "ids": []}
     report.files_read += 1
+
+
+# A file changed again within this long of its last write could keep its size and a
+# modification time the clock has not moved past: such a stat is not recorded, so the
+# next run hashes the file (git's "racily clean" entries, the same way).
+_SETTLED_NS = 2 * 10**9
+
+
+def _stamp(path: Path) -> str | None:
+    """Size and modification time of the file and of its companions, or None when one
+    cannot be taken or is too recent to vouch for the content."""
+    try:
+        parts = []
+        for file in [path, *companion_files(path)]:
+            st = os.stat(file)
+            if time.time_ns() - st.st_mtime_ns < _SETTLED_NS:
+                return None
+            parts.append(f"{file.name}:{st.st_size}:{st.st_mtime_ns}")
+    except OSError:
+        return None
+    return ";".join(parts)
+
+
+def _refresh_stats(live: Path, manifest: dict) -> None:
+    """Rewrite the live manifest with the times of files found unchanged by their hash
+    (only the writer reads it, under the reindex lock; replaced, never written over, as
+    a later generation's hard link to it must keep its own)."""
+    tmp = live / (location.MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, ensure_ascii=False))
+    os.replace(tmp, live / location.MANIFEST)
 
 
 def _companions(path: Path) -> tuple[str, bytes | None, list[ReadError]]:

@@ -220,6 +220,20 @@ class TokenStream:
         chars = doc_token_chars(self.source, self._lengths, d)
         return [chars[h] for h in hits]
 
+    def spans(self, d: int, group: np.ndarray) -> list[tuple[int, int]]:
+        """(start, end) in document d's stored text of each token whose word id is in
+        ``group`` (a bool per word id), in order: what a snippet marks, no text read."""
+        a, b = int(self.starts[d]), int(self.starts[d + 1])
+        tokens = self.tokens[a:b]
+        hits = np.flatnonzero(group[tokens])
+        if not len(hits):
+            return []
+        if self._lengths is None:
+            self._lengths = word_lengths(self.vocabulary.words)
+        starts = doc_token_chars(self.source, self._lengths, d, int(hits[-1]) + 1)[hits]
+        ends = starts + self._lengths[tokens[hits]]
+        return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
     def phrase_docs(self, words: list[str], candidates: np.ndarray, slop: int = 1) -> np.ndarray:
         """Which candidate documents have the words in this order, next to each other (or,
         with ``slop`` > 1, each at most ``slop`` words after the one before)."""

@@ -143,9 +143,14 @@ def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | Non
     return "".join(out)
 
 
-def snippet(text: str, matcher: WordMatcher, width: int = 260) -> str:
-    """The window of about ``width`` characters holding the most matches, as HTML."""
-    spans = matcher.spans(text)
+def snippet(
+    text: str, matcher: WordMatcher, width: int = 260, spans: list[tuple[int, int]] | None = None
+) -> str:
+    """The window of about ``width`` characters holding the most matches, as HTML.
+    ``spans``: the matches when the caller knows them (from the index's token stream),
+    else the text is scanned for them."""
+    if spans is None:
+        spans = matcher.spans(text)
     if len(text) <= width:
         return mark(text, spans)
     if not spans:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import time
 
 import pytest
 
-from index import location
+from index import location, writer
+from index.files import read_bytes
 from index.writer import NothingIndexed, reindex
 from search.engine import TranscriptIndex, get_transcript, search
 from search.results import SearchRequest
@@ -141,3 +144,90 @@ def test_open_index_follows_a_reindex_without_reopening(tmp_path, sample):
     (sample / "51279.txt").unlink()
     reindex([sample], root)
     assert search(index, SearchRequest()).total_transcripts == 4
+
+
+def _settle(folder, seconds_ago=3600):
+    """Modification times well in the past, as files that were not just written."""
+    when = time.time() - seconds_ago
+    for path in folder.iterdir():
+        os.utime(path, (when, when))
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The names of the files the reindex reads, in order."""
+    names: list[str] = []
+
+    def counting(path, max_bytes):
+        names.append(os.path.basename(path))
+        return read_bytes(path, max_bytes)
+
+    monkeypatch.setattr(writer, "read_bytes", counting)
+    return names
+
+
+def test_a_file_with_its_recorded_size_and_time_is_not_read_again(tmp_path, sample, reads):
+    _settle(sample)
+    root = tmp_path / "ix"
+    reindex([sample], root)
+    assert len(reads) == 5
+    reads.clear()
+    before = location.live_generation(root) / location.MANIFEST
+    recorded = before.read_text()
+    seed = sample / f"{SEED_ID}.txt"
+    seed.write_text(seed.read_text().replace("It is a pleasure", "It is a zanzibarian pleasure"))
+    report = reindex([sample], root)
+    assert reads == [seed.name]
+    assert before.read_text() == recorded  # the previous generation keeps its manifest
+    assert report.files_read == 1 and report.files_unchanged == 4
+    assert total(root, "zanzibarian") == 1 and total(root) == 5
+
+
+def test_a_file_rewritten_with_the_same_size_is_hashed_and_a_change_found(
+    tmp_path, sample, reads
+):
+    _settle(sample)
+    root = tmp_path / "ix"
+    reindex([sample], root)
+    seed = sample / f"{SEED_ID}.txt"
+    same = seed.read_bytes()
+    seed.write_bytes(same)  # same bytes, new time: hashed, found unchanged
+    _settle(sample, seconds_ago=60)
+    reads.clear()
+    report = reindex([sample], root)
+    assert set(reads) == {p.name for p in sample.iterdir()}  # every time moved
+    assert report.up_to_date and report.files_read == 0
+    edited = same.replace(b"It is a pleasure", b"It is a plXasure")
+    assert len(edited) == len(same)
+    seed.write_bytes(edited)  # same size, other bytes, a time of its own
+    os.utime(seed, (time.time() - 30, time.time() - 30))
+    reads.clear()
+    report = reindex([sample], root)
+    assert reads == [seed.name] and report.files_read == 1
+    assert total(root, "plxasure") == 1
+
+
+def test_a_manifest_without_file_times_falls_back_to_hashing(tmp_path, sample, reads):
+    _settle(sample)
+    root = tmp_path / "ix"
+    reindex([sample], root)
+    manifest = location.live_generation(root) / location.MANIFEST
+    old = json.loads(manifest.read_text())
+    for entry in old["files"].values():
+        del entry["stat"]
+    manifest.write_text(json.dumps(old))
+    reads.clear()
+    report = reindex([sample], root)
+    assert len(reads) == 5 and report.up_to_date and report.files_read == 0
+
+
+def test_a_new_sidecar_beside_an_unchanged_file_is_read(tmp_path, sample, reads):
+    _settle(sample)
+    root = tmp_path / "ix"
+    reindex([sample], root)
+    side = sample / f"{SEED_ID}.txt.meta.json"
+    side.write_text('{"place": "Zanzibar"}')
+    os.utime(side, (time.time() - 600, time.time() - 600))  # old enough to be trusted
+    reads.clear()
+    reindex([sample], root)
+    assert f"{SEED_ID}.txt" in reads

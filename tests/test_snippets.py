@@ -136,11 +136,17 @@ def test_fast_scan_finds_every_token_the_index_would_match_whatever_the_letters(
 
 
 def test_snippets_and_transcript_highlights_are_those_of_the_reference_scan(corpus_index):
-    """Every workload search: each shown snippet, and every turn of the two leading
-    transcripts as the transcript page highlights them, marks exactly the same words."""
+    """Every workload search: each shown snippet (its marks read from the index's token
+    stream and offsets), and every turn of the two leading transcripts as the transcript
+    page highlights them (scanned), marks exactly the same words as the reference scan
+    and the fast scan."""
     from bench.workload import load
-    from search.engine import get_transcript, matcher_for, search
+    from search.engine import _marked_words, get_transcript, matcher_for, search
+    from search.query import parse
 
+    gen = corpus_index.current()
+    oil = parse("oil prices", gen.parser, gen.searcher().reader(), gen.values, gen.vocabularies)
+    assert _marked_words(gen, oil) is not None  # the stream path is the one tested
     compared = 0
     for query in load(need(QUERIES)):
         result = search(corpus_index, query.request())
@@ -149,6 +155,7 @@ def test_snippets_and_transcript_highlights_are_those_of_the_reference_scan(corp
         for hit in result.transcripts:
             for u in hit.utterances:
                 assert u.snippet == snippet(u.text, reference), (query.label, hit.id)
+                assert u.snippet == snippet(u.text, matcher), (query.label, hit.id)
                 compared += 1
         for hit in result.transcripts[:2]:
             for u in get_transcript(corpus_index, hit.id).utterances:
