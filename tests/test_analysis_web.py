@@ -18,30 +18,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from flask.testing import FlaskClient
-from web_fixtures import web_index_dir  # noqa: F401  # the shared session fixture
+import web_fixtures
+from web_fixtures import get, web_index_dir  # noqa: F401  # the shared session fixture
 
-from web import create_app
+app, client = web_fixtures.app, web_fixtures.client  # the site over the sample index
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 QUERY = "coronavirus"
-
-
-@pytest.fixture(scope="module")
-def app(web_index_dir: Path) -> Flask:  # noqa: F811
-    return create_app({"INDEX_DIR": str(web_index_dir), "TESTING": True})
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-def get(client: FlaskClient, url: str, status: int = 200):
-    response = client.get(url)
-    assert response.status_code == status, (url, response.status_code, response.data[:300])
-    return response
 
 
 def csv_rows(response) -> list[dict]:

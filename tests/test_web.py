@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import Flask
+import web_fixtures
 from flask.testing import FlaskClient
 from web_fixtures import web_index_dir  # noqa: F401  # the shared session fixture
 
@@ -17,17 +16,9 @@ from web import create_app, current_index
 from web.params import search_request
 from web.views import SECURITY_HEADERS
 
+app, client = web_fixtures.app, web_fixtures.client  # the site over the sample index
+
 QUERY = "coronavirus"  # 100 passages in 77 transcripts of the sample: several pages of hits
-
-
-@pytest.fixture(scope="module")
-def app(web_index_dir: Path) -> Flask:  # noqa: F811
-    return create_app({"INDEX_DIR": str(web_index_dir), "TESTING": True})
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def page(client: FlaskClient, url: str, status: int = 200) -> str:

@@ -11,9 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from index.writer import reindex
 from tests.conftest import CORPUS_TEXT
+from web import create_app
 
 SAMPLE_SIZE = 300
 CHOSEN = (
@@ -44,3 +47,21 @@ def web_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         reindex(sample_paths(), root, full=True)
         _built["root"] = root
     return _built["root"]
+
+
+@pytest.fixture(scope="module")
+def app(web_index_dir: Path) -> Flask:
+    """The site over the sample index, one per test module."""
+    return create_app({"INDEX_DIR": str(web_index_dir), "TESTING": True})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def get(client: FlaskClient, url: str, status: int = 200):
+    """A GET that must answer ``status``; says which URL did not."""
+    response = client.get(url)
+    assert response.status_code == status, (url, response.status_code, response.data[:300])
+    return response
