@@ -276,13 +276,20 @@ VALUE_NAMES = {"speaker": "speaker", "person": "person tag", "geography": "geogr
 
 
 def canonical_request(gen: Generation, req: SearchRequest) -> SearchRequest:
-    """The request with each person named as stored: ``person=Angela Merkel`` (the name as
-    shown) filters on the tag "Merkel Angela", as ``person=Merkel Angela`` always has."""
-    if not req.person:
-        return req
-    tags = gen.table.facets["person"].ids
-    person = list(dict.fromkeys(gen.people.stored(v, tags) for v in req.person))
-    return req if person == req.person else dataclasses.replace(req, person=person)
+    """The request with each filter value as the index stores it, the one place a typed
+    value is matched to the stored ones: a person named as shown (``person=Angela
+    Merkel`` is the tag "Merkel Angela"), a value written with other accents or capitals
+    (``speaker=Recep Tayyip Erdogan`` is "Recep Tayyip Erdoğan"). A value that stands for
+    none is kept as typed, for ``value_notes`` to say so."""
+    changed = {}
+    for name, values in req.filters().items():
+        facet = gen.table.facets[name]
+        if name == "person":
+            values = [gen.people.stored(v, facet.ids) for v in values]
+        stored = list(dict.fromkeys(r for v in values for r in (facet.resolve(v) or [v])))
+        if stored != req.filters()[name]:
+            changed[name] = stored
+    return dataclasses.replace(req, **changed) if changed else req
 
 
 def value_notes(gen: Generation, req: SearchRequest) -> list[ValueNote]:
@@ -294,7 +301,7 @@ def value_notes(gen: Generation, req: SearchRequest) -> list[ValueNote]:
         facet = gen.table.facets[name]
         labels = gen.people.shown if name == "person" else {}
         for value in values:
-            if facet.resolve(value):  # itself, or written with other accents or capitals
+            if value in facet.ids:
                 continue
             nearest = gen.derived(  # made once per generation and facet
                 f"nearest-{name}", lambda g, f=facet, ls=labels: NearestValues.of(f.values, ls))
@@ -357,10 +364,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         matched, scores = match.mask, match.scores
 
     in_dates = _date_mask(table, req.date_from, req.date_to)
-    selections = {
-        name: _as_stored(table.facets[name], values)
-        for name, values in req.filters().items() if values
-    }
+    selections = {name: values for name, values in req.filters().items() if values}
     masks = {name: _values_mask(table, name, values) for name, values in selections.items()}
 
     base = matched & in_dates if in_dates is not None else matched
@@ -479,16 +483,9 @@ def _values_mask(table: DocTable, name: str, values: list[str]) -> np.ndarray:
     """Documents with any of the values: several ticks in one facet widen the search."""
     mask = np.zeros(table.size, dtype=bool)
     facet = table.facets[name]
-    for value in values:
-        for stored in facet.resolve(value):
-            mask[facet.docs_with(stored)] = True
+    for value in values:  # as stored: ``canonical_request`` resolved them
+        mask[facet.docs_with(value)] = True
     return mask
-
-
-def _as_stored(facet, values: list[str]) -> list[str]:
-    """Selected values as the index writes them ("Recep Tayyip Erdogan" is ticked as
-    "Recep Tayyip Erdoğan"); a value that stands for none is kept, shown with 0."""
-    return list(dict.fromkeys(r for v in values for r in (facet.resolve(v) or [v])))
 
 
 def _facet_values(
