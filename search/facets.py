@@ -9,7 +9,6 @@ they come from the same postings Whoosh reads.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -133,9 +132,9 @@ CLOSEST_CUTOFF = 70  # rapidfuzz score (0-100) below which a value is not offere
 
 
 def _plain(text: str) -> str:
-    """Lower case, no diacritics, punctuation as spaces: "Erdoğan" meets "Erdogan"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return utils.default_process("".join(c for c in decomposed if not unicodedata.combining(c)))
+    """Folded as the words are (``schema.fold``: "Erdoğan" meets "Erdogan"), punctuation
+    as spaces."""
+    return utils.default_process(fold(text))
 
 
 @dataclass
