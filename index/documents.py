@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import unicodedata
 from collections.abc import Iterator
 
 from index.model import Transcript
-from index.schema import KIND_ANONYMOUS, KIND_NARRATIVE, KIND_PAGE, KIND_TURN, word_count
+from index.schema import (
+    KIND_ANONYMOUS,
+    KIND_NARRATIVE,
+    KIND_PAGE,
+    KIND_TURN,
+    composed,
+    word_count,
+)
 from index.speakers import is_anonymous
 
 EPOCH = dt.date(1970, 1, 1)
@@ -23,14 +29,6 @@ EPOCH = dt.date(1970, 1, 1)
 def day_number(date: dt.date | None) -> int:
     """Days since 1970 (0 for undated): a compact sortable column for date filters."""
     return (date - EPOCH).days if date else 0
-
-
-def composed(text: str) -> str:
-    """The text in Unicode's composed form (NFC): a letter written as a base letter and a
-    combining accent (as some tools save "Erdoğan") becomes the one letter it looks
-    like, so it is one word that folds like any other. Text already composed -- nearly
-    all -- is kept as it is."""
-    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def transcript_meta(t: Transcript) -> dict:

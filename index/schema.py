@@ -106,6 +106,14 @@ WORD_PATTERN = rf"\w+(?:['’](?![{_S}]\b)\w+)*"
 WORD_RE = re.compile(WORD_PATTERN)
 
 
+def composed(text: str) -> str:
+    """The text in Unicode's composed form (NFC): a letter written as a base letter and a
+    combining accent (as some tools save "Erdoğan") becomes the one letter it looks
+    like, so it is one word that folds like any other (bodies when indexed, queries when
+    searched). Text already composed -- nearly all -- is kept as it is."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def fold(word: str) -> str:
     """The form a word is indexed and searched under in both word fields: lower case,
     straight apostrophes, no accents ("Erdoğan" -> "erdogan")."""

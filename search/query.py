@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import threading
-import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +20,15 @@ from whoosh import query as wq
 from whoosh.qparser import QueryParser, plugins
 from whoosh.qparser.taggers import RegexTagger
 
-from index.schema import EXACT, TEXT, VALUE_FIELDS, exact_analyzer, fold, stemming_analyzer
+from index.schema import (
+    EXACT,
+    TEXT,
+    VALUE_FIELDS,
+    composed,
+    exact_analyzer,
+    fold,
+    stemming_analyzer,
+)
 from index.tables import KeptField
 
 MAX_QUERY_CHARS = 1000
@@ -133,7 +140,7 @@ def check_syntax(text: str) -> str:
     """Reject what Whoosh would misread or choke on, before it gets the chance."""
     # Composed, so a letter typed as a base and a combining accent is one letter (and one
     # word): "Erdog\u0306an" is "Erdoğan", which folds to "erdogan".
-    text = unicodedata.normalize("NFC", _CONTROL.sub(" ", text)).strip()
+    text = composed(_CONTROL.sub(" ", text)).strip()
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(
             f"The query is {len(text):,} characters long; the limit is {MAX_QUERY_CHARS:,}."
