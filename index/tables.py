@@ -45,12 +45,15 @@ FOLDER = "tables"
 INFO = "tables.json"
 # Bumped when the layout or the words' folding changes: an older one is recomputed at
 # open. 5: words folded without accents (``schema.fold``); 6: incremental tables, token
-# offsets, nothing written twice.
-FORMAT = 6
+# offsets, nothing written twice; 7: token marks (``chars_at``).
+FORMAT = 7
 LENGTH_FIELDS = ("text", "exact", "title", "role")  # fields scored with BM25
 DOC_COLUMNS = ("live", "tid", "pos", "day", "words", "is_page")  # see compute()
 # Per kept word field (KeptField), those it has.
-TOKEN_ARRAYS = ("tokens", "token_starts", "token_seps", "token_sep_over_at", "token_sep_over")
+TOKEN_ARRAYS = (
+    "tokens", "token_starts", "token_seps", "token_sep_over_at", "token_sep_over", "token_marks",
+)
+MARK_EVERY = 32  # token_marks: the offset of every 32nd token of the stream
 KEPT_ARRAYS = ("df", "docs", "tf", "starts", "tf_over_at", "tf_over", "members", "member_starts")
 
 
@@ -106,6 +109,10 @@ class Tables:
     token_seps: np.ndarray | None = None
     token_sep_over_at: np.ndarray | None = None
     token_sep_over: np.ndarray | None = None
+    # The offset of every MARK_EVERY-th token of the stream, in its document (uint32):
+    # a token's offset is then a sum over at most MARK_EVERY separators (``chars_at``),
+    # where the separators alone need its whole document before it.
+    token_marks: np.ndarray | None = None
 
 
 # -- reading Whoosh (shared with search.scoring) ------------------------------
@@ -497,16 +504,46 @@ def token_chars(t: Tables, words: list[str]) -> np.ndarray | None:
     return total - np.repeat((total - gaps)[firsts], counts[counts > 0])
 
 
-def doc_token_chars(t: Tables, lengths: np.ndarray, d: int, count: int | None = None) -> np.ndarray:
-    """``token_chars`` of one document (``lengths``: ``word_lengths`` of the vocabulary);
-    of its first ``count`` tokens only, when given (a snippet needs those up to its last
-    match, not a long speech's every word)."""
-    a, b = int(t.token_starts[d]), int(t.token_starts[d + 1])
-    if count is not None:
-        b = min(b, a + count)
-    gaps = _unpack2(t.token_seps, t.token_sep_over_at, t.token_sep_over, a, b)
-    gaps[1:] += lengths[np.asarray(t.tokens[a : b - 1], dtype=np.int64)]
-    return np.cumsum(gaps)
+def token_marks(t: Tables, words: list[str]) -> np.ndarray:
+    """The offsets ``Tables.token_marks`` keeps (written with the tables)."""
+    return token_chars(t, words)[::MARK_EVERY].astype(np.uint32)
+
+
+def chars_at(t: Tables, lengths: np.ndarray, at: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Where the stream's tokens ``at`` start in their documents' stored text (``first``:
+    each one's document's first token; ``lengths``: ``word_lengths`` of the vocabulary),
+    each summed from the mark before it: a few array operations for a results page's
+    every match, however long the speeches they are in."""
+    at = np.asarray(at, dtype=np.int64)
+    if not len(at):
+        return at
+    base = np.maximum(at - at % MARK_EVERY, first)
+    on_mark = base % MARK_EVERY == 0
+    out = np.empty(len(at), dtype=np.int64)
+    out[on_mark] = np.asarray(t.token_marks)[base[on_mark] // MARK_EVERY]
+    out[~on_mark] = _seps_at(t, base[~on_mark])  # a document's first token: its offset
+    steps = at - base
+    width = int(steps.max())
+    if width:
+        idx = base[:, None] + np.arange(1, width + 1)
+        inside = np.arange(width) < steps[:, None]
+        idx = np.where(inside, idx, base[:, None] + 1)
+        idx = np.minimum(idx, len(t.tokens) - 1)
+        step = _seps_at(t, idx.ravel()).reshape(idx.shape)
+        step += lengths[np.asarray(t.tokens)[idx - 1]]
+        out += np.where(inside, step, 0).sum(axis=1)
+    return out
+
+
+def _seps_at(t: Tables, at: np.ndarray) -> np.ndarray:
+    """The separators (``Tables.token_seps``) of the stream's tokens ``at``."""
+    seps = ((np.asarray(t.token_seps)[at >> 2] >> ((at & 3) << 1)) & 3).astype(np.int64)
+    big = np.flatnonzero(seps == 3)
+    if len(big):
+        over_at = np.asarray(t.token_sep_over_at, dtype=np.int64)
+        i = np.minimum(np.searchsorted(over_at, at[big]), len(over_at) - 1)
+        seps[big] = np.where(over_at[i] == at[big], np.asarray(t.token_sep_over)[i], 3)
+    return seps
 
 
 @dataclass
@@ -751,7 +788,7 @@ def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> 
         lengths[EXACT] = lengths[TEXT] = np.diff(token_starts).astype(np.float32)
     elif vocabulary:
         kept[EXACT] = KeptField(*_vocabulary(reader, EXACT))
-    return Tables(
+    tables = Tables(
         size=size,
         columns=columns,
         tids=tids,
@@ -764,6 +801,9 @@ def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> 
         token_sep_over_at=seps[1],
         token_sep_over=seps[2],
     )
+    if tokens is not None:
+        tables.token_marks = token_marks(tables, kept[EXACT].words)
+    return tables
 
 
 # -- on disk -------------------------------------------------------------------

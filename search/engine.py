@@ -400,13 +400,12 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     page_tids = order[(req.page - 1) * per_page : want]
 
     matcher = _word_matcher(gen, parsed)
-    marked = _marked_words(gen, parsed)
+    found = [hit_docs[hit_tids == t] for t in page_tids]
+    shown = [_shown_docs(table, docs, scores if ranked else None) for docs in found]
+    spans = _page_spans(gen, parsed, [d for docs in shown for d in docs])
     transcripts = [
-        _transcript_hit(
-            gen, stored, t, hit_docs[hit_tids == t], scores if ranked else None, matcher,
-            marked,
-        )
-        for t in page_tids
+        _transcript_hit(gen, stored, t, len(docs), shown_docs, matcher, spans)
+        for t, docs, shown_docs in zip(page_tids, found, shown, strict=True)
     ]
     suggestion = None
     if parsed.plain_words and len(hit_docs) < 5:
@@ -594,7 +593,7 @@ def _rank_by_relevance(
 
 
 def _places_in_stream(gen: Generation):
-    """Where the ranking's words stand in a document, from the token stream and offsets
+    """Where the ranking's words stand in documents, from the token stream and offsets
     (``ranking.add_proximity``); None for tables written without offsets."""
     forward = gen.scorer.forward
     if forward is None or not forward.has_offsets():
@@ -606,7 +605,7 @@ def _places_in_stream(gen: Generation):
             group = np.zeros(len(forward.vocabulary.df), dtype=bool)
             group[_word_ids(gen, name, word)] = True
             groups.append(group)
-        return lambda d: forward.places(d, groups)
+        return lambda docs: [(doc, chars) for doc, chars, _ in forward.hits_of_many(docs, groups)]
 
     return places_of
 
@@ -624,18 +623,15 @@ def _word_ids(gen: Generation, field: str, word: str) -> np.ndarray:
     return np.asarray(k.members[int(k.member_starts[w]) : int(k.member_starts[w + 1])])
 
 
-def _marked_words(gen: Generation, parsed: ParsedQuery) -> np.ndarray | None:
-    """The exact word ids a snippet marks (a bool per id: the words of the query's stems,
-    and its words as typed), so the shown turns' matches are read from the token stream
-    and its offsets, not found by scanning their text; None for tables without offsets
-    or a query of one word (``snippets.WordMatcher`` scans then, to the same marks)."""
+def _page_spans(
+    gen: Generation, parsed: ParsedQuery, docs: list[int]
+) -> dict[int, list[tuple[int, int]]] | None:
+    """What each shown turn's snippet marks, (start, end) in its stored text, read for
+    the whole page at once from the token stream and its offsets (no text scanned): the
+    words of the query's stems and its words as typed. None for tables without offsets
+    (``snippets.WordMatcher`` scans each turn then, to the same marks)."""
     forward = gen.scorer.forward
     text = gen.vocabularies.get(TEXT)
-    if len(parsed.stems) + len(parsed.words) < 2:
-        # Nothing or one word to mark: one regex over a turn is cheaper than the dozen
-        # numpy calls a turn's offsets take (measured: single words 8 % slower by the
-        # stream, several words 12-16 % faster).
-        return None
     if forward is None or not forward.has_offsets() or text is None or text.kept.members is None:
         return None
     marked = np.zeros(len(forward.vocabulary.df), dtype=bool)
@@ -643,7 +639,14 @@ def _marked_words(gen: Generation, parsed: ParsedQuery) -> np.ndarray | None:
         marked[_word_ids(gen, TEXT, s)] = True
     for w in parsed.words:
         marked[_word_ids(gen, EXACT, w)] = True
-    return marked
+    spans: dict[int, list[tuple[int, int]]] = {d: [] for d in docs}
+    if not docs or not marked.any():
+        return spans
+    owner, starts, lengths = forward.hits_of_many(np.array(docs), [marked])[0]
+    ends = starts + lengths
+    for k, start, end in zip(owner.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        spans[docs[k]].append((start, end))
+    return spans
 
 
 def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:
@@ -654,15 +657,20 @@ def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:
     return (ordered[::-1] if newest else ordered).tolist()
 
 
-def _transcript_hit(
-    gen, stored: _StoredFields, t: int, docs: np.ndarray, scores, matcher, marked=None
-) -> TranscriptHit:
-    table = gen.table
-    matched = len(docs)
-    if scores is not None:  # the best-scoring few, shown in the order they were said
+def _shown_docs(table: DocTable, docs: np.ndarray, scores) -> list[int]:
+    """The matching turns a transcript shows in a list: its best-scoring few (or its
+    first few, by date), in the order they were said."""
+    if scores is not None:
         docs = docs[np.argsort(-scores[docs], kind="stable")][:SHOWN_PER_TRANSCRIPT]
     docs = docs[np.argsort(table.pos[docs], kind="stable")]
-    shown = docs[:SHOWN_PER_TRANSCRIPT].tolist()
+    return docs[:SHOWN_PER_TRANSCRIPT].tolist()
+
+
+def _transcript_hit(
+    gen, stored: _StoredFields, t: int, matched: int, shown: list[int], matcher,
+    spans: dict[int, list[tuple[int, int]]] | None,
+) -> TranscriptHit:
+    table = gen.table
     meta = gen.meta(stored.searcher, t)
     return TranscriptHit(
         id=table.tids[t],
@@ -673,10 +681,7 @@ def _transcript_hit(
         url=meta.get("url", ""),
         matched=matched,
         utterances=[
-            _utterance_hit(
-                stored(d), table.pos[d], matcher,
-                None if marked is None else gen.scorer.forward.spans(d, marked),
-            )
+            _utterance_hit(stored(d), table.pos[d], matcher, None if spans is None else spans[d])
             for d in shown
         ],
         source=meta.get("source", ""),

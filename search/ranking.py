@@ -227,31 +227,49 @@ def _candidates(terms: tuple[tuple[str, str], ...]) -> re.Pattern:
 
 
 def proximity(positions: list[list[float]], weights: list[float]) -> float:
-    """How close the query's words stand: for each pair of words, every pair of their
-    occurrences within PROXIMITY_WINDOW words adds 1/distance², saturating, times the
-    rarer word's weight (BM25TP-like)."""
-    total = 0.0
-    for i in range(len(positions)):
-        for j in range(i + 1, len(positions)):
-            a, b = positions[i], positions[j]
-            if not a or not b:
+    """How close the query's words stand in one text (``positions``: each word's
+    places, in words): ``proximities`` of a single document."""
+    places = [(np.zeros(len(p), dtype=np.int64), np.asarray(p, dtype=float)) for p in positions]
+    return float(proximities(places, weights, 1)[0])
+
+
+def proximities(
+    places: list[tuple[np.ndarray, np.ndarray]], weights: list[float], documents: int
+) -> np.ndarray:
+    """How close the query's words stand in each of ``documents`` texts at once.
+    ``places[i]``: word i's occurrences as (document, place in words), ordered by
+    document then place. For each pair of words, every pair of their occurrences within
+    PROXIMITY_WINDOW words of each other adds 1/distance², saturating, times the rarer
+    word's weight (BM25TP-like)."""
+    total = np.zeros(documents)
+    for i in range(len(places)):
+        for j in range(i + 1, len(places)):
+            (doc_a, a), (doc_b, b) = places[i], places[j]
+            if not len(a) or not len(b):
                 continue
-            d = _near_pairs(np.asarray(a), np.asarray(b))
+            doc, d = _near_pairs(doc_a, a, doc_b, b)
             if len(d):
-                near = float((1.0 / np.maximum(d, 1.0) ** 2).sum())
+                near = np.bincount(doc, weights=1.0 / np.maximum(d, 1.0) ** 2, minlength=documents)
                 total += min(weights[i], weights[j]) * 2 * near / (1.0 + near)
     return total
 
 
-def _near_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """|a_i - b_j| for every pair within PROXIMITY_WINDOW (and apart), a row of ``a`` at
-    a time as the full outer difference would list them; both ascending, so each row
-    is a slice of ``b`` (a common word's every pair is never made)."""
-    lo = np.searchsorted(b, a - (PROXIMITY_WINDOW + 1))
-    n = np.searchsorted(b, a + (PROXIMITY_WINDOW + 1), side="right") - lo
+def _near_pairs(
+    doc_a: np.ndarray, a: np.ndarray, doc_b: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """|a_i - b_j| for every pair in the same document within PROXIMITY_WINDOW (and
+    apart), with that document, a row of ``a`` at a time as the full outer difference
+    would list them. Documents are laid end to end, far apart, so each row is a slice
+    of ``b`` (a common word's every pair is never made)."""
+    span = float(max(a.max(), b.max())) + 2 * PROXIMITY_WINDOW + 2
+    key_a, key_b = doc_a * span + a, doc_b * span + b
+    lo = np.searchsorted(key_b, key_a - (PROXIMITY_WINDOW + 1))
+    n = np.searchsorted(key_b, key_a + (PROXIMITY_WINDOW + 1), side="right") - lo
     at = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
-    d = np.abs(np.repeat(a, n) - b[at])
-    return d[(d > 0) & (d <= PROXIMITY_WINDOW)]
+    row = np.repeat(np.arange(len(a)), n)
+    d = np.abs(a[row] - b[at])
+    near = (d > 0) & (d <= PROXIMITY_WINDOW) & (doc_a[row] == doc_b[at])
+    return doc_a[row[near]], d[near]
 
 
 def add_proximity(
@@ -260,12 +278,12 @@ def add_proximity(
 ) -> np.ndarray:
     """Transcript scores with the proximity bonus of the utterances that could lead.
 
-    Reading and tokenizing stored text costs, so only the leading transcripts
-    (PROXIMITY_TRANSCRIPTS by score) are looked at, each through its best
-    PROXIMITY_UTTERANCES utterances; the bonus is added to an utterance's BM25 and the
-    transcript's best utterance taken again. ``places_of(words)``, where the index keeps
-    token offsets, gives a function from a document to its words' character offsets
-    (no text read); else ``text_of(d)`` is scanned (``word_positions``).
+    Only the leading transcripts (PROXIMITY_TRANSCRIPTS by score) are looked at, each
+    through its best PROXIMITY_UTTERANCES utterances; the bonus is added to an
+    utterance's BM25 and the transcript's best utterance taken again. ``places_of(words)``,
+    where the index keeps token offsets, gives a function from documents to their
+    words' (document's index, character offset): all of them at once, no text read;
+    else ``text_of(d)`` is scanned (``word_positions``), a document at a time.
     """
     required = set(positive_terms(query, required=True))
     terms = [t for t in terms if t in required]
@@ -282,15 +300,19 @@ def add_proximity(
     starts = np.r_[0, np.flatnonzero(np.diff(cand_tids)) + 1]
     rank_in = np.arange(len(cand_tids)) - np.repeat(starts, np.diff(np.r_[starts, len(cand_tids)]))
     keep = rank_in < PROXIMITY_UTTERANCES
+    cand_docs, cand_tids = cand_docs[keep], cand_tids[keep]
+    if places_of is not None:
+        places = [(doc, chars / CHARS_PER_WORD) for doc, chars in places_of(words)(cand_docs)]
+    else:
+        scanned = [word_positions(text_of(d), words) for d in cand_docs.tolist()]
+        places = [
+            (np.repeat(np.arange(len(scanned)), [len(p[i]) for p in scanned]),
+             np.array([x for p in scanned for x in p[i]], dtype=float))
+            for i in range(len(words))
+        ]
+    bonus = proximities(places, weights, len(cand_docs))
     new_best = best.copy()
-    places = places_of(words) if places_of is not None else None
-    for d, t in zip(cand_docs[keep].tolist(), cand_tids[keep].tolist(), strict=True):
-        if places is not None:
-            positions = [(p / CHARS_PER_WORD).tolist() for p in places(d)]
-        else:
-            positions = word_positions(text_of(d), words)
-        bonus = proximity(positions, weights)
-        new_best[t] = max(new_best[t], scores[d] + PARAMS.proximity * bonus)
+    np.maximum.at(new_best, cand_tids, scores[cand_docs] + PARAMS.proximity * bonus)
     return score + (new_best - best)
 
 

@@ -16,7 +16,13 @@ import numpy as np
 from whoosh import query as wq
 
 from index.schema import EXACT
-from index.tables import TOKEN_ARRAYS, doc_token_chars, postings, token_chars, word_lengths
+from index.tables import (
+    TOKEN_ARRAYS,
+    chars_at,
+    postings,
+    token_chars,
+    word_lengths,
+)
 from search.ranking import term_scores
 
 GATHER_COST = 8  # a gathered token costs this many scanned ones (uint16 compare), measured
@@ -205,34 +211,29 @@ class TokenStream:
         return None if self.source is None else token_chars(self.source, self.vocabulary.words)
 
     def has_offsets(self) -> bool:
-        return self.source is not None and self.source.token_seps is not None
+        return self.source is not None and self.source.token_marks is not None
 
-    def places(self, d: int, groups: list[np.ndarray]) -> list[np.ndarray]:
-        """Where in document d's stored text each group of words occurs (character
-        offsets of its tokens; a group is a bool per word id): no text is read."""
-        a, b = int(self.starts[d]), int(self.starts[d + 1])
-        tokens = self.tokens[a:b]
-        hits = [np.flatnonzero(group[tokens]) for group in groups]
-        if not any(len(h) for h in hits):
-            return [np.empty(0, dtype=np.int64) for _ in hits]
+    def hits_of_many(
+        self, docs: np.ndarray, groups: list[np.ndarray]
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """For each group (a bool per word id): its tokens in ``docs``, as (which of
+        ``docs``, character start in that document's stored text, length), ordered by
+        document then place. A few array operations for a whole results page, where
+        ``places`` and ``spans`` cost a dozen numpy calls per document."""
+        docs = np.asarray(docs, dtype=np.int64)
+        first = self.starts[docs].astype(np.int64)
+        n = self.starts[docs + 1].astype(np.int64) - first
+        at = _ranges(first, n)
+        tokens = self.tokens[at]
+        owner = np.repeat(np.arange(len(docs)), n)
         if self._lengths is None:
             self._lengths = word_lengths(self.vocabulary.words)
-        chars = doc_token_chars(self.source, self._lengths, d)
-        return [chars[h] for h in hits]
-
-    def spans(self, d: int, group: np.ndarray) -> list[tuple[int, int]]:
-        """(start, end) in document d's stored text of each token whose word id is in
-        ``group`` (a bool per word id), in order: what a snippet marks, no text read."""
-        a, b = int(self.starts[d]), int(self.starts[d + 1])
-        tokens = self.tokens[a:b]
-        hits = np.flatnonzero(group[tokens])
-        if not len(hits):
-            return []
-        if self._lengths is None:
-            self._lengths = word_lengths(self.vocabulary.words)
-        starts = doc_token_chars(self.source, self._lengths, d, int(hits[-1]) + 1)[hits]
-        ends = starts + self._lengths[tokens[hits]]
-        return list(zip(starts.tolist(), ends.tolist(), strict=True))
+        out = []
+        for group in groups:
+            h = np.flatnonzero(group[tokens])
+            chars = chars_at(self.source, self._lengths, at[h], first[owner[h]])
+            out.append((owner[h], chars, self._lengths[tokens[h]]))
+        return out
 
     def phrase_docs(self, words: list[str], candidates: np.ndarray, slop: int = 1) -> np.ndarray:
         """Which candidate documents have the words in this order, next to each other (or,
@@ -370,3 +371,9 @@ def _positions(m, wanted: np.ndarray, decode) -> dict[int, list[int]]:
                 out[m.id()] = decode(m.value())
             m.next()
     return out
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """starts[i], starts[i] + 1, ... (counts[i] of them) for each i, end to end."""
+    return np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+

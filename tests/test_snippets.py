@@ -141,12 +141,12 @@ def test_snippets_and_transcript_highlights_are_those_of_the_reference_scan(corp
     page highlights them (scanned), marks exactly the same words as the reference scan
     and the fast scan."""
     from bench.workload import load
-    from search.engine import _marked_words, get_transcript, matcher_for, search
+    from search.engine import _page_spans, get_transcript, matcher_for, search
     from search.query import parse
 
     gen = corpus_index.current()
     oil = parse("oil prices", gen.parser, gen.searcher().reader(), gen.values, gen.vocabularies)
-    assert _marked_words(gen, oil) is not None  # the stream path is the one tested
+    assert _page_spans(gen, oil, [0]) is not None  # the stream path is the one tested
     compared = 0
     for query in load(need(QUERIES)):
         result = search(corpus_index, query.request())
