@@ -8,6 +8,7 @@ vocabulary stays fast.
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from bisect import bisect_left, bisect_right
@@ -61,6 +62,10 @@ KNOWN_FIELDS = set(FIELD_ALIASES) | {a for aliases in FIELD_ALIASES.values() for
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _FIELD_PREFIX = re.compile(r"(?:^|(?<=[\s(+\-]))(\w+):")
+# Plain words, nothing else: the commonest query, parsed without Whoosh's parser
+# (``_parse``). Whoosh's operators are upper case; as words they go the long way.
+_PLAIN_WORDS = re.compile(r"\s*[A-Za-z]+(?:\s+[A-Za-z]+)*\s*")
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 
 
 class QueryError(ValueError):
@@ -264,10 +269,7 @@ def parse(
         return ParsedQuery(query=None)
     # Field names are case-insensitive for the user ("Speaker:Putin").
     text = _FIELD_PREFIX.sub(lambda m: m.group(0).lower(), text)
-    try:
-        q = parser.parse(text)
-    except Exception as exc:  # Whoosh raises bare exceptions on odd syntax
-        raise QueryError(f"Could not read the query: {exc}") from None
+    q = _parse(text, parser)
     parsed = ParsedQuery(query=None)
     kept = {f: v for f, v in (vocabularies or {}).items() if v.usable()}
     q = _rewrite(q, reader, parsed, values or ValueLookup({}), kept.get(EXACT))
@@ -291,6 +293,19 @@ def parse(
         if w not in {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
     ]
     return parsed
+
+
+def _parse(text: str, parser: QueryParser) -> wq.Query:
+    """Whoosh's reading of the query text. Plain words are what Whoosh's parser makes of
+    them (each analysed as its default field would, all required) built directly: the
+    parser's taggers cost a quarter of a millisecond per query."""
+    if _PLAIN_WORDS.fullmatch(text) and not _OPERATORS.intersection(text.split()):
+        words = [parser.term_query(parser.fieldname, w, wq.Term) for w in text.split()]
+        return wq.And(words).normalize()
+    try:
+        return parser.parse(text)
+    except Exception as exc:  # Whoosh raises bare exceptions on odd syntax
+        raise QueryError(f"Could not read the query: {exc}") from None
 
 
 def _frequencies(reader, kept: dict[str, Vocabulary]) -> Callable[[str, object], int]:
@@ -412,7 +427,7 @@ def _rewrite(
         subs = [s for s in subs if s is not None and s is not wq.NullQuery]
         if not subs:
             return wq.NullQuery
-        q = q.copy()
+        q = copy.copy(q)  # shallow: its subqueries are replaced, not changed
         q.subqueries = subs
         return q
     if isinstance(q, wq.Not):

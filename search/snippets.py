@@ -132,15 +132,26 @@ def _escaped(head: str) -> str:
 def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
     """Escaped ``text[start:end]`` with <mark> around each span."""
     end = len(text) if end is None else end
+    # Marked with two control characters first and escaped once: a page of snippets
+    # made hundreds of escape() calls otherwise. A text that has them is escaped piece
+    # by piece.
+    whole = _OPEN not in text and _CLOSE not in text
     out, at = [], start
     for s, e in spans:
         if e <= start or s >= end:
             continue
-        out.append(escape(text[at:s]))
-        out.append("<mark>" + escape(text[s:e]) + "</mark>")
+        if whole:
+            out += (text[at:s], _OPEN, text[s:e], _CLOSE)
+        else:
+            out += (escape(text[at:s]), "<mark>", escape(text[s:e]), "</mark>")
         at = e
-    out.append(escape(text[at:end]))
-    return "".join(out)
+    if not whole:
+        return "".join(out) + escape(text[at:end])
+    out.append(text[at:end])
+    return escape("".join(out)).replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>")
+
+
+_OPEN, _CLOSE = "\x02", "\x03"  # start and end of text: never in a transcript's words
 
 
 def snippet(

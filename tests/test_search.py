@@ -338,3 +338,26 @@ def test_kept_stored_fields_drop_the_least_recently_used_beyond_their_bound():
     assert kept.chars == 8
     kept.put(4, {"body": "x" * 11}, 11)  # larger than the bound: never kept
     assert kept.get(4) is None and kept.chars == 8
+
+
+def test_plain_words_parse_as_whoosh_parses_them(corpus_index):
+    """Plain words skip Whoosh's query parser (``search.query._parse``); what they
+    become must be exactly what the parser makes of them: real words and made-up ones,
+    capitals, several at once, and operator words left to the parser."""
+    import random
+
+    from search.query import _PLAIN_WORDS, _parse
+
+    gen = corpus_index.current()
+    words = [w for w in gen.vocabularies["exact"].words if re.fullmatch("[a-z]+", w)]
+    rng = random.Random(5)
+    texts = ["oil prices", " Russia ", "investments  in\tinfrastructure", "and or not", "Zzxq"]
+    for _ in range(2_000):
+        picked = rng.sample(words, rng.randint(1, 4))
+        texts.append(" ".join(w.capitalize() if rng.random() < 0.3 else w for w in picked))
+    plain = [t for t in texts if _PLAIN_WORDS.fullmatch(t)]
+    assert len(plain) == len(texts)
+    for text in plain:
+        assert _parse(text, gen.parser) == gen.parser.parse(text), text
+    for text in ["Syria OR Iraq", "NATO NOT expansion", "a AND b", '"national projects"']:
+        assert _parse(text, gen.parser) == gen.parser.parse(text), text

@@ -164,3 +164,12 @@ def test_snippets_and_transcript_highlights_are_those_of_the_reference_scan(corp
         # A second search reads the shown turns from the kept stored fields: the same page.
         assert search(corpus_index, query.request()).transcripts == result.transcripts
     assert compared > 2_000
+
+
+def test_marking_escapes_the_text_once_and_keeps_control_characters_as_text():
+    """``mark`` escapes a snippet in one go, its marks held by two control characters
+    meanwhile; a text that has those characters itself keeps them, unmarked."""
+    assert mark("a <b> & c", [(0, 1), (4, 5)]) == "<mark>a</mark> &lt;b<mark>&gt;</mark> &amp; c"
+    odd = "x \x02y\x03 <z>"
+    assert mark(odd, [(3, 4), (7, 8)]) == "x \x02<mark>y</mark>\x03 &lt;<mark>z</mark>&gt;"
+    assert mark("one two three", [(4, 7)], 2, 9) == "e <mark>two</mark> t"
