@@ -10,7 +10,7 @@ own matcher, so every query still runs; only where the time goes changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from whoosh import query as wq
@@ -29,6 +29,7 @@ GATHER_COST = 8  # a gathered token costs this many scanned ones (uint16 compare
 CACHE_MIN_POSTINGS = 1_000  # cache a term's decoded postings from this many on ...
 CACHE_MAX_POSTINGS = 2_000_000  # ... up to this many in all (about 16 MB)
 RECENT_TERMS = 256  # the rarer words read last (ranking reads a query's words again)
+PLACES_CACHE_MAX = 1_000_000  # word places kept for phrases (16 bytes each: 16 MB)
 
 
 @dataclass
@@ -61,9 +62,9 @@ class Scorer:
         self._cache: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
         self._cached = 0  # postings held in the cache
         self._recent: dict[tuple[str, object], tuple[np.ndarray, np.ndarray]] = {}
-        for field, field_lengths in lengths.items():
+        for name, field_lengths in lengths.items():
             total = float(field_lengths[live].sum())
-            self.avg[field] = total / self.n if total else 1.0
+            self.avg[name] = total / self.n if total else 1.0
 
     def evaluate(self, q: wq.Query, searcher) -> Match:
         match = self._eval(q, searcher)
@@ -194,6 +195,11 @@ class TokenStream:
     vocabulary: object  # search.query.Vocabulary of exact: word -> id and frequency
     source: object = None  # the index.tables.Tables they come from (for the offsets)
     _lengths: np.ndarray | None = None  # each word's length, read on first use
+    # Every place of a word a phrase anchored on, found by a pass over the whole stream
+    # (word id -> (places, their documents)): kept, as common words' postings are, so
+    # the next phrase with that word skips the pass. Bounded by PLACES_CACHE_MAX.
+    _places: dict = field(default_factory=dict)
+    _placed: int = 0
 
     def __post_init__(self):
         # Plain views of the mapped arrays: slicing a numpy memmap costs a Python-level
@@ -263,15 +269,24 @@ class TokenStream:
 
     def _anchors(self, wid: int, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Token places of word ``wid`` inside the candidate documents, and their documents."""
-        lo = self.starts[candidates]
-        n = self.starts[candidates + 1] - lo
-        if int(n.sum()) * GATHER_COST < len(self.tokens):
-            # Few candidate words: every token position of every candidate, end to end.
-            at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
-            at = at[self.tokens[at] == wid]
-        else:  # most of the stream: one pass over it is cheaper
-            at = np.flatnonzero(self.tokens == wid)
-        docs = np.searchsorted(self.starts, at, side="right") - 1
+        places = self._places.get(wid)
+        if places is not None:
+            at, docs = places
+        else:
+            lo = self.starts[candidates]
+            n = self.starts[candidates + 1] - lo
+            common = int(self.vocabulary.df[wid]) >= CACHE_MIN_POSTINGS  # worth keeping
+            if not common and int(n.sum()) * GATHER_COST < len(self.tokens):
+                # Few candidate words: every token position of every candidate, end to end.
+                at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+                at = at[self.tokens[at] == wid]
+                docs = np.searchsorted(self.starts, at, side="right") - 1
+            else:  # one pass over the stream: cheaper than gathering most of it, and kept
+                at = np.flatnonzero(self.tokens == wid)
+                docs = np.searchsorted(self.starts, at, side="right") - 1
+                if self._placed + len(at) <= PLACES_CACHE_MAX:
+                    self._places[wid] = (at, docs)  # a dict store: atomic across threads
+                    self._placed += len(at)
         wanted = np.zeros(len(self.starts), dtype=bool)
         wanted[candidates] = True
         keep = wanted[docs]

@@ -313,17 +313,20 @@ def _has_run(words: list[str], phrase: list[str], slop: int) -> bool:
         ("of the", 1),
         ("very very", 1),
         ("trade economic", 3),
+        ("nagorno karabakh", 1),
     ],
 )
 def test_phrase_matches_are_the_documents_with_those_words_in_that_order(
     corpus_index, stored_words, phrase, slop
 ):
-    """Phrases run on the token stream of index.tables; checked against the stored text."""
+    """Phrases run on the token stream of index.tables; checked against the stored text,
+    the first time and again once a common word's places are kept (``TokenStream``)."""
     gen = corpus_index.current()
     q = wq.Phrase("exact", phrase.split(), slop=slop)
-    ours = set(np.flatnonzero(gen.scorer.evaluate(q, gen.searcher()).mask).tolist())
     expected = {d for d, words in stored_words.items() if _has_run(words, phrase.split(), slop)}
-    assert ours == expected and ours
+    for _ in range(2):
+        ours = set(np.flatnonzero(gen.scorer.evaluate(q, gen.searcher()).mask).tolist())
+        assert ours == expected and ours
 
 
 def test_kept_stored_fields_drop_the_least_recently_used_beyond_their_bound():
