@@ -393,7 +393,9 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
 
     ranked = parsed.query is not None and req.sort == "relevance"
     stored = _StoredFields(searcher, gen)
-    if ranked:
+    if not len(hit_docs):
+        order = []
+    elif ranked:
         order, scores = _rank_by_relevance(gen, stored, parsed, hit_docs, hit_tids, scores)
     else:
         order = _rank_by_date(gen, unique_tids, newest=req.sort != "oldest")

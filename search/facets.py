@@ -52,6 +52,8 @@ class Facet:
         misspelling that matched nothing) are looked up one by one, rather than every
         (document, value) pair of the index being tested against the mask."""
         chosen = np.count_nonzero(mask)
+        if not chosen:
+            return np.zeros(len(self.values), dtype=np.int64)
         if chosen * 8 >= len(self.docs):
             return np.bincount(self.vals[mask[self.docs]], minlength=len(self.values))
         if self._by_doc is None:

@@ -87,7 +87,10 @@ class Scorer:
             mask = np.logical_and.reduce([p.mask for p in parts])
             return Match(mask, np.where(mask, sum(p.scores for p in parts), 0.0))
         if isinstance(q, wq.Or):
-            parts = [self._eval(s, searcher) for s in q.subqueries]
+            # A prefix's words (up to 200 terms): added into one match, not a match each.
+            terms = [s for s in q.subqueries if isinstance(s, wq.Term)]
+            parts = [self._terms(searcher.reader(), terms)] if terms else []
+            parts += [self._eval(s, searcher) for s in q.subqueries if not isinstance(s, wq.Term)]
             if not parts:
                 return self._empty()
             return Match(
@@ -142,16 +145,21 @@ class Scorer:
         return self._postings(reader, field, text)
 
     def _term(self, reader, field: str, text, boost: float = 1.0) -> Match:
-        ids, tf = self._postings(reader, field, text)
+        return self._terms(reader, [wq.Term(field, text, boost=boost)])
+
+    def _terms(self, reader, terms: list[wq.Term]) -> Match:
+        """Documents with any of the terms, each scored with the sum of their BM25."""
         match = self._empty()
-        if not len(ids):
-            return match
-        match.mask[ids] = True
-        lengths = self.lengths.get(field)
-        match.scores[ids] = term_scores(
-            tf, len(ids), self.n, None if lengths is None else lengths[ids],
-            self.avg.get(field, 1.0), boost,
-        )
+        for t in terms:
+            ids, tf = self._postings(reader, t.fieldname, t.text)
+            if not len(ids):
+                continue
+            match.mask[ids] = True
+            lengths = self.lengths.get(t.fieldname)
+            match.scores[ids] += term_scores(
+                tf, len(ids), self.n, None if lengths is None else lengths[ids],
+                self.avg.get(t.fieldname, 1.0), t.boost,
+            )
         return match
 
     def _phrase(self, reader, q: wq.Phrase) -> Match:
