@@ -595,10 +595,10 @@ def _rank_by_relevance(
 
 
 def _places_in_stream(gen: Generation):
-    """Where the ranking's words stand in documents, from the token stream and offsets
-    (``ranking.add_proximity``); None for tables written without offsets."""
+    """Where the ranking's words stand in documents, from the token stream
+    (``ranking.add_proximity``); None for an index without one."""
     forward = gen.scorer.forward
-    if forward is None or not forward.has_offsets():
+    if forward is None:
         return None
 
     def places_of(words: list[tuple[str, str]]):
@@ -607,7 +607,7 @@ def _places_in_stream(gen: Generation):
             group = np.zeros(len(forward.vocabulary.df), dtype=bool)
             group[_word_ids(gen, name, word)] = True
             groups.append(group)
-        return lambda docs: [(doc, chars) for doc, chars, _ in forward.hits_of_many(docs, groups)]
+        return lambda docs: forward.places_of_many(docs, groups)
 
     return places_of
 

@@ -281,9 +281,10 @@ def add_proximity(
     Only the leading transcripts (PROXIMITY_TRANSCRIPTS by score) are looked at, each
     through its best PROXIMITY_UTTERANCES utterances; the bonus is added to an
     utterance's BM25 and the transcript's best utterance taken again. ``places_of(words)``,
-    where the index keeps token offsets, gives a function from documents to their
-    words' (document's index, character offset): all of them at once, no text read;
-    else ``text_of(d)`` is scanned (``word_positions``), a document at a time.
+    where the index keeps its token stream, gives a function from documents to their
+    words' (document's index, place in words): all of them at once, no text read; else
+    ``text_of(d)`` is scanned (``word_positions``: places estimated from character
+    offsets), a document at a time.
     """
     required = set(positive_terms(query, required=True))
     terms = [t for t in terms if t in required]
@@ -302,7 +303,7 @@ def add_proximity(
     keep = rank_in < PROXIMITY_UTTERANCES
     cand_docs, cand_tids = cand_docs[keep], cand_tids[keep]
     if places_of is not None:
-        places = [(doc, chars / CHARS_PER_WORD) for doc, chars in places_of(words)(cand_docs)]
+        places = [(doc, place.astype(float)) for doc, place in places_of(words)(cand_docs)]
     else:
         scanned = [word_positions(text_of(d), words) for d in cand_docs.tolist()]
         places = [

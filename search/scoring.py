@@ -227,6 +227,24 @@ class TokenStream:
     def has_offsets(self) -> bool:
         return self.source is not None and self.source.token_marks is not None
 
+    def places_of_many(
+        self, docs: np.ndarray, groups: list[np.ndarray]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each group (a bool per word id): its tokens in ``docs``, as (which of
+        ``docs``, place in that document counted in words), ordered by document then
+        place."""
+        docs = np.asarray(docs, dtype=np.int64)
+        first = self.starts[docs].astype(np.int64)
+        n = self.starts[docs + 1].astype(np.int64) - first
+        tokens = self.tokens[_ranges(first, n)]
+        owner = np.repeat(np.arange(len(docs)), n)
+        place = np.arange(len(tokens)) - np.repeat(np.cumsum(n) - n, n)
+        out = []
+        for group in groups:
+            h = np.flatnonzero(group[tokens])
+            out.append((owner[h], place[h]))
+        return out
+
     def hits_of_many(
         self, docs: np.ndarray, groups: list[np.ndarray]
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:

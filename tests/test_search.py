@@ -362,5 +362,7 @@ def test_plain_words_parse_as_whoosh_parses_them(corpus_index):
     assert len(plain) == len(texts)
     for text in plain:
         assert _parse(text, gen.parser) == gen.parser.parse(text), text
-    for text in ["Syria OR Iraq", "NATO NOT expansion", "a AND b", '"national projects"']:
+    operators = ["Ukraine AND gas", "a AND b AND c", "a AND b c", "AND a", "a AND", "AND",
+                 "a AND AND b", "Syria OR Iraq", "NATO NOT expansion", "OR AND b", "a ANDNOT b"]
+    for text in [*operators, '"national projects"', "econ*", "speaker:putin", "Erdoğan"]:
         assert _parse(text, gen.parser) == gen.parser.parse(text), text
