@@ -86,28 +86,25 @@ def run_scale(scale: int, files: list[Path], queries: list[WorkQuery], runs: int
     queries = [refine(q, engine.page(q).total) for q in queries]
     if first:
         out["corpus_check"] = _speaker_check(engine, corpus)
-    say(f"x{scale}: searching (ours, {runs} runs)")
     engines["ours"]["cold_ms"] = round(ours.Ours(root).cold(queries[0]), 2)
-    engines["ours"].update(measure(engine, queries, runs, say))
-    engines["ours"]["refusal_ms"] = engine.refusal_ms()
-
+    searched = [engine]
     if peers:
         db = tmp / f"fts5-x{scale}.db"
         say(f"x{scale}: building SQLite FTS5")
         engines["fts5"] = {"build": _build_rates(
             fts5.build(corpus, db), out["utterances"], out["documents"], text_bytes)}
         engines["fts5"]["cold_ms"] = round(fts5.Fts5.cold(db, queries[0]), 2)
-        say(f"x{scale}: searching (fts5, {runs} runs)")
-        engines["fts5"].update(measure(fts5.Fts5(db), queries, runs, say))
-
         tv = tmp / f"tantivy-x{scale}"
         say(f"x{scale}: building tantivy")
         engines["tantivy"] = {"build": _build_rates(
             tantivy_peer.build(corpus, tv, threads=procs), out["utterances"], out["documents"],
             text_bytes)}
         engines["tantivy"]["cold_ms"] = round(tantivy_peer.Tantivy.cold(tv, queries[0]), 2)
-        say(f"x{scale}: searching (tantivy, {runs} runs)")
-        engines["tantivy"].update(measure(tantivy_peer.Tantivy(tv), queries, runs, say))
+        searched += [fts5.Fts5(db), tantivy_peer.Tantivy(tv)]
+    say(f"x{scale}: searching ({', '.join(e.name for e in searched)} in turn, {runs} runs)")
+    for name, figures in measure(searched, queries, runs, say).items():
+        engines[name].update(figures)
+    engines["ours"]["refusal_ms"] = engine.refusal_ms()
     out["engines"] = engines
     out["agreement"] = agreement(engines)
 

@@ -1,7 +1,8 @@
 """Running the workload against any engine the same way, so the figures compare.
 
-Each query is run once untimed (it warms caches and gives the totals that are checked
-across engines), then ``runs`` times timed; every run does a whole results page.
+Each query is run once untimed by every engine (it warms caches and gives the totals
+that are checked across engines), then ``runs`` times timed, the engines taking turns;
+every run does a whole results page.
 """
 
 from __future__ import annotations
@@ -32,31 +33,48 @@ class Engine(Protocol):
     def page(self, query: WorkQuery) -> Page: ...
 
 
-def measure(engine: Engine, queries: list[WorkQuery], runs: int,
-            progress: Callable[[str], None] | None = None) -> dict:
-    """Per-query and per-class latency summaries, plus each query's totals."""
-    rows = []
-    by_class: dict[str, list[float]] = {}
-    every: list[float] = []
+def measure(engines: list[Engine], queries: list[WorkQuery], runs: int,
+            progress: Callable[[str], None] | None = None) -> dict[str, dict]:
+    """Per engine: per-query and per-class latency summaries, plus each query's totals.
+
+    The engines take turns, run by run, on each query: a shared machine's speed drifts
+    (this one's halved and recovered within minutes), and engines measured one after
+    the other would each get a different machine.
+    """
+    rows: dict[str, list[dict]] = {e.name: [] for e in engines}
+    by_class: dict[str, dict[str, list[float]]] = {e.name: {} for e in engines}
+    every: dict[str, list[float]] = {e.name: [] for e in engines}
     for i, query in enumerate(queries):
-        try:
-            first = engine.page(query)
-        except Exception as exc:  # a peer that cannot run a query is reported, not fatal
-            first = Page(-1, -1, error=f"{type(exc).__name__}: {exc}")
-        samples: list[float] = []
-        if not first.error:
-            for _ in range(runs):
+        firsts, samples = {}, {e.name: [] for e in engines}
+        for engine in engines:
+            try:
+                firsts[engine.name] = engine.page(query)
+            except Exception as exc:  # a peer that cannot run a query is reported, not fatal
+                firsts[engine.name] = Page(-1, -1, error=f"{type(exc).__name__}: {exc}")
+        running = [e for e in engines if not firsts[e.name].error]
+        for _ in range(runs):
+            for engine in running:
                 started = time.perf_counter()
                 engine.page(query)
-                samples.append((time.perf_counter() - started) * 1000)
-        rows.append({
-            "q": query.label, "class": query.cls, "total": first.total,
-            "total_transcripts": first.total_transcripts, "top": first.top,
-            "facet_values": first.facet_values, "error": first.error, **summary(samples),
-        })
-        by_class.setdefault(query.cls, []).extend(samples)
-        every.extend(samples)
+                samples[engine.name].append((time.perf_counter() - started) * 1000)
+        for engine in engines:
+            first = firsts[engine.name]
+            rows[engine.name].append({
+                "q": query.label, "class": query.cls, "total": first.total,
+                "total_transcripts": first.total_transcripts, "top": first.top,
+                "facet_values": first.facet_values, "error": first.error,
+                **summary(samples[engine.name]),
+            })
+            by_class[engine.name].setdefault(query.cls, []).extend(samples[engine.name])
+            every[engine.name].extend(samples[engine.name])
         if progress:
-            progress(f"{engine.name}: {i + 1}/{len(queries)} {query.label}")
-    classes = {c: summary(by_class[c]) for c in CLASSES if by_class.get(c)}
-    return {"queries": rows, "classes": classes, "overall": summary(every), "runs": runs}
+            progress(f"{'/'.join(e.name for e in engines)}: {i + 1}/{len(queries)} {query.label}")
+    return {
+        e.name: {
+            "queries": rows[e.name],
+            "classes": {c: summary(v) for c in CLASSES if (v := by_class[e.name].get(c))},
+            "overall": summary(every[e.name]),
+            "runs": runs,
+        }
+        for e in engines
+    }

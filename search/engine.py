@@ -371,20 +371,25 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     results = _narrowed(base, masks.values())
 
     # Each facet counts the results without its own selection (ticking Turkey leaves
-    # Germany's count); the year facet likewise ignores the date range.
+    # Germany's count); the year facet likewise ignores the date range. Without any
+    # selection every facet counts the same documents: found once.
+    shared = None if masks else np.flatnonzero(results)
     facets = {
         name: _facet_values(
             table.facets[name].values,
-            table.facets[name].count(_narrowed(base, (m for o, m in masks.items() if o != name))),
+            table.facets[name].count(
+                _narrowed(base, (m for o, m in masks.items() if o != name)), shared
+            ),
             selections.get(name, []),
             gen.people.shown if name == "person" else None,
         )
         for name in FACETS
     }
     year_scope = _narrowed(matched, masks.values())
-    facets["year"] = _facet_values(table.years.values, table.years.count(year_scope), [])
+    year_docs = shared if in_dates is None else None
+    facets["year"] = _facet_values(table.years.values, table.years.count(year_scope, year_docs), [])
 
-    hit_docs = np.flatnonzero(results)
+    hit_docs = shared if shared is not None else np.flatnonzero(results)
     hit_tids = table.tid[hit_docs]
     unique_tids = np.unique(hit_tids)
     per_page = req.per_page

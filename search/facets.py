@@ -47,11 +47,12 @@ class Facet:
             self._folded = folded  # the same for every thread: a race is harmless
         return self._folded.get(fold(value), [])
 
-    def count(self, mask: np.ndarray) -> np.ndarray:
-        """Documents of ``mask`` per value. A few documents (a narrow search, a
-        misspelling that matched nothing) are looked up one by one, rather than every
-        (document, value) pair of the index being tested against the mask."""
-        chosen = np.count_nonzero(mask)
+    def count(self, mask: np.ndarray, docs: np.ndarray | None = None) -> np.ndarray:
+        """Documents of ``mask`` per value (``docs``: its documents, when the caller has
+        them). A few documents (a narrow search, a misspelling that matched nothing) are
+        looked up one by one, rather than every (document, value) pair of the index
+        being tested against the mask."""
+        chosen = np.count_nonzero(mask) if docs is None else len(docs)
         if not chosen:
             return np.zeros(len(self.values), dtype=np.int64)
         if chosen * 8 >= len(self.docs):
@@ -61,7 +62,7 @@ class Facet:
             starts = np.searchsorted(self.docs[order], np.arange(len(mask) + 1))
             self._by_doc = (np.asarray(self.vals)[order], starts)
         vals, starts = self._by_doc
-        docs = np.flatnonzero(mask)
+        docs = np.flatnonzero(mask) if docs is None else docs
         lo, n = starts[docs], starts[docs + 1] - starts[docs]
         at = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
         return np.bincount(vals[at], minlength=len(self.values))

@@ -77,6 +77,7 @@ class TranscriptLengths:
 
     said: np.ndarray
     page: np.ndarray
+    _norms: tuple | None = None  # (parameters, norms, transcripts with words): ``norms``
 
     @staticmethod
     def build(tid: np.ndarray, is_page: np.ndarray, live: np.ndarray, words: np.ndarray,
@@ -91,6 +92,18 @@ class TranscriptLengths:
         words = self.said + PARAMS.page * self.page
         present = words > 0
         return words, float(words[present].mean()) if present.any() else 1.0
+
+    def norms(self) -> tuple[np.ndarray, int]:
+        """BM25's length normalisation of each transcript (``transcript_evidence``) and
+        how many transcripts have words: the same for every query, so worked out once
+        per generation and parameters (``bench.ranking`` tunes them)."""
+        p = PARAMS
+        key = (p.page, p.tk1, p.tb)
+        if self._norms is None or self._norms[0] != key:
+            words, avg = self.weighted()
+            norm = p.tk1 * (1 - p.tb + p.tb * words / avg)
+            self._norms = (key, norm, int((words > 0).sum()) or 1)
+        return self._norms[1], self._norms[2]
 
 
 def positive_terms(
@@ -160,13 +173,11 @@ def transcript_evidence(
     frequencies are summed per transcript, title and lead weighted by ``page``.
     """
     p = PARAMS
-    words, avg = lengths.weighted()
-    n_transcripts = len(words)
-    present = int((words > 0).sum()) or 1
+    norm, present = lengths.norms()
+    n_transcripts = len(norm)
     score = np.zeros(n_transcripts)
     if len(terms) > MAX_WORDS:
         return score
-    norm = p.tk1 * (1 - p.tb + p.tb * words / avg)
     for field, word, boost in terms:
         ids, tf = postings_of(field, word)
         if not len(ids):
@@ -294,7 +305,9 @@ def add_proximity(
     weights = [boost * idf(len(postings_of(f, w)[0]), n) for f, w, boost in terms]
     found = np.unique(tids)
     lead = found[np.argsort(-score[found], kind="stable")][:PROXIMITY_TRANSCRIPTS]
-    in_lead = np.isin(tids, lead)
+    leading = np.zeros(len(best), dtype=bool)
+    leading[lead] = True
+    in_lead = leading[tids]
     cand_docs, cand_tids = docs[in_lead], tids[in_lead]
     order = np.lexsort((-scores[cand_docs], cand_tids))
     cand_docs, cand_tids = cand_docs[order], cand_tids[order]
