@@ -646,14 +646,12 @@ def _page_spans(
         marked[_word_ids(gen, TEXT, s)] = True
     for w in parsed.words:
         marked[_word_ids(gen, EXACT, w)] = True
-    spans: dict[int, list[tuple[int, int]]] = {d: [] for d in docs}
     if not docs or not marked.any():
-        return spans
+        return {d: [] for d in docs}
     owner, starts, lengths = forward.hits_of_many(np.array(docs), [marked])[0]
-    ends = starts + lengths
-    for k, start, end in zip(owner.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        spans[docs[k]].append((start, end))
-    return spans
+    pairs = list(zip(starts.tolist(), (starts + lengths).tolist(), strict=True))
+    cuts = np.searchsorted(owner, np.arange(len(docs) + 1)).tolist()  # owner ascends
+    return {d: pairs[cuts[k] : cuts[k + 1]] for k, d in enumerate(docs)}
 
 
 def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:

@@ -88,6 +88,9 @@ class DocTable:
 
 
 def _facet(values: list[str], docs, vals, starts) -> Facet:
+    # Plain views of the mapped arrays: a numpy memmap's every slice and index costs a
+    # Python-level __array_finalize__ (see also scoring.TokenStream).
+    docs, vals, starts = np.asarray(docs), np.asarray(vals), np.asarray(starts)
     return Facet(values, {v: i for i, v in enumerate(values)}, docs, vals, starts)
 
 
@@ -95,7 +98,7 @@ def doc_table(t: tables.Tables) -> DocTable:
     """The document table over a generation's tables (memory-mapped or just computed)."""
     c = t.columns
     live = np.asarray(c["live"], dtype=bool)
-    tid, day = c["tid"], c["day"]
+    tid, day = np.asarray(c["tid"]), np.asarray(c["day"])
     dates = (np.asarray(day).astype("datetime64[D]")).astype("datetime64[Y]").astype(np.int32)
     year = np.where(day > 0, dates + 1970, 0)
     tid_day = np.zeros(len(t.tids), dtype=np.int32)
@@ -117,9 +120,9 @@ def doc_table(t: tables.Tables) -> DocTable:
         tid=tid,
         tids=t.tids,
         tid_ord={x: i for i, x in enumerate(t.tids)},
-        pos=c["pos"],
-        day=day,
-        words=c["words"],
+        pos=np.asarray(c["pos"]),
+        day=np.asarray(day),
+        words=np.asarray(c["words"]),
         year=year,
         tid_day=tid_day,
         is_page=np.asarray(c["is_page"], dtype=bool),
