@@ -54,7 +54,7 @@ class Scorer:
         self.size = len(live)
         self.live = live
         self.n = max(1, int(live.sum()))
-        self.lengths = lengths
+        self.lengths = {f: np.asarray(v) for f, v in lengths.items()}  # plain views
         # Word fields whose postings index.tables keeps (field -> search.query.Vocabulary).
         self.kept = {f: v for f, v in (kept or {}).items() if v.has_postings()}
         self.forward = forward

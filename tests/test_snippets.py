@@ -173,3 +173,28 @@ def test_marking_escapes_the_text_once_and_keeps_control_characters_as_text():
     odd = "x \x02y\x03 <z>"
     assert mark(odd, [(3, 4), (7, 8)]) == "x \x02<mark>y</mark>\x03 &lt;<mark>z</mark>&gt;"
     assert mark("one two three", [(4, 7)], 2, 9) == "e <mark>two</mark> t"
+
+
+def test_the_densest_window_of_a_long_match_list_is_the_two_pointer_walks():
+    """Past 32 matches (a common word in a long speech) ``_best_window`` works with
+    arrays; it must pick the window the plain walk picks, ties to the first."""
+    import random
+
+    from search import snippets
+
+    rng = random.Random(3)
+    for _ in range(300):
+        starts = sorted(rng.sample(range(20_000), rng.randint(33, 400)))
+        spans = [(s, s + 3) for s in starts]
+        width = rng.choice([80, 260, 1000])
+        assert snippets._best_window(spans, width) == _walk(spans, width)
+
+
+def _walk(spans, width):
+    best, best_count, j = spans[0][0], 0, 0
+    for i, (s, _) in enumerate(spans):
+        while spans[j][0] < s - width * 2 // 3:
+            j += 1
+        if i - j + 1 > best_count:
+            best_count, best = i - j + 1, spans[j][0]
+    return max(0, best - width // 5)
