@@ -374,13 +374,18 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     # Germany's count); the year facet likewise ignores the date range. Without any
     # selection every facet counts the same documents: found once.
     shared = None if masks else np.flatnonzero(results)
+    if masks:
+        counts = {
+            name: table.facets[name].count(
+                _narrowed(base, (m for o, m in masks.items() if o != name))
+            )
+            for name in FACETS
+        }
+    else:
+        counts = table.count_together(list(FACETS), results, shared)
     facets = {
         name: _facet_values(
-            table.facets[name].values,
-            table.facets[name].count(
-                _narrowed(base, (m for o, m in masks.items() if o != name)), shared
-            ),
-            selections.get(name, []),
+            table.facets[name].values, counts[name], selections.get(name, []),
             gen.people.shown if name == "person" else None,
         )
         for name in FACETS

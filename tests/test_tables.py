@@ -263,6 +263,21 @@ def test_facet_counts_of_a_few_documents_equal_counting_every_pair(root):
             assert facet.count(mask).tolist() == expected.tolist()
 
 
+def test_facets_counted_together_equal_each_counted_alone(root):
+    """With nothing ticked the search counts every facet in one pass
+    (``DocTable.count_together``); each facet's counts must be its own count's."""
+    from index.schema import FACETS
+
+    gen = open_generation(location.live_generation(root))
+    rng = np.random.default_rng(11)
+    for chosen in (0, 1, 5, gen.table.size // 3, gen.table.size):
+        mask = np.zeros(gen.table.size, dtype=bool)
+        mask[rng.choice(gen.table.size, chosen, replace=False)] = True
+        together = gen.table.count_together(list(FACETS), mask)
+        for name in FACETS:
+            assert together[name].tolist() == gen.table.facets[name].count(mask).tolist()
+
+
 def test_proximity_places_from_the_token_stream_are_the_words_places_in_the_text(root):
     """The ranking's word places come from the token stream (no text read): each is the
     place, counted in words, where the stored text has that word (or a word of that
