@@ -118,8 +118,9 @@ class Scorer:
     def _postings(self, reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
         """Posting lists of common words ("in", "russia") are kept once decoded.
 
-        They are the expensive ones (hundreds of blocks each), they recur in most
-        queries, and an index generation never changes, so they are never stale.
+        They are the expensive ones (a stem's words merged, a word's counts widened), they
+        recur in most queries, and an index generation never changes, so they are never
+        stale; the last rarer ones are kept too (the ranking reads a query's words again).
         """
         key = (field, text)
         cached = self._cache.get(key) or self._recent.get(key)
@@ -127,8 +128,6 @@ class Scorer:
             return cached
         if field in self.kept:  # slices of memory-mapped arrays (a stem's merged)
             ids, tf = self.kept[field].postings(text)
-            if field == EXACT:
-                return ids, tf  # nothing to save: no decoding, no merging
         else:
             ids, tf = postings(reader, field, text)
         if len(ids) >= CACHE_MIN_POSTINGS and self._cached + len(ids) <= CACHE_MAX_POSTINGS:

@@ -18,6 +18,8 @@ import numpy as np
 from index.schema import fold, fold_text, stem
 
 _SENTENCE_START = re.compile(r"(?<=[.!?…])\s+(?=\S)")
+# The last of them in a text: the greedy .* leaves the regex engine to find it from the end.
+_LAST_SENTENCE_START = re.compile(r".*" + _SENTENCE_START.pattern, re.DOTALL)
 
 
 @dataclass
@@ -197,9 +199,9 @@ def _best_window(spans: list[tuple[int, int]], width: int) -> int:
 def _back_to_boundary(text: str, start: int, first_match: int) -> int:
     """Begin at a sentence start when one is near, else at a word start."""
     window = text[max(0, start - 80) : start + 1]
-    sentence = list(_SENTENCE_START.finditer(window))
+    sentence = _LAST_SENTENCE_START.match(window)
     if sentence:
-        return max(0, start - 80) + sentence[-1].end()
+        return max(0, start - 80) + sentence.end()
     while start > 0 and not text[start - 1].isspace():
         start -= 1
     return start

@@ -198,3 +198,19 @@ def _walk(spans, width):
         if i - j + 1 > best_count:
             best_count, best = i - j + 1, spans[j][0]
     return max(0, best - width // 5)
+
+
+def test_the_last_sentence_start_is_the_last_of_all_sentence_starts():
+    """A snippet begins at the last sentence start before its first match
+    (``_LAST_SENTENCE_START``, one match from the end); it must be the last of the ones
+    ``_SENTENCE_START`` finds, whatever the mix of stops and spaces."""
+    import random
+
+    from search.snippets import _LAST_SENTENCE_START, _SENTENCE_START
+
+    rng = random.Random(1)
+    for _ in range(20_000):
+        text = "".join(rng.choice("ab .!?…\n\t ") for _ in range(rng.randint(0, 30)))
+        every = list(_SENTENCE_START.finditer(text))
+        last = _LAST_SENTENCE_START.match(text)
+        assert (last.end() if last else None) == (every[-1].end() if every else None), text
