@@ -412,12 +412,10 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     page_tids = order[(req.page - 1) * per_page : want]
 
     matcher = _word_matcher(gen, parsed)
-    found = [hit_docs[hit_tids == t] for t in page_tids]
-    shown = [_shown_docs(table, docs, scores if ranked else None) for docs in found]
-    spans = _page_spans(gen, parsed, [d for docs in shown for d in docs])
+    turns, shown = _shown_docs(table, hit_docs, hit_tids, page_tids, scores if ranked else None)
+    spans = _page_spans(gen, parsed, [d for t in page_tids for d in shown[t]])
     transcripts = [
-        _transcript_hit(gen, stored, t, len(docs), shown_docs, matcher, spans)
-        for t, docs, shown_docs in zip(page_tids, found, shown, strict=True)
+        _transcript_hit(gen, stored, t, turns[t], shown[t], matcher, spans) for t in page_tids
     ]
     suggestion = None
     if parsed.plain_words and len(hit_docs) < 5:
@@ -667,13 +665,29 @@ def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:
     return (ordered[::-1] if newest else ordered).tolist()
 
 
-def _shown_docs(table: DocTable, docs: np.ndarray, scores) -> list[int]:
-    """The matching turns a transcript shows in a list: its best-scoring few (or its
-    first few, by date), in the order they were said."""
-    if scores is not None:
-        docs = docs[np.argsort(-scores[docs], kind="stable")][:SHOWN_PER_TRANSCRIPT]
-    docs = docs[np.argsort(table.pos[docs], kind="stable")]
-    return docs[:SHOWN_PER_TRANSCRIPT].tolist()
+def _shown_docs(
+    table: DocTable, docs: np.ndarray, tids: np.ndarray, page: list[int], scores
+) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """For each transcript of the page: how many of its turns matched, and those it shows
+    in a list: its best-scoring few (or its first few, by date), in the order they were
+    said. The whole page's at once (``docs`` ascending, ``tids`` their transcripts)."""
+    on_page = np.zeros(len(table.tids), dtype=bool)
+    on_page[page] = True
+    keep = on_page[tids]
+    docs, tids = docs[keep], tids[keep]
+    best_first = table.pos[docs] if scores is None else -scores[docs]
+    order = np.lexsort((best_first, tids))  # stable: ties, the earlier document
+    docs, tids = docs[order], tids[order]
+    starts = np.flatnonzero(np.r_[True, tids[1:] != tids[:-1]]) if len(tids) else tids
+    counts = np.diff(np.r_[starts, len(tids)])
+    matched = dict(zip(tids[starts].tolist(), counts.tolist(), strict=True))
+    few = np.arange(len(tids)) - np.repeat(starts, counts) < SHOWN_PER_TRANSCRIPT
+    docs, tids = docs[few], tids[few]
+    said = np.lexsort((table.pos[docs], tids))  # stable: ties keep the order above
+    shown: dict[int, list[int]] = {t: [] for t in page}
+    for d, t in zip(docs[said].tolist(), tids[said].tolist(), strict=True):
+        shown[t].append(d)
+    return matched, shown
 
 
 def _transcript_hit(

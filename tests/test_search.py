@@ -366,3 +366,28 @@ def test_plain_words_parse_as_whoosh_parses_them(corpus_index):
                  "a AND AND b", "Syria OR Iraq", "NATO NOT expansion", "OR AND b", "a ANDNOT b"]
     for text in [*operators, '"national projects"', "econ*", "speaker:putin", "Erdoğan"]:
         assert _parse(text, gen.parser) == gen.parser.parse(text), text
+
+
+def test_the_turns_a_page_shows_are_each_transcripts_best_in_the_order_said(corpus_index):
+    """``_shown_docs`` picks a whole page's turns at once; for every transcript it must
+    pick what one transcript at a time gives: the best-scoring three (ties: the earlier
+    document), or the first three by position for a date sort, in the order said."""
+    from search.engine import SHOWN_PER_TRANSCRIPT, _shown_docs
+
+    table = corpus_index.current().table
+    rng = np.random.default_rng(2)
+    live = np.flatnonzero(table.live)
+    for _ in range(50):
+        docs = np.sort(rng.choice(live, rng.integers(1, 400), replace=False))
+        tids = table.tid[docs]
+        page = rng.permutation(np.unique(tids))[:10].tolist()
+        scores = np.round(rng.random(table.size), 1)  # rounded: ties happen
+        for s in (scores, None):
+            matched, shown = _shown_docs(table, docs, tids, page, s)
+            for t in page:
+                mine = docs[tids == t]
+                assert matched[t] == len(mine)
+                if s is not None:
+                    mine = mine[np.argsort(-s[mine], kind="stable")][:SHOWN_PER_TRANSCRIPT]
+                mine = mine[np.argsort(table.pos[mine], kind="stable")][:SHOWN_PER_TRANSCRIPT]
+                assert shown[t] == mine.tolist()
