@@ -17,6 +17,7 @@ much each counts and orders the transcripts. The figures were tuned on the items
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ PROXIMITY_UTTERANCES = 1  # best utterances of each (those a results page shows 
 # Query words beyond which (a prefix's expansions) neither proximity (pairs grow as the
 # square) nor the whole-transcript evidence (a posting list each) is worked out.
 MAX_WORDS = 8
-EVIDENCE_MAX_POSTINGS = 200_000  # ... nor the evidence of words this common ("the", "and")
+COUNTED_MAX = 1_000_000  # transcripts of the words whose evidence counts are kept (16 MB)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,20 @@ class TranscriptLengths:
     said: np.ndarray
     page: np.ndarray
     _norms: tuple | None = None  # (parameters, norms, transcripts with words): ``norms``
+    # A word's (transcripts, weighted count in each) for ``transcript_evidence``: the
+    # ranking of the next search with that word, or the next page, reads it again.
+    counted: dict = dataclasses.field(default_factory=dict)
+    _counted: int = 0  # transcripts held in ``counted``
+
+    def keep(self, key, counted: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Keep a word's counts, up to COUNTED_MAX transcripts in all (then start over:
+        a dict store and clear are atomic across threads)."""
+        if self._counted + len(counted[0]) > COUNTED_MAX:
+            self.counted.clear()
+            self._counted = 0
+        self.counted[key] = counted
+        self._counted += len(counted[0])
+        return counted
 
     @staticmethod
     def build(tid: np.ndarray, is_page: np.ndarray, live: np.ndarray, words: np.ndarray,
@@ -179,15 +194,17 @@ def transcript_evidence(
     if len(terms) > MAX_WORDS:
         return score
     for field, word, boost in terms:
-        ids, tf = postings_of(field, word)
-        if not len(ids):
-            continue
-        weight = np.where(is_page[ids], p.page, 1.0) * live[ids]
-        ttf = np.bincount(tid[ids], weights=tf * weight, minlength=n_transcripts)
-        has = np.flatnonzero(ttf)
-        score[has] += (
-            boost * idf(len(has), present) * ttf[has] * (p.tk1 + 1) / (ttf[has] + norm[has])
-        )
+        key = (field, word, p.page)
+        counted = lengths.counted.get(key)
+        if counted is None:
+            ids, tf = postings_of(field, word)
+            weight = np.where(is_page[ids], p.page, 1.0) * live[ids]
+            ttf = np.bincount(tid[ids], weights=tf * weight, minlength=n_transcripts)
+            has = np.flatnonzero(ttf)
+            counted = lengths.keep(key, (has, ttf[has]))
+        has, ttf = counted
+        if len(has):
+            score[has] += boost * idf(len(has), present) * ttf * (p.tk1 + 1) / (ttf + norm[has])
     return score
 
 
