@@ -10,6 +10,7 @@ phrases and prefixes, the word itself) is one the query matched: "Erdoğan" for 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from html import escape
 
@@ -138,11 +139,14 @@ def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | Non
     end = len(text) if end is None else end
     # Marked with two control characters first and escaped once: a page of snippets
     # made hundreds of escape() calls otherwise. A text that has them is escaped piece
-    # by piece.
-    whole = _OPEN not in text and _CLOSE not in text
+    # by piece (spans are words: only what lies between them can hold one).
+    whole = text.find(_OPEN, start, end) < 0 and text.find(_CLOSE, start, end) < 0
     out, at = [], start
-    for s, e in spans:
-        if e <= start or s >= end:
+    first = max(0, bisect_left(spans, (start,)) - 1)  # spans ascend; one may straddle start
+    for s, e in spans[first:]:
+        if s >= end:
+            break
+        if e <= start:
             continue
         if whole:
             out += (text[at:s], _OPEN, text[s:e], _CLOSE)
@@ -208,11 +212,13 @@ def _back_to_boundary(text: str, start: int, first_match: int) -> int:
 
 
 def _cut_end(text: str, end: int) -> int:
+    """``end``, or past the word it falls in."""
     if end >= len(text):
         return len(text)
-    while end < len(text) and not text[end].isspace():
-        end += 1
-    return end
+    return _TO_SPACE.match(text, end).end()
+
+
+_TO_SPACE = re.compile(r"\S*")
 
 
 def highlight(text: str, matcher: WordMatcher) -> str:
