@@ -43,7 +43,7 @@ def index_parts(generation: Path) -> dict[str, int]:
                 add("whoosh columns", rest)  # the compound file's own directory
         elif path.parent.name == "tables":
             if path.name.startswith("exact_token_sep"):
-                part = "tables: token offsets (concordance, proximity)"
+                part = "tables: token offsets (concordance, snippets)"
             elif path.name.startswith("exact_token"):
                 part = "tables: phrase token stream"
             elif path.name.startswith(("exact_", "text_")):
