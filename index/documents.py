@@ -33,9 +33,13 @@ def day_number(date: dt.date | None) -> int:
 
 def transcript_meta(t: Transcript) -> dict:
     """What a hit or a transcript page shows about the page, without its utterances."""
-    # Without the utterances: converting them only to drop them cost a third of the reading.
-    meta = dataclasses.replace(t, utterances=[]).to_dict()
-    del meta["utterances"]
+    # Fields are strings and lists of strings: copied as they are, not through
+    # dataclasses.asdict's recursion (a fifth of a second a thousand pages).
+    meta = {
+        f.name: list(value) if isinstance(value := getattr(t, f.name), list) else value
+        for f in dataclasses.fields(t)
+        if f.name != "utterances"
+    }
     eff = t.effective_date
     meta["effective_date"] = eff.isoformat() if eff else ""
     return meta

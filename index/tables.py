@@ -33,6 +33,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -336,18 +337,22 @@ class _Fresh:
     words: list[str]  # id -> folded word (first-sight order)
 
 
-def _tokenize(reader, fresh: np.ndarray) -> _Fresh:
+def _tokenize(reader, fresh: np.ndarray, text_of: Callable[[int], str | None]) -> _Fresh:
     """The stored text of the documents ``fresh`` (bool per document) tokenized as
     ``exact`` indexes them (the ``WORD_RE`` words, folded). A chunk of bodies is joined
     by newlines (no word spans one) and read by the regex once; the offsets come from
-    array operations over its code points, or from the regex's split."""
+    array operations over its code points, or from the regex's split. ``text_of(d)``:
+    the body the writer still has in memory (None: read from the index)."""
     bodies: list[str] = []
     docs: list[int] = []
     for leaf, base in reader.leaf_readers():
         n = leaf.doc_count_all()
         for d in np.flatnonzero(fresh[base : base + n]).tolist():
             docs.append(base + d)
-            bodies.append(leaf.stored_fields(d).get("body") or "")
+            body = text_of(base + d)
+            if body is None:
+                body = leaf.stored_fields(d).get("body") or ""
+            bodies.append(body)
     ids = _WordIds()
     id_parts, char_parts, count_parts = [], [], []
     for at in range(0, len(bodies), _TOKENIZE_CHUNK):
@@ -602,7 +607,7 @@ def _old_of_new(before: Previous, tids: list[str], tid: np.ndarray, pos: np.ndar
 
 
 def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | None,
-                 before: Previous | None):
+                 before: Previous | None, text_of: Callable[[int], str | None]):
     """``exact`` and ``text`` from each live document's stored text (they index the
     stored ``body``, see ``index.documents``), tokenized as their analyzers do: the same
     words in the same positions. One tokenizer pass in Python, each distinct word stemmed
@@ -615,7 +620,7 @@ def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | N
     build from scratch computes (``tests/test_tables.py`` compares them)."""
     n = max(size, 1)
     reused = (old_of_new >= 0) if old_of_new is not None else np.zeros(size, dtype=bool)
-    fresh = _tokenize(reader, live & ~reused)
+    fresh = _tokenize(reader, live & ~reused, text_of)
     lengths = np.zeros(size, dtype=np.int64)
     lengths[fresh.docs] = fresh.counts
     if before is not None:
@@ -747,10 +752,15 @@ def _live(reader, size: int) -> np.ndarray:
     return live
 
 
-def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> Tables:
+def compute(
+    reader, vocabulary: bool = True, before: Previous | None = None,
+    bodies: dict[tuple[str, int, bool], str | None] | None = None,
+) -> Tables:
     """The tables of an open index, read from its postings and columns (a few seconds
     for the development corpus: done once per build, not once per process); with
-    ``before``, the rows of documents it already had are taken from there."""
+    ``before``, the rows of documents it already had are taken from there. ``bodies``:
+    the texts just written, by (transcript id, position, is the page document), so they
+    are not read back from the index (an unpickle and an inflate each)."""
     size = reader.doc_count_all()
     live = _live(reader, size)
     raw_ids = _id_column(reader, "tid")
@@ -783,7 +793,15 @@ def compute(reader, vocabulary: bool = True, before: Previous | None = None) -> 
     seps = (None, None, None)
     kept: dict[str, KeptField] = {}
     if needs_tokens(reader.schema):
-        kept, tokens, token_starts, seps = _word_fields(reader, size, live, old_of_new, before)
+        bodies = bodies or {}
+        tid_col, pos_col = columns["tid"], columns["pos"]
+
+        def text_of(d: int) -> str | None:
+            return bodies.get((tids[tid_col[d]], int(pos_col[d]), bool(is_page[d])))
+
+        kept, tokens, token_starts, seps = _word_fields(
+            reader, size, live, old_of_new, before, text_of
+        )
         # Exact counts, not Whoosh's one-byte guess; stemming keeps the count.
         lengths[EXACT] = lengths[TEXT] = np.diff(token_starts).astype(np.float32)
     elif vocabulary:
@@ -850,14 +868,18 @@ def write(generation: Path, tables: Tables) -> None:
     os.replace(tmp, folder / INFO)
 
 
-def build(generation: Path, before: Previous | None = None) -> Tables:
+def build(
+    generation: Path, before: Previous | None = None,
+    bodies: dict[tuple[str, int, bool], str | None] | None = None,
+) -> Tables:
     """Compute and write the tables of a committed generation folder (writer side);
-    ``before``: the generation an incremental build started from, to reuse its words."""
+    ``before``: the generation an incremental build started from, to reuse its words;
+    ``bodies``: the texts the writer just indexed (see ``compute``)."""
     from whoosh.filedb.filestore import FileStorage
 
     ix = FileStorage(str(generation), supports_mmap=False).open_index()
     with ix.reader() as reader:
-        tables = compute(reader, before=before)
+        tables = compute(reader, before=before, bodies=bodies)
     ix.close()
     write(generation, tables)
     return tables

@@ -25,7 +25,7 @@ from index.documents import transcript_documents
 from index.files import Skipped, discover_keyed, file_digest, os_reason, read_bytes
 from index.model import Transcript
 from index.readers import ReadError, SidecarError, companion_files, read_file_bytes
-from index.schema import SCHEMA_VERSION, make_schema
+from index.schema import KIND_PAGE, SCHEMA_VERSION, make_schema
 from index.sidecar import sidecar_path
 from index.speakers import learn_names, resolve_speakers
 
@@ -126,9 +126,13 @@ def reindex(
             writer = ix.writer(limitmb=256)
             for key in removed + changed_files:
                 writer.delete_by_term("file", key)
+        bodies: dict[tuple[str, int, bool], str | None] = {}  # for the tables: not read back
         for i, t in enumerate(parsed):
             for doc in transcript_documents(t):
                 writer.add_document(**doc)
+                key = (doc["tid"], doc["pos"], doc["kind"] == KIND_PAGE)
+                # Two documents with one key (a transcript id in two files): read back.
+                bodies[key] = doc["body"] if key not in bodies else None
             report.transcripts_indexed += 1
             report.utterances_indexed += len(t.utterances)
             if progress:
@@ -143,7 +147,7 @@ def reindex(
         for key in removed + changed_files:
             changed.update(old_files[key]["ids"])
         before = tables.previous(live, changed) if manifest is not None else None
-        tables.build(build, before)
+        tables.build(build, before, bodies)
         person_names.build(
             build,
             parsed,

@@ -82,6 +82,8 @@ class Scorer:
                 return self._phrase(searcher.reader(), q)
             if q.slop == 1:
                 return self._phrase(searcher.reader(), q)
+        if isinstance(q, wq.And) and all(isinstance(s, wq.Term) for s in q.subqueries):
+            return self._all_terms(searcher.reader(), q.subqueries)
         if isinstance(q, wq.And):
             parts = [self._eval(s, searcher) for s in q.subqueries]
             mask = np.logical_and.reduce([p.mask for p in parts])
@@ -145,6 +147,28 @@ class Scorer:
 
     def _term(self, reader, field: str, text, boost: float = 1.0) -> Match:
         return self._terms(reader, [wq.Term(field, text, boost=boost)])
+
+    def _all_terms(self, reader, terms: list[wq.Term]) -> Match:
+        """Documents with every term, scored with the sum of their BM25: the posting
+        lists intersected, not a document-sized mask and score array made for each."""
+        found = []
+        for t in terms:
+            ids, tf = self._postings(reader, t.fieldname, t.text)
+            lengths = self.lengths.get(t.fieldname)
+            found.append((ids, term_scores(
+                tf, len(ids), self.n, None if lengths is None else lengths[ids],
+                self.avg.get(t.fieldname, 1.0), t.boost,
+            )))
+        both = min((ids for ids, _ in found), key=len)
+        for ids, _ in found:
+            both = np.intersect1d(both, ids, assume_unique=True)
+        total = 0.0
+        for ids, scores in found:  # summed in the query's order, as the masks were
+            total = total + scores[np.searchsorted(ids, both)]
+        match = self._empty()
+        match.mask[both] = True
+        match.scores[both] = total
+        return match
 
     def _terms(self, reader, terms: list[wq.Term]) -> Match:
         """Documents with any of the terms, each scored with the sum of their BM25."""
