@@ -478,6 +478,12 @@ def _unpack2(packed: np.ndarray, over_at, over, a: int, b: int) -> np.ndarray:
     return values
 
 
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """starts[i], starts[i] + 1, ... (counts[i] of them) for each i, end to end: the
+    places of many slices at once (a document's tokens, a value's documents)."""
+    return np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+
+
 def word_lengths(words: list[str]) -> np.ndarray:
     return np.fromiter(map(len, words), dtype=np.int64, count=len(words))
 
@@ -525,7 +531,7 @@ def chars_at(t: Tables, lengths: np.ndarray, at: np.ndarray, first: np.ndarray) 
     base = np.maximum(at - at % MARK_EVERY, first)
     on_mark = base % MARK_EVERY == 0
     out = np.empty(len(at), dtype=np.int64)
-    out[on_mark] = np.asarray(t.token_marks)[base[on_mark] // MARK_EVERY]
+    out[on_mark] = t.token_marks[base[on_mark] // MARK_EVERY]
     out[~on_mark] = _seps_at(t, base[~on_mark])  # a document's first token: its offset
     steps = at - base
     width = int(steps.max())
@@ -535,19 +541,19 @@ def chars_at(t: Tables, lengths: np.ndarray, at: np.ndarray, first: np.ndarray) 
         idx = np.where(inside, idx, base[:, None] + 1)
         idx = np.minimum(idx, len(t.tokens) - 1)
         step = _seps_at(t, idx.ravel()).reshape(idx.shape)
-        step += lengths[np.asarray(t.tokens)[idx - 1]]
+        step += lengths[t.tokens[idx - 1]]
         out += np.where(inside, step, 0).sum(axis=1)
     return out
 
 
 def _seps_at(t: Tables, at: np.ndarray) -> np.ndarray:
     """The separators (``Tables.token_seps``) of the stream's tokens ``at``."""
-    seps = ((np.asarray(t.token_seps)[at >> 2] >> ((at & 3) << 1)) & 3).astype(np.int64)
+    seps = ((t.token_seps[at >> 2] >> ((at & 3) << 1)) & 3).astype(np.int64)
     big = np.flatnonzero(seps == 3)
     if len(big):
         over_at = np.asarray(t.token_sep_over_at, dtype=np.int64)
         i = np.minimum(np.searchsorted(over_at, at[big]), len(over_at) - 1)
-        seps[big] = np.where(over_at[i] == at[big], np.asarray(t.token_sep_over)[i], 3)
+        seps[big] = np.where(over_at[i] == at[big], t.token_sep_over[i], 3)
     return seps
 
 
@@ -927,8 +933,10 @@ def load(generation: Path, doc_count: int) -> Tables | None:
             return None
 
         def arr(name: str) -> np.ndarray:
+            # A plain view of the mapping, not the numpy memmap: a memmap's every slice
+            # and index costs a Python-level __array_finalize__, and searches make many.
             with _NPY_HEADER_LOCK:
-                return np.load(folder / f"{name}.npy", mmap_mode="r")
+                return np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r"))
 
         return Tables(
             size=info["size"],

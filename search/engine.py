@@ -372,8 +372,8 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
 
     # Each facet counts the results without its own selection (ticking Turkey leaves
     # Germany's count); the year facet likewise ignores the date range. Without any
-    # selection every facet counts the same documents: found once.
-    shared = None if masks else np.flatnonzero(results)
+    # selection every facet counts the results: in one pass.
+    hit_docs = np.flatnonzero(results)
     if masks:
         counts = {
             name: table.facets[name].count(
@@ -382,7 +382,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
             for name in FACETS
         }
     else:
-        counts = table.count_together(list(FACETS), results, shared)
+        counts = table.count_together(list(FACETS), results, hit_docs)
     facets = {
         name: _facet_values(
             table.facets[name].values, counts[name], selections.get(name, []),
@@ -390,11 +390,12 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         )
         for name in FACETS
     }
-    year_scope = _narrowed(matched, masks.values())
-    year_docs = shared if in_dates is None else None
-    facets["year"] = _facet_values(table.years.values, table.years.count(year_scope, year_docs), [])
+    if in_dates is None:  # the results are the year facet's scope
+        years = table.years.count(results, hit_docs)
+    else:
+        years = table.years.count(_narrowed(matched, masks.values()))
+    facets["year"] = _facet_values(table.years.values, years, [])
 
-    hit_docs = shared if shared is not None else np.flatnonzero(results)
     hit_tids = table.tid[hit_docs]
     unique_tids = np.unique(hit_tids)
     per_page = req.per_page
@@ -610,14 +611,18 @@ def _places_in_stream(gen: Generation):
         return None
 
     def places_of(words: list[tuple[str, str]]):
-        groups = []
-        for name, word in words:
-            group = np.zeros(len(forward.vocabulary.df), dtype=bool)
-            group[_word_ids(gen, name, word)] = True
-            groups.append(group)
+        groups = [_word_group(gen, [word]) for word in words]
         return lambda docs: forward.places_of_many(docs, groups)
 
     return places_of
+
+
+def _word_group(gen: Generation, words: list[tuple[str, str]]) -> np.ndarray:
+    """The exact word ids (a bool per id) the query's (field, word)s stand for."""
+    group = np.zeros(len(gen.scorer.forward.vocabulary.df), dtype=bool)
+    for name, word in words:
+        group[_word_ids(gen, name, word)] = True
+    return group
 
 
 def _word_ids(gen: Generation, field: str, word: str) -> np.ndarray:
@@ -644,11 +649,8 @@ def _page_spans(
     text = gen.vocabularies.get(TEXT)
     if forward is None or not forward.has_offsets() or text is None or text.kept.members is None:
         return None
-    marked = np.zeros(len(forward.vocabulary.df), dtype=bool)
-    for s in parsed.stems:
-        marked[_word_ids(gen, TEXT, s)] = True
-    for w in parsed.words:
-        marked[_word_ids(gen, EXACT, w)] = True
+    words = [(TEXT, s) for s in parsed.stems] + [(EXACT, w) for w in parsed.words]
+    marked = _word_group(gen, words)
     if not docs or not marked.any():
         return {d: [] for d in docs}
     owner, starts, lengths = forward.hits_of_many(np.array(docs), [marked])[0]
@@ -675,14 +677,11 @@ def _shown_docs(
     on_page[page] = True
     keep = on_page[tids]
     docs, tids = docs[keep], tids[keep]
-    best_first = table.pos[docs] if scores is None else -scores[docs]
-    order = np.lexsort((best_first, tids))  # stable: ties, the earlier document
-    docs, tids = docs[order], tids[order]
-    starts = np.flatnonzero(np.r_[True, tids[1:] != tids[:-1]]) if len(tids) else tids
-    counts = np.diff(np.r_[starts, len(tids)])
-    matched = dict(zip(tids[starts].tolist(), counts.tolist(), strict=True))
-    few = np.arange(len(tids)) - np.repeat(starts, counts) < SHOWN_PER_TRANSCRIPT
-    docs, tids = docs[few], tids[few]
+    best_first = table.pos[docs] if scores is None else -scores[docs]  # ties: earlier doc
+    docs, tids, found, counts = ranking.leading_per_transcript(
+        docs, tids, best_first, SHOWN_PER_TRANSCRIPT
+    )
+    matched = dict(zip(found.tolist(), counts.tolist(), strict=True))
     said = np.lexsort((table.pos[docs], tids))  # stable: ties keep the order above
     shown: dict[int, list[int]] = {t: [] for t in page}
     for d, t in zip(docs[said].tolist(), tids[said].tolist(), strict=True):

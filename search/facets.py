@@ -60,12 +60,11 @@ class Facet:
         if self._by_doc is None:
             order = np.argsort(self.docs, kind="stable")
             starts = np.searchsorted(self.docs[order], np.arange(len(mask) + 1))
-            self._by_doc = (np.asarray(self.vals)[order], starts)
+            self._by_doc = (self.vals[order], starts)
         vals, starts = self._by_doc
         docs = np.flatnonzero(mask) if docs is None else docs
         lo, n = starts[docs], starts[docs + 1] - starts[docs]
-        at = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
-        return np.bincount(vals[at], minlength=len(self.values))
+        return np.bincount(vals[tables.ranges(lo, n)], minlength=len(self.values))
 
 
 @dataclass
@@ -111,10 +110,6 @@ class DocTable:
 
 
 def _facet(values: list[str], docs, vals, starts) -> Facet:
-    # Plain views of the mapped arrays: a numpy memmap's every slice and index costs a
-    # Python-level __array_finalize__ (see also scoring.TokenStream).
-    docs, vals = np.asarray(docs), np.asarray(vals)
-    starts = None if starts is None else np.asarray(starts)
     return Facet(values, {v: i for i, v in enumerate(values)}, docs, vals, starts)
 
 
@@ -122,7 +117,7 @@ def doc_table(t: tables.Tables) -> DocTable:
     """The document table over a generation's tables (memory-mapped or just computed)."""
     c = t.columns
     live = np.asarray(c["live"], dtype=bool)
-    tid, day = np.asarray(c["tid"]), np.asarray(c["day"])
+    tid, day = c["tid"], c["day"]
     dates = (np.asarray(day).astype("datetime64[D]")).astype("datetime64[Y]").astype(np.int32)
     year = np.where(day > 0, dates + 1970, 0)
     tid_day = np.zeros(len(t.tids), dtype=np.int32)
@@ -144,9 +139,9 @@ def doc_table(t: tables.Tables) -> DocTable:
         tid=tid,
         tids=t.tids,
         tid_ord={x: i for i, x in enumerate(t.tids)},
-        pos=np.asarray(c["pos"]),
-        day=np.asarray(day),
-        words=np.asarray(c["words"]),
+        pos=c["pos"],
+        day=day,
+        words=c["words"],
         year=year,
         tid_day=tid_day,
         is_page=np.asarray(c["is_page"], dtype=bool),

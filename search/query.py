@@ -13,7 +13,7 @@ import re
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 from whoosh import fields
@@ -30,7 +30,7 @@ from index.schema import (
     fold,
     stemming_analyzer,
 )
-from index.tables import KEPT_ARRAYS, KeptField
+from index.tables import KeptField
 
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 8
@@ -192,13 +192,8 @@ class Vocabulary:
         self._load = load_words
         self._words: list[str] | None = None
         self._lock = threading.Lock()
-        # Plain views of the mapped arrays: a numpy memmap's every slice costs a
-        # Python-level __array_finalize__, and a query slices a few per word.
-        self.kept = replace(kept, **{
-            part: np.asarray(getattr(kept, part)) for part in KEPT_ARRAYS
-            if getattr(kept, part) is not None
-        })
-        self.df = self.kept.df
+        self.kept = kept
+        self.df = kept.df
         self.source = source  # the field a derived one (stems) takes its postings from
 
     def has_postings(self) -> bool:

@@ -27,6 +27,7 @@ import numpy as np
 from whoosh import query as wq
 
 from index.schema import EXACT, TEXT, fold, fold_text, stem
+from index.tables import ranges
 
 CHARS_PER_WORD = 6.0  # an English word and its space, on average (this corpus: 6.1)
 PROXIMITY_WINDOW = 8  # words apart at most to count as near
@@ -254,13 +255,6 @@ def _candidates(terms: tuple[tuple[str, str], ...]) -> re.Pattern:
     return re.compile("(?:" + starts + ")" + tail)
 
 
-def proximity(positions: list[list[float]], weights: list[float]) -> float:
-    """How close the query's words stand in one text (``positions``: each word's
-    places, in words): ``proximities`` of a single document."""
-    places = [(np.zeros(len(p), dtype=np.int64), np.asarray(p, dtype=float)) for p in positions]
-    return float(proximities(places, weights, 1)[0])
-
-
 def proximities(
     places: list[tuple[np.ndarray, np.ndarray]], weights: list[float], documents: int
 ) -> np.ndarray:
@@ -293,7 +287,7 @@ def _near_pairs(
     key_a, key_b = doc_a * span + a, doc_b * span + b
     lo = np.searchsorted(key_b, key_a - (PROXIMITY_WINDOW + 1))
     n = np.searchsorted(key_b, key_a + (PROXIMITY_WINDOW + 1), side="right") - lo
-    at = np.repeat(lo - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+    at = ranges(lo, n)
     row = np.repeat(np.arange(len(a)), n)
     d = np.abs(a[row] - b[at])
     near = (d > 0) & (d <= PROXIMITY_WINDOW) & (doc_a[row] == doc_b[at])
@@ -325,13 +319,9 @@ def add_proximity(
     leading = np.zeros(len(best), dtype=bool)
     leading[lead] = True
     in_lead = leading[tids]
-    cand_docs, cand_tids = docs[in_lead], tids[in_lead]
-    order = np.lexsort((-scores[cand_docs], cand_tids))
-    cand_docs, cand_tids = cand_docs[order], cand_tids[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(cand_tids)) + 1]
-    rank_in = np.arange(len(cand_tids)) - np.repeat(starts, np.diff(np.r_[starts, len(cand_tids)]))
-    keep = rank_in < PROXIMITY_UTTERANCES
-    cand_docs, cand_tids = cand_docs[keep], cand_tids[keep]
+    cand_docs, cand_tids, _, _ = leading_per_transcript(
+        docs[in_lead], tids[in_lead], -scores[docs[in_lead]], PROXIMITY_UTTERANCES
+    )
     if places_of is not None:
         places = [(doc, place.astype(float)) for doc, place in places_of(words)(cand_docs)]
     else:
@@ -345,6 +335,20 @@ def add_proximity(
     new_best = best.copy()
     np.maximum.at(new_best, cand_tids, scores[cand_docs] + PARAMS.proximity * bonus)
     return score + (new_best - best)
+
+
+def leading_per_transcript(
+    docs: np.ndarray, tids: np.ndarray, key: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each transcript's ``k`` documents of lowest ``key`` (ties: in the order given), as
+    (documents, their transcripts) grouped by transcript; and the transcripts found with
+    how many documents each had."""
+    order = np.lexsort((key, tids))
+    docs, tids = docs[order], tids[order]
+    starts = np.flatnonzero(np.r_[True, tids[1:] != tids[:-1]]) if len(tids) else tids
+    counts = np.diff(np.r_[starts, len(tids)])
+    few = np.arange(len(tids)) - np.repeat(starts, counts) < k
+    return docs[few], tids[few], tids[starts], counts
 
 
 def best_per_transcript(docs: np.ndarray, tids: np.ndarray, scores: np.ndarray,

@@ -10,16 +10,16 @@ own matcher, so every query still runs; only where the time goes changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 from whoosh import query as wq
 
 from index.schema import EXACT
 from index.tables import (
-    TOKEN_ARRAYS,
     chars_at,
     postings,
+    ranges,
     token_chars,
     word_lengths,
 )
@@ -54,7 +54,7 @@ class Scorer:
         self.size = len(live)
         self.live = live
         self.n = max(1, int(live.sum()))
-        self.lengths = {f: np.asarray(v) for f, v in lengths.items()}  # plain views
+        self.lengths = lengths
         # Word fields whose postings index.tables keeps (field -> search.query.Vocabulary).
         self.kept = {f: v for f, v in (kept or {}).items() if v.has_postings()}
         self.forward = forward
@@ -232,16 +232,6 @@ class TokenStream:
     _places: dict = field(default_factory=dict)
     _placed: int = 0
 
-    def __post_init__(self):
-        # Plain views of the mapped arrays: slicing a numpy memmap costs a Python-level
-        # __array_finalize__ each time, and phrases and proximity slice per document.
-        self.tokens, self.starts = np.asarray(self.tokens), np.asarray(self.starts)
-        if self.source is not None:
-            self.source = replace(self.source, **{
-                part: None if getattr(self.source, part) is None
-                else np.asarray(getattr(self.source, part)) for part in TOKEN_ARRAYS
-            })
-
     def chars(self) -> np.ndarray | None:
         """Where each token starts in its document's stored text (decoded on each call:
         the concordance keeps its own copy); None for tables written without them."""
@@ -256,39 +246,34 @@ class TokenStream:
         """For each group (a bool per word id): its tokens in ``docs``, as (which of
         ``docs``, place in that document counted in words), ordered by document then
         place."""
-        docs = np.asarray(docs, dtype=np.int64)
-        first = self.starts[docs].astype(np.int64)
-        n = self.starts[docs + 1].astype(np.int64) - first
-        tokens = self.tokens[_ranges(first, n)]
-        owner = np.repeat(np.arange(len(docs)), n)
-        place = np.arange(len(tokens)) - np.repeat(np.cumsum(n) - n, n)
-        out = []
-        for group in groups:
-            h = np.flatnonzero(group[tokens])
-            out.append((owner[h], place[h]))
-        return out
+        first, owner, at, tokens = self._gather(docs)
+        place = at - first[owner]
+        return [(owner[h], place[h]) for h in (np.flatnonzero(g[tokens]) for g in groups)]
 
     def hits_of_many(
         self, docs: np.ndarray, groups: list[np.ndarray]
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """For each group (a bool per word id): its tokens in ``docs``, as (which of
         ``docs``, character start in that document's stored text, length), ordered by
-        document then place. A few array operations for a whole results page, where
-        ``places`` and ``spans`` cost a dozen numpy calls per document."""
-        docs = np.asarray(docs, dtype=np.int64)
-        first = self.starts[docs].astype(np.int64)
-        n = self.starts[docs + 1].astype(np.int64) - first
-        at = _ranges(first, n)
-        tokens = self.tokens[at]
-        owner = np.repeat(np.arange(len(docs)), n)
+        document then place."""
+        first, owner, at, tokens = self._gather(docs)
         if self._lengths is None:
             self._lengths = word_lengths(self.vocabulary.words)
         out = []
-        for group in groups:
-            h = np.flatnonzero(group[tokens])
+        for h in (np.flatnonzero(g[tokens]) for g in groups):
             chars = chars_at(self.source, self._lengths, at[h], first[owner[h]])
             out.append((owner[h], chars, self._lengths[tokens[h]]))
         return out
+
+    def _gather(self, docs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The tokens of ``docs`` end to end, in a few array operations for a whole
+        results page (a dozen numpy calls a document otherwise): each document's first
+        stream place, each token's document (which of ``docs``), stream place, word id."""
+        docs = np.asarray(docs, dtype=np.int64)
+        first = self.starts[docs].astype(np.int64)
+        n = self.starts[docs + 1].astype(np.int64) - first
+        at = ranges(first, n)
+        return first, np.repeat(np.arange(len(docs)), n), at, self.tokens[at]
 
     def phrase_docs(self, words: list[str], candidates: np.ndarray, slop: int = 1) -> np.ndarray:
         """Which candidate documents have the words in this order, next to each other (or,
@@ -327,7 +312,7 @@ class TokenStream:
             common = int(self.vocabulary.df[wid]) >= CACHE_MIN_POSTINGS  # worth keeping
             if not common and int(n.sum()) * GATHER_COST < len(self.tokens):
                 # Few candidate words: every token position of every candidate, end to end.
-                at = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+                at = ranges(lo, n)
                 at = at[self.tokens[at] == wid]
                 docs = np.searchsorted(self.starts, at, side="right") - 1
             else:  # one pass over the stream: cheaper than gathering most of it, and kept
@@ -435,9 +420,4 @@ def _positions(m, wanted: np.ndarray, decode) -> dict[int, list[int]]:
                 out[m.id()] = decode(m.value())
             m.next()
     return out
-
-
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """starts[i], starts[i] + 1, ... (counts[i] of them) for each i, end to end."""
-    return np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
 

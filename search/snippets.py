@@ -184,20 +184,31 @@ def snippet(
 
 
 def _best_window(spans: list[tuple[int, int]], width: int) -> int:
-    """Start of the window that covers the most match starts (two pointers; for a long
-    list, "the" in a long speech, the same with arrays)."""
-    if len(spans) > 32:
-        starts = np.array([s for s, _ in spans])
-        counts = np.arange(1, len(starts) + 1) - np.searchsorted(starts, starts - width * 2 // 3)
-        best = int(starts[np.searchsorted(starts, starts[np.argmax(counts)] - width * 2 // 3)])
-        return max(0, best - width // 5)
+    """Start of the window that covers the most match starts, a fifth of it before the
+    first of them."""
+    # A long list ("the" in a long speech) with arrays; a short one by walking it.
+    first = _densest_by_arrays(spans, width) if len(spans) > 32 else _densest(spans, width)
+    return max(0, first - width // 5)
+
+
+def _densest(spans: list[tuple[int, int]], width: int) -> int:
+    """The first match start of the run of starts within two thirds of ``width`` that
+    has the most of them, the earliest such run on a tie (two pointers)."""
     best, best_count, j = spans[0][0], 0, 0
     for i, (s, _) in enumerate(spans):
         while spans[j][0] < s - width * 2 // 3:
             j += 1
         if i - j + 1 > best_count:
             best_count, best = i - j + 1, spans[j][0]
-    return max(0, best - width // 5)
+    return best
+
+
+def _densest_by_arrays(spans: list[tuple[int, int]], width: int) -> int:
+    """``_densest`` with arrays: for each start, how many starts lie within two thirds of
+    ``width`` before it."""
+    starts = np.array([s for s, _ in spans])
+    counts = np.arange(1, len(starts) + 1) - np.searchsorted(starts, starts - width * 2 // 3)
+    return int(starts[np.searchsorted(starts, starts[np.argmax(counts)] - width * 2 // 3)])
 
 
 def _back_to_boundary(text: str, start: int, first_match: int) -> int:

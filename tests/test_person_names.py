@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -135,18 +136,28 @@ def test_the_writer_keeps_the_names_beside_the_generation(tmp_path):
     assert set(data["evidence"]) == {"62565", "17730"}
 
 
-def test_an_incremental_reindex_keeps_the_evidence_of_pages_it_does_not_read(tmp_path):
+def _two_talks(tmp_path: Path) -> tuple[Path, Path]:
+    """A folder of two pages (talks with Angela Merkel; with Xi Jinping) and its index."""
     need(CORPUS_TEXT)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for name in ("62565.txt", "17730.txt"):  # talks with Angela Merkel; with Xi Jinping
+    for name in ("62565.txt", "17730.txt"):
         shutil.copy(CORPUS_TEXT / name, corpus / name)
     root = tmp_path / "index"
     reindex([corpus], root, full=True)
-    before = person_names.load(root / "current")
-    # Another page changes: only it is read again.
+    return corpus, root
+
+
+def _touch_xi_page(corpus: Path) -> None:
+    """Change the Xi Jinping page, so an incremental reindex reads it (and only it)."""
     page = corpus / "17730.txt"
     page.write_text(page.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+
+
+def test_an_incremental_reindex_keeps_the_evidence_of_pages_it_does_not_read(tmp_path):
+    corpus, root = _two_talks(tmp_path)
+    before = person_names.load(root / "current")
+    _touch_xi_page(corpus)  # another page changes: only it is read again
     report = reindex([corpus], root)
     assert not report.full and report.files_read == 1
     after = person_names.load(root / "current")
@@ -160,17 +171,10 @@ def test_an_incremental_reindex_keeps_the_evidence_of_pages_it_does_not_read(tmp
 
 
 def test_an_index_built_before_the_names_gets_them_on_its_next_incremental_reindex(tmp_path):
-    need(CORPUS_TEXT)
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    for name in ("62565.txt", "17730.txt"):
-        shutil.copy(CORPUS_TEXT / name, corpus / name)
-    root = tmp_path / "index"
-    reindex([corpus], root, full=True)
+    corpus, root = _two_talks(tmp_path)
     full = person_names.load(root / "current")
     (root / "current" / PERSON_NAMES).unlink()  # as an older version wrote it
-    page = corpus / "17730.txt"
-    page.write_text(page.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    _touch_xi_page(corpus)
     report = reindex([corpus], root)
     assert not report.full and report.files_read == 1
     after = person_names.load(root / "current")

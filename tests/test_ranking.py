@@ -94,12 +94,28 @@ def test_title_and_lead_count_for_the_transcript(tmp_path):
 
 
 def test_proximity_grows_as_the_words_come_closer():
-    weights = [1.0, 1.0]
-    adjacent = ranking.proximity([[3], [4]], weights)
-    apart = ranking.proximity([[3], [7]], weights)
-    assert adjacent > apart > 0
-    assert ranking.proximity([[3], [3 + ranking.PROXIMITY_WINDOW + 1]], weights) == 0
-    assert ranking.proximity([[3], []], weights) == 0
+    import numpy as np
+
+    def proximity(a: list[float], b: list[float]) -> float:
+        places = [(np.zeros(len(p), dtype=np.int64), np.array(p, dtype=float)) for p in (a, b)]
+        return float(ranking.proximities(places, [1.0, 1.0], 1)[0])
+
+    assert proximity([3], [4]) > proximity([3], [7]) > 0
+    assert proximity([3], [3 + ranking.PROXIMITY_WINDOW + 1]) == 0
+    assert proximity([3], []) == 0
+
+
+def test_proximity_of_several_documents_is_each_ones_alone():
+    """``proximities`` lays documents end to end: no pair may cross from one to the next."""
+    import numpy as np
+
+    a = (np.array([0, 0, 1, 2]), np.array([3.0, 40.0, 0.0, 5.0]))
+    b = (np.array([0, 1, 2]), np.array([4.0, 2.0, 90.0]))
+    together = ranking.proximities([a, b], [1.0, 1.0], 3)
+    for d in range(3):
+        alone = [(doc[doc == d] * 0, x[doc == d]) for doc, x in (a, b)]
+        assert together[d] == ranking.proximities(alone, [1.0, 1.0], 1)[0]
+    assert together[0] > 0 and together[1] > 0 and together[2] == 0
 
 
 def test_many_words_from_prefixes_skip_proximity():

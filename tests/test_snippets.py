@@ -176,8 +176,8 @@ def test_marking_escapes_the_text_once_and_keeps_control_characters_as_text():
 
 
 def test_the_densest_window_of_a_long_match_list_is_the_two_pointer_walks():
-    """Past 32 matches (a common word in a long speech) ``_best_window`` works with
-    arrays; it must pick the window the plain walk picks, ties to the first."""
+    """Past 32 matches (a common word in a long speech) the snippet's window is found
+    with arrays; it must be the window the two-pointer walk finds, ties to the first."""
     import random
 
     from search import snippets
@@ -187,17 +187,7 @@ def test_the_densest_window_of_a_long_match_list_is_the_two_pointer_walks():
         starts = sorted(rng.sample(range(20_000), rng.randint(33, 400)))
         spans = [(s, s + 3) for s in starts]
         width = rng.choice([80, 260, 1000])
-        assert snippets._best_window(spans, width) == _walk(spans, width)
-
-
-def _walk(spans, width):
-    best, best_count, j = spans[0][0], 0, 0
-    for i, (s, _) in enumerate(spans):
-        while spans[j][0] < s - width * 2 // 3:
-            j += 1
-        if i - j + 1 > best_count:
-            best_count, best = i - j + 1, spans[j][0]
-    return max(0, best - width // 5)
+        assert snippets._densest_by_arrays(spans, width) == snippets._densest(spans, width)
 
 
 def test_the_last_sentence_start_is_the_last_of_all_sentence_starts():
