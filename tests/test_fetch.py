@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import sqlite3
+import threading
 from collections import Counter
 
 import pytest
@@ -405,3 +406,23 @@ def test_an_interrupted_write_leaves_no_half_file_and_is_adopted(site, fake, tmp
     assert report.new == [page_id] and f"{NEWS}/{page_id}" not in site.paths()[start:]
     assert not list(tmp_path.glob(".*.tmp"))
     shutil.rmtree(tmp_path)
+
+
+def test_a_stop_request_ends_the_run_before_the_next_request(site, fake, tmp_path):
+    """What Ctrl-C does, without a signal: the event set mid-run is seen before the next
+    request, the report says interrupted, and a later run goes on from there."""
+    stop = threading.Event()
+    handled: list[int] = []
+
+    def progress(p) -> None:
+        handled.append(p.done)
+        if p.done == 25:
+            stop.set()
+
+    report = run_fetch(options(tmp_path, site.url, all_pages=True), fake.clock(),
+                       progress=progress, stop=stop)
+    assert report.interrupted and "interrupted" in report.stopped
+    assert len(stored(tmp_path)) == 25
+    assert len(event_requests(site)) == 25  # nothing asked for after the stop
+    again = run_fetch(options(tmp_path, site.url, all_pages=True), fake.clock())
+    assert not again.interrupted and stored(tmp_path) == site.event_pages()

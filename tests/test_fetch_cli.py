@@ -89,15 +89,18 @@ def test_kill_9_mid_run_then_a_new_run_ends_with_the_same_files(site, tmp_path):
     assert sum(n - 1 for n in asked.values()) <= 1  # at most the page in flight, once
 
 
-def test_ctrl_c_stops_cleanly_with_a_summary(site, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_cleanly_with_a_summary(site, tmp_path, sig):
     corpus = tmp_path / "corpus"
     site.faults.page_delay = 0.01
     proc = start(fetch_args(site, corpus, "--all", "--no-reindex"))
     wait_for_pages(site, 30, proc)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, out + err
     assert "interrupted; everything fetched so far is kept" in out
+    asked = len(event_requests(site))
+    assert asked < len(site.event_pages()) - 100  # it stopped, not ran on to the end
     assert "Traceback" not in err + out
     pages = site.event_pages()
     assert all(pages[i] == data for i, data in stored(corpus).items())

@@ -73,7 +73,12 @@ def labels(t) -> list[str | None]:
 
 
 def test_every_sample_file_reads_as_a_transcript_or_says_why_not():
-    files = sorted(p for p in FORMATS.rglob("*") if p.is_file() and p.name != "README.md")
+    # parlamint-more/ (five parliaments, their answer tables) is read by the ParlaMint
+    # tests of its own; these are the files the format readers were first built on.
+    files = sorted(
+        p for p in FORMATS.rglob("*")
+        if p.is_file() and p.name != "README.md" and "parlamint-more" not in p.parts
+    )
     assert len(files) == 17
     for path in files:
         if path.name == "ParlaMint-taxonomy-speaker_types.xml":

@@ -32,7 +32,8 @@ pytestmark = pytest.mark.skipif(
 def built(tmp_path_factory):
     folder = tmp_path_factory.mktemp("formats")
     for path in FORMATS.rglob("*"):
-        if path.is_file() and path.name != "README.md":
+        # parlamint-more/ (five parliaments) has ParlaMint tests of its own.
+        if path.is_file() and path.name != "README.md" and "parlamint-more" not in path.parts:
             shutil.copy(path, folder / path.name)
     (folder / "podcastindex_example.meta.json").write_text(json.dumps({
         "title": "10 things we wish we knew before podcasting",

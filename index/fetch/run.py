@@ -13,6 +13,7 @@ exponential backoff with jitter), then left for a later run.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,10 @@ class _Budget(Exception):
     pass
 
 
+class _Interrupted(Exception):
+    """The stop event was set (Ctrl-C, SIGTERM): end before the next request."""
+
+
 class _GiveUp(Exception):
     def __init__(self, reason: str, status: int | None) -> None:
         super().__init__(reason)
@@ -143,13 +148,19 @@ def run_fetch(
     options: FetchOptions,
     clock: Clock | None = None,
     progress: ProgressCallback | None = None,
+    stop: threading.Event | None = None,
 ) -> FetchReport:
     """One fetch run into ``options.corpus``. Raises FetchLocked if another run holds it;
-    everything else that can go wrong ends the run and is told in the report."""
+    everything else that can go wrong ends the run and is told in the report.
+
+    ``stop`` is how Ctrl-C reaches a run: the CLI's signal handler only sets it, and the
+    run looks at it before every request (the wait between requests wakes on it). An
+    exception raised by a handler at an arbitrary bytecode could land in a finalizer or
+    a library's cleanup, where Python swallows it, and the run went on to the end."""
     clock = clock or Clock()
     folder = Path(options.corpus)
     with corpus_lock(folder):
-        run = _Run(options, clock, folder, progress)
+        run = _Run(options, clock, folder, progress, stop or threading.Event())
         try:
             run.main()
         finally:
@@ -158,8 +169,11 @@ def run_fetch(
 
 
 class _Run:
-    def __init__(self, opts: FetchOptions, clock: Clock, folder: Path, progress) -> None:
+    def __init__(
+        self, opts: FetchOptions, clock: Clock, folder: Path, progress, stop: threading.Event
+    ) -> None:
         self.opts = opts
+        self.stop = stop
         self.base = opts.base_url.rstrip("/")
         self.clock = clock
         self.folder = folder
@@ -217,7 +231,7 @@ class _Run:
             )
         except _Stop as stop:
             self.report.stopped = str(stop)
-        except KeyboardInterrupt:
+        except (_Interrupted, KeyboardInterrupt):
             self.report.interrupted = True
             self.report.stopped = "interrupted; everything fetched so far is kept"
 
@@ -520,7 +534,11 @@ class _Run:
         for attempt in range(max(1, self.opts.tries)):
             if self.client.requests_made >= self.opts.max_requests:
                 raise _Budget()
+            if self.stop.is_set():
+                raise _Interrupted()
             self.throttle.wait()
+            if self.stop.is_set():
+                raise _Interrupted()
             try:
                 resp = self.client.get(url, etag=etag, last_modified=last_modified)
             except NetworkError as exc:
