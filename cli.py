@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import html
@@ -13,6 +14,8 @@ import signal
 import socket
 import sqlite3
 import sys
+import threading
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import NoReturn
@@ -24,14 +27,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from index import location
 from index.fetch import FetchOptions, run_fetch
+from index.fetch.clock import Clock
 from index.fetch.run import DEFAULT_BASE_URL, DEFAULT_CORPUS
 from index.fetch.state import STATE_FILE, FetchLocked, index_is_behind, mark_indexed
 from index.model import clock
+from index.opensearch.connection import ENV_ALIAS, ENV_URL, ClusterSettings, ClusterUnavailable
+from index.opensearch.writer import ReindexLocked, cluster_has_index
+from index.opensearch.writer import reindex as cluster_reindex
 from index.readers import ReadError, read_file
 from index.speakers import learn_names, resolve_speakers
 from index.writer import NothingIndexed, live_outdated, reindex
+from search import backend as backends
 from search import concordance, export
-from search.engine import IndexMissing, TranscriptIndex, request_notes, search
+from search.backend import NotOnThisBackend, request_notes, search
+from search.engine import IndexMissing
 from search.query import QueryError
 from search.results import SORTS, SearchRequest
 
@@ -49,6 +58,32 @@ index_dir_option = click.option(
 )
 
 
+def backend_options(command):
+    """Which engine: the embedded index (default) or an OpenSearch cluster. The URL may
+    list several nodes; user, password and CA file come from the environment
+    (TRANSCRIPTS_OPENSEARCH_USER, _PASSWORD, _CA_FILE), never from the command line."""
+    for option in reversed([
+        click.option("--backend", type=click.Choice(backends.BACKENDS), default=None,
+                     envvar=backends.ENV_BACKEND, show_envvar=True,
+                     help="Where the index lives (default: embedded)."),
+        click.option("--opensearch-url", default=None, envvar=ENV_URL, show_envvar=True,
+                     metavar="URL[,URL...]",
+                     help="The cluster's nodes (default: http://127.0.0.1:9200)."),
+        click.option("--opensearch-index", default=None, envvar=ENV_ALIAS, show_envvar=True,
+                     metavar="NAME", help="The index alias on the cluster (default: transcripts)."),
+    ]):
+        command = option(command)
+    return command
+
+
+def open_index(backend_name, index_dir, opensearch_url, opensearch_index, what: str = ""):
+    """The index a command reads; ``what``: a view only the embedded engine has yet."""
+    index = backends.open_index(backend_name, index_dir, opensearch_url, opensearch_index)
+    if what:
+        backends.require_embedded(index, what)
+    return index
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="transcripts")
 def main() -> None:
@@ -64,16 +99,33 @@ def main() -> None:
     default=None,
     help="Writer processes for a full build (default: number of cores, at most 4).",
 )
+@click.option("--shards", type=click.IntRange(1, 1024), default=None,
+              help="OpenSearch: primary shards of a full build (default: by corpus size).")
+@click.option("--replicas", type=click.IntRange(0, 16), default=None,
+              help="OpenSearch: copies of each shard (default: 1 when the cluster has "
+              "two data nodes or more, else 0).")
 @index_dir_option
+@backend_options
 def reindex_cmd(
-    paths: tuple[Path, ...], full: bool, procs: int | None, index_dir: Path | None
+    paths: tuple[Path, ...], full: bool, procs: int | None, shards: int | None,
+    replicas: int | None, index_dir: Path | None, backend: str | None,
+    opensearch_url: str | None, opensearch_index: str | None,
 ) -> None:
     """Index transcript files and folders (default: the seeds/ folder).
 
     Only files added, changed or removed since the last run are touched, unless --full.
     """
-    root = location.index_root(index_dir)
     sources = list(paths) or [DEFAULT_SEEDS]
+    if _chosen(backend) == "opensearch":
+        settings = ClusterSettings.from_env(opensearch_url, opensearch_index)
+        try:
+            report = run_reindex(sources, None, full, 1, settings, shards, replicas)
+        except (NothingIndexed, ReindexLocked, ClusterUnavailable) as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            sys.exit(1)
+        print_report(report, describe_cluster(settings))
+        return
+    root = location.index_root(index_dir)
     procs = procs or min(4, os.cpu_count() or 1)
     try:
         report = run_reindex(sources, root, full, procs)
@@ -86,7 +138,20 @@ def reindex_cmd(
     print_report(report, root)
 
 
-def run_reindex(sources, root: Path, full: bool, procs: int):
+def _chosen(name: str | None) -> str:
+    try:
+        return backends.chosen(name)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--backend / TRANSCRIPTS_BACKEND") from None
+
+
+def describe_cluster(settings: ClusterSettings) -> str:
+    return f"OpenSearch index '{settings.alias}' at {settings.describe()}"
+
+
+def run_reindex(sources, root: Path | None, full: bool, procs: int,
+                cluster: ClusterSettings | None = None, shards: int | None = None,
+                replicas: int | None = None):
     columns = (
         TextColumn("{task.description:<9}"),
         BarColumn(),
@@ -102,13 +167,17 @@ def run_reindex(sources, root: Path, full: bool, procs: int):
                 tasks[phase] = bar.add_task(label, total=max(total, 1))
             bar.update(tasks[phase], completed=done if phase != "commit" else 0)
 
-        report = reindex(sources, root, full=full, progress=progress, procs=procs)
+        if cluster is not None:
+            report = cluster_reindex(sources, cluster, full=full, progress=progress,
+                                     shards=shards, replicas=replicas)
+        else:
+            report = reindex(sources, root, full=full, progress=progress, procs=procs)
         if "commit" in tasks:
             bar.update(tasks["commit"], completed=1)
         return report
 
 
-def print_report(report, root: Path) -> None:
+def print_report(report, root: Path | str) -> None:
     kind = "full rebuild" if report.full else "incremental update"
     if report.rebuilt_because:
         out.print(f"Rebuilding the whole index: {escape(report.rebuilt_because)}.")
@@ -147,9 +216,10 @@ def print_report(report, root: Path) -> None:
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @index_dir_option
+@backend_options
 def search_cmd(
     query, speaker, person, geography, topic, source, date_from, date_to, sort, page, as_json,
-    index_dir,
+    index_dir, backend, opensearch_url, opensearch_index,
 ) -> None:
     """Search the index. Words all must match; "quoted words" match exactly; OR, -word,
     prefix*, speaker:, person:, geography:, topic:, title: work too."""
@@ -166,13 +236,14 @@ def search_cmd(
             sort=sort,
             page=page,
         )
-        result = search(TranscriptIndex(location.index_root(index_dir)), req)
+        result = search(open_index(_chosen(backend), index_dir, opensearch_url,
+                                   opensearch_index), req)
     except (QueryError, IndexMissing) as exc:
-        if as_json:
-            click.echo(json.dumps({"error": str(exc)}))
-        else:
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(2)
+        fail(exc, as_json)
+        return
+    except ClusterUnavailable as exc:
+        fail(exc, as_json, status=1)
+        return
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False))
         return
@@ -318,8 +389,10 @@ def filtered_request(query, speaker, person, geography, topic, date_from, date_t
 @click.option("--base-url", default="", metavar="URL",
               help="The site's address, for absolute permalinks (default: paths, /t/<id>#u<n>).")
 @index_dir_option
+@backend_options
 def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt, sort, bom,
-               limit, output, base_url, index_dir) -> None:
+               limit, output, base_url, index_dir, backend,
+        opensearch_url, opensearch_index) -> None:
     """Every utterance a search matches, as CSV (RFC 4180) or JSON Lines.
 
     Takes the same query and filters as `search`; an empty query exports everything the
@@ -328,7 +401,8 @@ def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt
     """
     try:
         req = filtered_request(query, speaker, person, geography, topic, date_from, date_to)
-        index = TranscriptIndex(location.index_root(index_dir))
+        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index,
+                           "Export")
         plan = export.plan_export(index, req, sort, limit)
         print_value_notes(request_notes(index, req), err)
         base = base_url.rstrip("/")
@@ -344,9 +418,12 @@ def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt
             for chunk in chunks:
                 sys.stdout.buffer.write(chunk.encode("utf-8"))
             sys.stdout.buffer.flush()
-    except (QueryError, IndexMissing) as exc:
+    except (QueryError, IndexMissing, NotOnThisBackend) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
+    except ClusterUnavailable as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(1)
     except OSError as exc:
         err.print(f"[red]error:[/red] could not write the export: {escape(str(exc))}")
         sys.exit(1)
@@ -371,8 +448,10 @@ def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt
               default=40, show_default=True, help="Characters of context on each side.")
 @click.option("--json", "as_json", is_flag=True, help="Print the page of lines as JSON.")
 @index_dir_option
+@backend_options
 def kwic_cmd(query, speaker, person, geography, topic, date_from, date_to, sort, page, per_page,
-             width, as_json, index_dir) -> None:
+             width, as_json, index_dir, backend,
+        opensearch_url, opensearch_index) -> None:
     """Every occurrence of QUERY with the words around it, one line each (a concordance).
 
     Same query and filters as `search`; a quoted phrase is one hit. For every line as a
@@ -380,15 +459,16 @@ def kwic_cmd(query, speaker, person, geography, topic, date_from, date_to, sort,
     """
     try:
         req = filtered_request(query, speaker, person, geography, topic, date_from, date_to)
-        index = TranscriptIndex(location.index_root(index_dir))
+        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index,
+                           "The concordance")
         result = concordance.concordance(index, req, sort, page, per_page, width)
         notes = request_notes(index, req)
-    except (QueryError, IndexMissing) as exc:
-        if as_json:
-            click.echo(json.dumps({"error": str(exc)}))
-        else:
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(2)
+    except (QueryError, IndexMissing, NotOnThisBackend) as exc:
+        fail(exc, as_json)
+        return
+    except ClusterUnavailable as exc:
+        fail(exc, as_json, status=1)
+        return
     if as_json:
         data = {k: v for k, v in asdict(result).items() if k != "request"}
         data["value_notes"] = [asdict(n) for n in notes]
@@ -434,12 +514,14 @@ def filters_request(q, speaker, person, geography, topic, date_from, date_to) ->
     )
 
 
-def fail(exc: Exception, as_json: bool) -> None:
+def fail(exc: Exception, as_json: bool, status: int = 2) -> None:
+    """One line (or a JSON error) and the exit status: 2 for what the user asked, 1 for
+    a cluster that cannot answer."""
     if as_json:
         click.echo(json.dumps({"error": str(exc)}))
     else:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
-    sys.exit(2)
+    sys.exit(status)
 
 
 @main.command("trends")
@@ -449,18 +531,24 @@ def fail(exc: Exception, as_json: bool) -> None:
               help="Per year or month (default: month when the range is 3 years or less).")
 @click.option("--json", "as_json", is_flag=True, help="Print the series as JSON.")
 @index_dir_option
+@backend_options
 def trends_cmd(queries, speaker, person, geography, topic, date_from, date_to, bucket,
-               as_json, index_dir) -> None:
+               as_json, index_dir, backend,
+        opensearch_url, opensearch_index) -> None:
     """How often each query (up to four) is used over time: hits per million words."""
     from search.trends import trends
 
     try:
         req = filters_request("", speaker, person, geography, topic, date_from, date_to)
-        index = TranscriptIndex(location.index_root(index_dir))
+        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index,
+                           "Over time")
         result = trends(index, req, list(queries), bucket)
         notes = request_notes(index, req)
-    except (QueryError, IndexMissing) as exc:
+    except (QueryError, IndexMissing, NotOnThisBackend) as exc:
         fail(exc, as_json)
+        return
+    except ClusterUnavailable as exc:
+        fail(exc, as_json, status=1)
         return
     if as_json:
         data = {**result.to_dict(), "value_notes": [asdict(n) for n in notes]}
@@ -511,18 +599,24 @@ def trends_cmd(queries, speaker, person, geography, topic, date_from, date_to, b
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON.")
 @index_dir_option
+@backend_options
 def speakers_cmd(query, speaker, person, geography, topic, date_from, date_to, sort, min_words,
-                 min_hits, min_transcripts, limit, as_json, index_dir) -> None:
+                 min_hits, min_transcripts, limit, as_json, index_dir, backend,
+        opensearch_url, opensearch_index) -> None:
     """Who uses QUERY most, per 10,000 of their own words (no query: who speaks most)."""
     from search.speaker_stats import speaker_ranking
 
     try:
         req = filters_request(query, speaker, person, geography, topic, date_from, date_to)
-        index = TranscriptIndex(location.index_root(index_dir))
+        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index,
+                           "Who said it most")
         ranking = speaker_ranking(index, req, sort, min_words, min_hits, min_transcripts, limit)
         notes = request_notes(index, req)
-    except (QueryError, IndexMissing) as exc:
+    except (QueryError, IndexMissing, NotOnThisBackend) as exc:
         fail(exc, as_json)
+        return
+    except ClusterUnavailable as exc:
+        fail(exc, as_json, status=1)
         return
     if as_json:
         data = {**ranking.to_dict(), "value_notes": [asdict(n) for n in notes]}
@@ -725,9 +819,10 @@ def fetch_cmd(
         max_retry_after=max_retry_after,
         user_agent=user_agent,
     )
-    signal.signal(signal.SIGTERM, _interrupt)  # kill: end like Ctrl-C, state kept
+    stop = threading.Event()
     try:
-        report = _fetch_with_progress(options)
+        with _stop_on_signals(stop):
+            report = _fetch_with_progress(options, stop)
     except FetchLocked as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(1)
@@ -769,11 +864,27 @@ def fetch_cmd(
     sys.exit(0 if report.ok else 1)
 
 
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
+@contextlib.contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C and SIGTERM set ``stop``, which the run reads before each request: never
+    lost, whatever the run is doing when the signal comes. A second Ctrl-C does not wait
+    for the request in flight. The handlers before are put back after the run (so a
+    Ctrl-C during the reindex that follows interrupts it as usual)."""
+
+    def request_stop(signum, frame) -> None:
+        if signum == signal.SIGINT and stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    before = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
-def _fetch_with_progress(options: FetchOptions):
+def _fetch_with_progress(options: FetchOptions, stop: threading.Event):
     columns = (
         TextColumn("fetching"),
         BarColumn(),
@@ -797,7 +908,7 @@ def _fetch_with_progress(options: FetchOptions):
                 eta=eta,
             )
 
-        return run_fetch(options, progress=progress)
+        return run_fetch(options, Clock(sleep=stop.wait), progress=progress, stop=stop)
 
 
 def print_fetch_report(report, folder: Path) -> None:
@@ -828,7 +939,9 @@ def print_fetch_report(report, folder: Path) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 256), default=8, show_default=True)
 @index_dir_option
-def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None) -> None:
+@backend_options
+def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None, backend: str | None,
+              opensearch_url: str | None, opensearch_index: str | None) -> None:
     """Serve the search site (building the index from seeds/ first if there is none).
 
     The address is bound before anything else: a port already in use or a host that
@@ -840,8 +953,26 @@ def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None) -> Non
     from web import create_app
 
     logging.basicConfig()  # waitress's and the app's warnings and errors, as waitress.serve does
-    root = location.index_root(index_dir)
     app_slot: list = []
+    if _chosen(backend) == "opensearch":
+        settings = ClusterSettings.from_env(opensearch_url, opensearch_index)
+        server = bind_server(lambda environ, start: app_slot[0](environ, start), host, port,
+                             threads)
+        where = describe_cluster(settings)
+        try:
+            if not cluster_has_index(settings):
+                err.print(f"No index in {where} yet: indexing {DEFAULT_SEEDS} first.")
+                print_report(run_reindex([DEFAULT_SEEDS], None, False, 1, settings), where)
+        except (NothingIndexed, ReindexLocked, ClusterUnavailable) as exc:
+            server.close()
+            serve_failed(escape(str(exc)))
+        app_slot.append(create_app({"BACKEND": "opensearch", "OPENSEARCH_URL": opensearch_url,
+                                    "OPENSEARCH_INDEX": settings.alias}))
+        out.print(f"Serving on http://{server_address(server)}/  (index: {escape(where)}; "
+                  "Ctrl+C to stop)")
+        server.run()
+        return
+    root = location.index_root(index_dir)
     server = bind_server(lambda environ, start: app_slot[0](environ, start), host, port, threads)
     try:
         if location.live_generation(root) is None:
@@ -856,7 +987,8 @@ def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None) -> Non
                 f"[yellow]note:[/yellow] {escape(because)}. Searches work, but run "
                 "`transcripts reindex` with the same files to bring it up to date."
             )
-        app_slot.append(create_app({"INDEX_DIR": str(root), "WARM_ANALYSIS": True}))
+        app_slot.append(create_app({"INDEX_DIR": str(root), "WARM_ANALYSIS": True,
+                                    "BACKEND": "embedded"}))
     except (NothingIndexed, location.IndexLocked) as exc:
         server.close()
         serve_failed(escape(str(exc)))

@@ -77,20 +77,8 @@ def reindex(
         if because:
             manifest = None  # built by an older version: rebuild in full
         report = ReindexReport(full=manifest is None, rebuilt_because=because)
-        files, report.skipped = discover_keyed(paths)
-        report.files_seen = len(files)
         old_files: dict[str, dict] = (manifest or {}).get("files", {})
-
-        new_files: dict[str, dict] = {}
-        parsed: list[Transcript] = []  # read in this run; ``file`` is the file key
-        for i, (path, key) in enumerate(files):
-            try:
-                _read_one(path, key, old_files, new_files, parsed, report)
-            finally:  # skipped files count too, or the progress bar never reaches its end
-                if progress:
-                    progress("read", i + 1, len(files))
-
-        parsed = _drop_duplicate_ids(parsed, new_files, old_files, report)
+        parsed, new_files = read_files(paths, old_files, report, progress)
         removed = [k for k in old_files if k not in new_files]
         changed_files = [
             k for k in new_files if k in old_files and new_files[k] is not old_files[k]
@@ -170,6 +158,28 @@ def reindex(
         report.generation = gen.name
         report.seconds = time.perf_counter() - started
         return report
+
+
+def read_files(
+    paths: Iterable[str | os.PathLike],
+    old_files: dict[str, dict],
+    report: ReindexReport,
+    progress: Progress | None = None,
+) -> tuple[list[Transcript], dict[str, dict]]:
+    """The transcripts of the files under ``paths`` that are new or changed since
+    ``old_files`` (a manifest's; empty: all of them), each file's manifest entry, and in
+    ``report`` what was seen, read and skipped. Both backends' writers read through here."""
+    files, report.skipped = discover_keyed(paths)
+    report.files_seen = len(files)
+    new_files: dict[str, dict] = {}
+    parsed: list[Transcript] = []  # read in this run; ``file`` is the file key
+    for i, (path, key) in enumerate(files):
+        try:
+            _read_one(path, key, old_files, new_files, parsed, report)
+        finally:  # skipped files count too, or the progress bar never reaches its end
+            if progress:
+                progress("read", i + 1, len(files))
+    return _drop_duplicate_ids(parsed, new_files, old_files, report), new_files
 
 
 def _read_one(

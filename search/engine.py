@@ -26,7 +26,7 @@ from index.documents import day_number
 from index.model import Transcript, Utterance
 from index.schema import EXACT, FACETS, TEXT
 from search import person_names, ranking
-from search.facets import DocTable, NearestValues, doc_table
+from search.facets import DocTable, Facet, NearestValues, doc_table
 from search.person_names import PersonNames
 from search.query import (
     ParsedQuery,
@@ -86,6 +86,12 @@ class Generation:
     _shown: ShownCache = field(default_factory=lambda: ShownCache(SHOWN_CACHE_CHARS))
     _derived: dict[str, object] = field(default_factory=dict)
     _derived_lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def facets(self) -> dict[str, Facet]:
+        """Each facet's values (``canonical_request`` and ``value_notes`` read them; the
+        OpenSearch backend's generation has the same)."""
+        return self.table.facets
 
     def derived(self, name: str, build):
         """A table computed from this generation once, on first use (``build(gen)``).
@@ -283,7 +289,7 @@ def canonical_request(gen: Generation, req: SearchRequest) -> SearchRequest:
     none is kept as typed, for ``value_notes`` to say so."""
     changed = {}
     for name, values in req.filters().items():
-        facet = gen.table.facets[name]
+        facet = gen.facets[name]
         if name == "person":
             values = [gen.people.stored(v, facet.ids) for v in values]
         stored = list(dict.fromkeys(r for v in values for r in (facet.resolve(v) or [v])))
@@ -298,7 +304,7 @@ def value_notes(gen: Generation, req: SearchRequest) -> list[ValueNote]:
     ``req`` as ``canonical_request`` gives it."""
     notes = []
     for name, values in req.filters().items():
-        facet = gen.table.facets[name]
+        facet = gen.facets[name]
         labels = gen.people.shown if name == "person" else {}
         for value in values:
             if value in facet.ids:

@@ -36,7 +36,12 @@ def load(generation: Path, tags: list[str]) -> PersonNames:
     kept = person_names.load(generation)
     if kept is None:
         return PersonNames()
-    shown = {t: kept.names[t] for t in tags if kept.names.get(t, t) != t}
+    return from_names(kept.names, tags)
+
+
+def from_names(names: dict[str, str], tags: list[str]) -> PersonNames:
+    """The writer's choice (tag -> display name) for the tags the index holds."""
+    shown = {t: names[t] for t in tags if names.get(t, t) != t}
     back: dict[str, str] = {}
     ambiguous: set[str] = set()
     for tag, name in shown.items():

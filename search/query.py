@@ -257,13 +257,22 @@ class Vocabulary:
         return k.docs[lo:hi].astype(np.int32), tf  # two bytes each on disk while they fit
 
 
+# A word source other than the generation's vocabularies (the OpenSearch backend's):
+# (field, pattern, head) -> how many words match, and at least the MAX_EXPANSION most
+# common of them (ties in word order) with their document frequencies, in word order.
+PatternWords = Callable[[str, str, str], tuple[int, list[str], np.ndarray]]
+
+
 def parse(
     text: str,
     parser: QueryParser,
     reader,
     values: ValueLookup | None = None,
     vocabularies: dict[str, Vocabulary] | None = None,
+    pattern_words: PatternWords | None = None,
 ) -> ParsedQuery:
+    """``reader`` answers ``doc_count_all``, ``doc_frequency`` and ``expand_prefix`` (a
+    Whoosh reader, or the OpenSearch backend's stand-in with ``pattern_words``)."""
     text = check_syntax(text)
     if not text or text in {"*", "*:*"}:
         return ParsedQuery(query=None)
@@ -272,7 +281,7 @@ def parse(
     q = _parse(text, parser)
     parsed = ParsedQuery(query=None)
     kept = {f: v for f, v in (vocabularies or {}).items() if v.usable()}
-    q = _rewrite(q, reader, parsed, values or ValueLookup({}), kept.get(EXACT))
+    q = _rewrite(q, reader, parsed, values or ValueLookup({}), kept.get(EXACT), pattern_words)
     if q is wq.NullQuery:
         parsed.query = q  # nothing can match (e.g. a prefix no word starts with)
     elif q is None or isinstance(q, wq.Every):
@@ -397,7 +406,8 @@ def _wildcard_regex(pattern: str) -> re.Pattern:
 
 
 def _rewrite(
-    q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup, vocabulary=None
+    q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup, vocabulary=None,
+    pattern_words: PatternWords | None = None,
 ) -> wq.Query | None:
     """Send prefixes/wildcards to real words, capped; a lone ``*`` means everything."""
     if getattr(q, "fieldname", None) in VALUE_FIELDS and isinstance(
@@ -415,19 +425,21 @@ def _rewrite(
         pattern = q.text if isinstance(q, wq.Wildcard) else q.text + "*"
         if pattern.strip("*?") == "":
             return wq.Every()
-        return _expand(fieldname, fold(pattern), reader, parsed, vocabulary)
+        return _expand(fieldname, fold(pattern), reader, parsed, vocabulary, pattern_words)
     if isinstance(q, wq.Term) and q.text == "":
         return wq.NullQuery
     if isinstance(q, wq.BinaryQuery):  # AndNot, AndMaybe, Require: keep a and b apart
-        a = _rewrite(q.a, reader, parsed, values, vocabulary)
-        b = _rewrite(q.b, reader, parsed, values, vocabulary)
+        a = _rewrite(q.a, reader, parsed, values, vocabulary, pattern_words)
+        b = _rewrite(q.b, reader, parsed, values, vocabulary, pattern_words)
         if a in (None, wq.NullQuery) or (isinstance(q, wq.Require) and b is wq.NullQuery):
             return wq.NullQuery
         if b in (None, wq.NullQuery):
             return a
         return type(q)(a, b)
     if hasattr(q, "subqueries"):
-        subs = [_rewrite(s, reader, parsed, values, vocabulary) for s in q.subqueries]
+        subs = [
+            _rewrite(s, reader, parsed, values, vocabulary, pattern_words) for s in q.subqueries
+        ]
         subs = [s for s in subs if s is not None and s is not wq.NullQuery]
         if not subs:
             return wq.NullQuery
@@ -435,19 +447,23 @@ def _rewrite(
         q.subqueries = subs
         return q
     if isinstance(q, wq.Not):
-        inner = _rewrite(q.query, reader, parsed, values, vocabulary)
+        inner = _rewrite(q.query, reader, parsed, values, vocabulary, pattern_words)
         return wq.Not(inner) if inner not in (None, wq.NullQuery) else wq.NullQuery
     return q
 
 
 def _expand(
-    fieldname: str, pattern: str, reader, parsed: ParsedQuery, vocabulary=None
+    fieldname: str, pattern: str, reader, parsed: ParsedQuery, vocabulary=None,
+    pattern_words: PatternWords | None = None,
 ) -> wq.Query:
     head = re.split(r"[*?]", pattern, maxsplit=1)[0]
     regex = _wildcard_regex(pattern)
     if len(head) < 1 and fieldname == EXACT:
         raise QueryError(f"'{pattern}' needs at least one letter before the first * or ?.")
-    if vocabulary is not None and fieldname == EXACT:
+    found = None  # how many words match, when only the most common are listed
+    if pattern_words is not None:
+        found, candidates, frequency = pattern_words(fieldname, pattern, head)
+    elif vocabulary is not None and fieldname == EXACT:
         lo, hi = vocabulary.span(head)
         candidates = vocabulary.words[lo:hi]
         frequency = np.asarray(vocabulary.df[lo:hi], dtype=np.int64)
@@ -466,14 +482,15 @@ def _expand(
         )
     if not candidates:
         return wq.NullQuery
-    if len(candidates) > MAX_EXPANSION or int(frequency.sum()) > MAX_EXPANSION_POSTINGS:
+    found = len(candidates) if found is None else found
+    if found > MAX_EXPANSION or int(frequency.sum()) > MAX_EXPANSION_POSTINGS:
         # The most common words first (ties in word order), as many as the caps allow.
         order = np.argsort(-frequency, kind="stable")[:MAX_EXPANSION]
         over = np.flatnonzero(np.cumsum(frequency[order]) > MAX_EXPANSION_POSTINGS)
         over = over[over >= 1]
         chosen = [candidates[i] for i in order[: over[0] if len(over) else len(order)]]
         parsed.notes.append(
-            f"'{pattern}' matches {len(candidates):,} words; "
+            f"'{pattern}' matches {found:,} words; "
             f"searched for the {len(chosen)} most common."
         )
         candidates = chosen

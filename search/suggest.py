@@ -26,7 +26,10 @@ def edit_distance(a: str, b: str) -> int:
 
 def _lexicon(reader, vocabulary):
     """(document frequency, words within an edit distance) of the exact vocabulary: the
-    generation's tables when it has them, else Whoosh's term index (older generations)."""
+    generation's tables when it has them, a source of its own (the OpenSearch backend's
+    vocabulary index), else Whoosh's term index (older generations)."""
+    if hasattr(vocabulary, "within"):
+        return vocabulary.doc_frequency, vocabulary.within
     if vocabulary is not None:
 
         def within(w: str, maxdist: int, prefix: int):

@@ -58,3 +58,57 @@ def corpus_index(tmp_path_factory, corpus_text):
     report = reindex([corpus_text], root, full=True, procs=2)
     assert report.transcripts_total == len(list(corpus_text.glob("*.txt")))
     return TranscriptIndex(root)
+
+
+# -- OpenSearch: one real node for the session, started on first use ---------------------
+OPENSEARCH_BASE = PROJECT_DIR / "instance" / "opensearch-tests"  # reachable by its user
+
+
+@pytest.fixture(scope="session")
+def opensearch_node():
+    """One OpenSearch node on loopback (the official distribution from Maven Central,
+    run as an unprivileged user when the tests run as root): about 10-20 s to start."""
+    from bench import opensearch_cluster as oc
+
+    if oc.zip_path() is None:
+        pytest.skip(f"the OpenSearch {oc.VERSION} zip is absent: {oc.MVN_GET}")
+    if oc.java_home() is None:
+        pytest.skip("no Java to run OpenSearch with")
+    cluster = oc.start(nodes=1, base_dir=OPENSEARCH_BASE, heap_mb=512, name="session")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def cluster_index(node, alias: str, paths: list[Path]):
+    """``paths`` indexed into ``alias`` on the node (a full build), and its ClusterIndex."""
+    from index.opensearch.connection import ClusterSettings
+    from index.opensearch.writer import reindex
+    from search.opensearch_engine import ClusterIndex
+
+    settings = ClusterSettings.from_env(node.url, alias, env={})
+    report = reindex(paths, settings, full=True)
+    assert not [s for s in report.skipped if "was not indexed" in s.reason]
+    return ClusterIndex(settings)
+
+
+@pytest.fixture(scope="session")
+def seeds_cluster_index(opensearch_node):
+    return cluster_index(opensearch_node, "seeds", [SEEDS])
+
+
+@pytest.fixture(scope="session")
+def corpus_cluster_index(opensearch_node, corpus_text):
+    return cluster_index(opensearch_node, "corpus", [corpus_text])
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory):
+    """The demo corpus in an embedded index (once per run; read-only)."""
+    from index.writer import reindex
+    from search.engine import TranscriptIndex
+
+    root = tmp_path_factory.mktemp("seeds-index")
+    reindex([SEEDS], root, full=True)
+    return TranscriptIndex(root)

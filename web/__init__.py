@@ -1,7 +1,8 @@
-"""The search site and its JSON API: server-rendered pages over ``search.engine``.
+"""The search site and its JSON API: server-rendered pages over ``search.backend``.
 
 ``create_app`` is the one entry point, for ``flask --app web run`` in development and for
-``transcripts serve`` (waitress) in production. Each app holds one ``TranscriptIndex``:
+``transcripts serve`` (waitress) in production. Each app holds one index (embedded or
+on OpenSearch):
 its generation is opened and searched once in the background at start and right after
 each reindex's swap, so no visitor waits for it.
 """
@@ -13,18 +14,26 @@ from typing import Any
 from flask import Flask, current_app
 
 from index import location
-from search.engine import TranscriptIndex
+from search import backend
 
 _INDEX_KEY = "transcripts.index"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """``BACKEND`` ("embedded", the default, or "opensearch"; else $TRANSCRIPTS_BACKEND),
+    ``INDEX_DIR`` for the embedded index, ``OPENSEARCH_URL`` and ``OPENSEARCH_INDEX`` for
+    a cluster (else their environment variables)."""
     app = Flask(__name__)
     app.config["INDEX_DIR"] = str(location.index_root())
     if config:
         app.config.update(config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # names read as written
-    index = TranscriptIndex(location.index_root(app.config["INDEX_DIR"]))
+    index = backend.open_index(
+        app.config.get("BACKEND"),
+        location.index_root(app.config["INDEX_DIR"]),
+        app.config.get("OPENSEARCH_URL"),
+        app.config.get("OPENSEARCH_INDEX"),
+    )
     app.extensions[_INDEX_KEY] = index
     if app.config.get("WARM_INDEX", True):
         index.watch()  # opened and searched once at start and after each swap
@@ -41,6 +50,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def current_index() -> TranscriptIndex:
-    """The app's one index, so every request shares its opened generation."""
+def current_index():
+    """The app's one index (``search.backend``), so every request shares its opened
+    generation."""
     return current_app.extensions[_INDEX_KEY]

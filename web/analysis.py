@@ -28,8 +28,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
+from search.backend import is_embedded, request_notes, require_embedded
 from search.distinctive import word_table
-from search.engine import IndexMissing, request_notes
+from search.engine import IndexMissing
 from search.query import QueryError
 from search.results import SearchRequest
 from search.speaker_profile import speaker_profile, speaker_roles
@@ -49,6 +50,11 @@ from web.links import query_pairs, search_url, value_notes_header, value_notes_j
 from web.params import search_request
 
 bp = Blueprint("analysis", __name__)
+
+
+@bp.before_request
+def _embedded_only() -> None:
+    require_embedded(current_index(), "This view")
 
 MODES = ("rate", "share")
 MAX_NAME_CHARS = 200
@@ -357,7 +363,7 @@ def _warm_tables() -> None:
     """With ``WARM_ANALYSIS`` (set by ``transcripts serve``), build a new generation's
     analysis tables in the background on its first request, so the first speaker page
     does not wait seconds for the word table. Off in tests and ``flask run``."""
-    if not current_app.config.get("WARM_ANALYSIS"):
+    if not current_app.config.get("WARM_ANALYSIS") or not is_embedded(current_index()):
         return
     try:
         gen = current_index().current()

@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 
-from search.engine import get_transcript, person_names_of
-from search.engine import search as run_search
+from search.backend import get_transcript, person_names_of
+from search.backend import search as run_search
 from web import current_index
 from web.links import Links, value_notes_json
 from web.pages import MAX_ID_CHARS

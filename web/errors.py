@@ -13,6 +13,8 @@ from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from index.opensearch.connection import ClusterUnavailable
+from search.backend import NotOnThisBackend
 from search.engine import IndexMissing
 from search.query import QueryError
 
@@ -51,6 +53,18 @@ def _index_missing(exc: IndexMissing) -> ResponseReturnValue:
     return error_response(503, "Index not available", INDEX_MISSING_MESSAGE)
 
 
+def _cluster_unavailable(exc: ClusterUnavailable) -> ResponseReturnValue:
+    _log.warning("search cluster unavailable on %s: %s", request.path, exc)
+    return error_response(
+        503, "Search is unavailable",
+        "The search cluster cannot answer right now. Please try again in a minute.",
+    )
+
+
+def _not_on_this_backend(exc: NotOnThisBackend) -> ResponseReturnValue:
+    return error_response(501, "Not available here", str(exc))
+
+
 def _unexpected(exc: Exception) -> ResponseReturnValue:
     _log.exception("unhandled error on %s", request.path)
     return error_response(
@@ -62,4 +76,6 @@ def install(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(QueryError, _query_error)
     app.register_error_handler(IndexMissing, _index_missing)
+    app.register_error_handler(ClusterUnavailable, _cluster_unavailable)
+    app.register_error_handler(NotOnThisBackend, _not_on_this_backend)
     app.register_error_handler(Exception, _unexpected)

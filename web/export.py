@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from search import export
-from search.engine import request_notes
+from search.backend import request_notes, require_embedded
 from search.query import QueryError
 from search.results import SearchRequest
 from web import current_index
@@ -26,6 +26,11 @@ from web.links import query_pairs, value_notes_header
 from web.params import _short, search_request
 
 bp = Blueprint("export", __name__)
+
+
+@bp.before_request
+def _embedded_only() -> None:
+    require_embedded(current_index(), "Export")
 
 MIMETYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
 _INTEGER = re.compile(r"\d{1,7}")

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from search import concordance as conc
 from search import export
-from search.engine import request_notes
+from search.backend import request_notes, require_embedded
 from search.query import QueryError
 from search.results import SearchRequest
 from web import current_index
@@ -33,6 +33,11 @@ from web.export import (
 from web.links import Links, value_notes_header, value_notes_json
 
 bp = Blueprint("kwic", __name__)
+
+
+@bp.before_request
+def _embedded_only() -> None:
+    require_embedded(current_index(), "The concordance")
 
 MAX_PAGE = 100_000
 CSV_COLUMNS = [

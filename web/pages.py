@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
-from search.engine import get_transcript, matcher_for, person_names_of
-from search.engine import search as run_search
+from search.backend import get_transcript, matcher_for, person_names_of
+from search.backend import search as run_search
 from search.query import QueryError
 from search.results import SORTS, SearchRequest
 from search.snippets import WordMatcher

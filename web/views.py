@@ -14,7 +14,7 @@ from flask import Flask, Response
 from markupsafe import Markup
 
 from index.model import clock
-from search.engine import person_names_of
+from search.backend import person_names_of
 from search.snippets import WordMatcher, highlight
 from web import current_index, links
 

@@ -1,0 +1,147 @@
+"""The index's fields on OpenSearch: the schema of ``index.schema``, analysed in Python.
+
+Words go in pre-analysed. The distribution this targets has only OpenSearch's core
+analyzers (no ``english``, no ``stemmer``, no ``whitespace`` tokenizer to build with),
+and even a cluster with them would stem and fold differently from NLTK's Snowball and
+``schema.fold``, so the two backends would disagree on what a word matches. So each
+word field holds the tokens this project's own analyzers make (``schema.fold``, then
+``schema.stem`` for ``text``), joined by single spaces, under the prebuilt
+``whitespace`` analyzer: one token per word, in order, so positions (and phrases) are
+the embedded index's. Queries send the same analysed forms as ``term`` and phrase
+queries; OpenSearch never analyses a word itself.
+
+Facet fields are ``keyword`` arrays (one whole value each, as the embedded ``f_*``
+fields); ``day`` and ``year`` are numbers for ranges and the year facet; ``words`` is
+the word count behind every rate. What a hit shows comes back from ``_source``.
+
+The vocabulary (each word field's words with their document frequencies) goes into a
+small companion index: prefixes expand to the same words, capped in the same order,
+and the cost limit reads the same frequencies as on the embedded index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+from index.documents import EPOCH
+from index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_RE, fold, stem
+
+ANALYZER = "whitespace"  # prebuilt in core: splits on spaces, changes nothing else
+WORD_FIELDS = (TEXT, EXACT, "title", "role")  # searched by word, with positions
+STEMMED_FIELDS = {TEXT, "title"}
+FACET_FIELDS = tuple(VALUE_FIELDS.values())  # f_speaker, f_person ...
+MAPPING_VERSION = 1  # kept in the index's _meta: a reader refuses an index it cannot read
+
+# The companion index's document for the generation's own facts.
+GENERATION_DOC = "generation"
+
+
+def index_body(shards: int, replicas: int) -> dict:
+    """Settings and mapping of a new physical index (refresh off while it is loaded)."""
+    word = {"type": "text", "analyzer": ANALYZER, "index_options": "positions"}
+    properties: dict[str, dict] = {
+        "tid": {"type": "keyword"},
+        "pos": {"type": "integer"},
+        "kind": {"type": "keyword"},
+        "day": {"type": "integer"},  # days since 1970, 0 undated (as the embedded column)
+        "year": {"type": "short"},  # 0 undated: not in the year facet
+        "words": {"type": "integer"},
+        "file": {"type": "keyword"},
+        **{name: dict(word) for name in WORD_FIELDS},
+        **{name: {"type": "keyword"} for name in FACET_FIELDS},
+        # Shown, never searched: kept in _source only.
+        "body": {"type": "text", "index": False},
+        "label": {"type": "keyword", "index": False, "doc_values": False},
+        "note": {"type": "keyword", "index": False, "doc_values": False},
+        "speaker": {"type": "keyword", "index": False, "doc_values": False},
+        "role_shown": {"type": "keyword", "index": False, "doc_values": False},
+        "start": {"type": "float", "index": False},
+        "end": {"type": "float", "index": False},
+        "meta": {"type": "object", "enabled": False},
+    }
+    return {
+        "settings": {
+            "index": {
+                "number_of_shards": shards,
+                "number_of_replicas": replicas,
+                "refresh_interval": "-1",
+                "max_result_window": 100_000,
+            }
+        },
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {"transcripts_mapping": MAPPING_VERSION},
+            # The word fields are derived from body: not kept twice in _source.
+            "_source": {"excludes": list(WORD_FIELDS)},
+            "properties": properties,
+        },
+    }
+
+
+def vocabulary_body(shards: int, replicas: int) -> dict:
+    return {
+        "settings": {"index": {"number_of_shards": shards, "number_of_replicas": replicas,
+                               "refresh_interval": "-1"}},
+        "mappings": {
+            "dynamic": False,
+            "properties": {
+                "field": {"type": "keyword"},
+                "word": {"type": "keyword"},
+                "df": {"type": "integer"},
+            },
+        },
+    }
+
+
+def doc_id(doc: dict) -> str:
+    """Stable across reindexes: the transcript and the place in it."""
+    return f"{doc['tid']}/page" if doc["kind"] == KIND_PAGE else f"{doc['tid']}/{doc['pos']}"
+
+
+def exact_words(text: str) -> list[str]:
+    """The ``exact`` tokens of a text (``schema.WordTokenizer`` without stems)."""
+    return [fold(m) for m in WORD_RE.findall(text)]
+
+
+def source(doc: dict, vocabulary: Counter | None = None) -> dict:
+    """A document of ``index.documents.transcript_documents`` as OpenSearch takes it;
+    ``vocabulary`` (field, word) -> documents, counted on the way."""
+    body = doc.get("body") or ""
+    exact = exact_words(body)
+    stems = [stem(w) for w in exact]
+    out = {
+        "tid": doc["tid"],
+        "pos": doc["pos"],
+        "kind": doc["kind"],
+        "day": doc["day"],
+        "year": _year(doc["day"]),
+        "words": doc.get("words", len(exact)),
+        "file": doc.get("file", ""),
+        TEXT: " ".join(stems),
+        EXACT: " ".join(exact),
+        "body": body,
+    }
+    title = doc.get("title")
+    if title:
+        out["title"] = " ".join(stem(w) for w in exact_words(title))
+    role = doc.get("role")
+    if role:
+        out["role"] = " ".join(exact_words(role))
+        out["role_shown"] = role  # the analysed words are not kept in _source
+    for name in FACET_FIELDS:
+        values = [v for v in (doc.get(name) or "").split("\n") if v]
+        if values:
+            out[name] = values
+    for name in ("label", "note", "speaker", "start", "end", "meta"):
+        if doc.get(name) is not None:
+            out[name] = doc[name]
+    if vocabulary is not None:
+        for name in WORD_FIELDS:
+            if out.get(name):
+                vocabulary.update((name, w) for w in set(out[name].split(" ")))
+    return out
+
+
+def _year(day: int) -> int:
+    return (EPOCH + dt.timedelta(days=day)).year if day > 0 else 0

@@ -1,0 +1,453 @@
+"""Building the index on OpenSearch: a full build behind an alias, or an update in place.
+
+A full build writes a new physical index (and its vocabulary index) with refresh off and
+no replicas, then gives them their replicas, refreshes them and moves both aliases in
+one ``_aliases`` call: searches see the old index or the new one, never a half-built
+one. A build that is interrupted or killed leaves the aliases where they were; its
+unfinished indices are removed by the next build. The indices an alias left are removed
+after the move.
+
+An update (the default when a live index exists) reads only the files added, changed or
+removed since the last build (the manifest is kept in the vocabulary index) and applies
+them by stable document ids: deletes and index operations in bulk, the vocabulary's
+frequencies adjusted, one refresh at the end. Every bulk item that fails is reported
+with its reason and the rest is kept; 429 answers are retried with backoff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import socket
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from index import person_names
+from index.documents import transcript_documents
+from index.files import Skipped
+from index.model import Transcript
+from index.opensearch import mapping
+from index.opensearch.connection import ClusterSettings, ClusterUnavailable, client, unavailable
+from index.schema import SCHEMA_VERSION, composed
+from index.speakers import learn_names, resolve_speakers
+from index.writer import NothingIndexed, Progress, ReindexReport, outdated, read_files
+
+CHUNK = 500  # documents per bulk request
+BULK_TIMEOUT = 120.0
+MAX_429_RETRIES = 8  # per bulk chunk, with exponential backoff from 1 s
+LOCK_STALE_SECONDS = 6 * 3600  # a lock left by a build on another host, after this
+
+
+class ReindexLocked(RuntimeError):
+    """Another reindex into the same alias is running."""
+
+
+def vocabulary_alias(alias: str) -> str:
+    return f"{alias}-vocabulary"
+
+
+def lock_index(alias: str) -> str:
+    return f"{alias}-reindex-lock"
+
+
+def default_shards(documents: int) -> int:
+    """One shard holds tens of millions of short utterances well (a shard of 10-50 GB is
+    OpenSearch's advice); more only when the corpus is that big."""
+    return max(1, min(12, documents // 20_000_000 + 1))
+
+
+def default_replicas(conn) -> int:
+    """One copy on another node when there is one: a node lost loses no search."""
+    nodes = int(conn.cluster.health()["number_of_data_nodes"])
+    return 1 if nodes > 1 else 0
+
+
+def reindex(
+    paths: Iterable[str | os.PathLike],
+    settings: ClusterSettings,
+    full: bool = False,
+    progress: Progress | None = None,
+    shards: int | None = None,
+    replicas: int | None = None,
+) -> ReindexReport:
+    """Bring the index behind ``settings.alias`` in line with the files under ``paths``."""
+    from opensearchpy import exceptions as ox
+
+    started = time.perf_counter()
+    conn = client(settings, timeout=BULK_TIMEOUT)
+    try:
+        with _lock(conn, settings.alias):
+            generation = None if full else _generation_doc(conn, settings.alias)
+            manifest = (generation or {}).get("manifest")
+            because = outdated(manifest) if manifest is not None else ""
+            if manifest is None or because:
+                report = _full(conn, paths, settings, progress, shards, replicas, because)
+            else:
+                report = _update(conn, paths, settings, generation or {}, progress)
+    except ox.OpenSearchException as exc:
+        raise unavailable(settings, exc) from None
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def cluster_has_index(settings: ClusterSettings) -> bool:
+    """Whether the alias names an index on the cluster (``ClusterUnavailable`` if the
+    cluster cannot say)."""
+    from opensearchpy import exceptions as ox
+
+    try:
+        return bool(_alias_targets(client(settings), settings.alias))
+    except ox.OpenSearchException as exc:
+        raise unavailable(settings, exc) from None
+
+
+# -- a full build ---------------------------------------------------------------------------
+def _full(conn, paths, settings, progress, shards, replicas, because: str) -> ReindexReport:
+    alias = settings.alias
+    report = ReindexReport(full=True, rebuilt_because=because)
+    parsed, new_files = read_files(paths, {}, report, progress)
+    report.transcripts_total = sum(len(f["ids"]) for f in new_files.values())
+    if report.transcripts_total == 0:
+        raise NothingIndexed(
+            "nothing could be indexed: no readable transcript under "
+            + ", ".join(str(p) for p in paths)
+        )
+    names: set[str] = set()
+    for t in parsed:
+        names |= learn_names(t)
+    for t in parsed:
+        resolve_speakers(t, names)
+    documents = sum(len(t.utterances) + 1 for t in parsed)
+    shards = shards or default_shards(documents)
+    replicas = default_replicas(conn) if replicas is None else replicas
+
+    name = _new_index_name(alias)
+    vocabulary_name = vocabulary_alias(name)
+    _remove_unfinished(conn, alias)
+    conn.indices.create(index=name, body=mapping.index_body(shards, 0))
+    conn.indices.create(index=vocabulary_name, body=mapping.vocabulary_body(1, 0))
+    vocabulary: Counter = Counter()
+    _bulk(conn, _index_actions(name, parsed, vocabulary, report, progress), report)
+    evidence = {t.id: e for t in parsed if (e := person_names.transcript_evidence(t))}
+    speakers = names | {u.speaker for t in parsed for u in t.utterances if u.speaker}
+    _bulk(conn, _vocabulary_actions(vocabulary_name, vocabulary), report)
+    _put_generation(conn, vocabulary_name, new_files, names, evidence, speakers)
+    if progress:
+        progress("commit", 0, 1)
+    for index in (name, vocabulary_name):
+        conn.indices.put_settings(
+            index=index,
+            body={"index": {"refresh_interval": "1s", "number_of_replicas": replicas}},
+        )
+        conn.indices.refresh(index=index)
+    # In the path: the client takes a ``timeout`` parameter for its own request timeout.
+    conn.transport.perform_request(
+        "GET", f"/_cluster/health/{name}?wait_for_status=yellow&timeout=100s"
+    )
+    _move_aliases(conn, alias, name)
+    _remove_old(conn, alias, keep=name)
+    report.generation = name
+    return report
+
+
+def _new_index_name(alias: str) -> str:
+    return f"{alias}-g{dt.datetime.now(dt.UTC).strftime('%Y%m%d%H%M%S%f')}"
+
+
+def _index_actions(
+    index: str, parsed: list[Transcript], vocabulary: Counter, report: ReindexReport,
+    progress: Progress | None,
+) -> Iterator[dict]:
+    for i, t in enumerate(parsed):
+        for doc in transcript_documents(t):
+            yield {
+                "_op_type": "index",
+                "_index": index,
+                "_id": mapping.doc_id(doc),
+                "_source": mapping.source(doc, vocabulary),
+                "_file": t.file,  # for the report, taken out before sending
+            }
+        report.transcripts_indexed += 1
+        report.utterances_indexed += len(t.utterances)
+        if progress:
+            progress("index", i + 1, len(parsed))
+
+
+def _vocabulary_actions(index: str, vocabulary: Counter) -> Iterator[dict]:
+    for (field, word), df in vocabulary.items():
+        yield {"_op_type": "index", "_index": index, "_id": word_id(field, word),
+               "_source": {"field": field, "word": word, "df": df}}
+
+
+def word_id(field: str, word: str) -> str:
+    """A vocabulary document's id (ids are at most 512 bytes: a long word is hashed)."""
+    key = f"{field}:{word}"
+    if len(key.encode("utf-8")) > 400:
+        key = f"{field}#" + hashlib.sha256(word.encode("utf-8")).hexdigest()
+    return key
+
+
+def _put_generation(conn, vocabulary_index: str, files: dict, names: set[str],
+                    evidence: dict, speakers: set[str]) -> None:
+    people = person_names.decide(evidence, speakers)
+    conn.index(
+        index=vocabulary_index,
+        id=mapping.GENERATION_DOC,
+        body={
+            "field": "_generation",
+            "manifest": {"schema": SCHEMA_VERSION, "files": files, "names": sorted(names)},
+            "people": people.names,
+            "evidence": evidence,
+            "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+    )
+
+
+def _generation_doc(conn, alias: str) -> dict | None:
+    from opensearchpy import exceptions as ox
+
+    try:
+        return conn.get(index=vocabulary_alias(alias), id=mapping.GENERATION_DOC)["_source"]
+    except ox.NotFoundError:
+        return None
+
+
+def _move_aliases(conn, alias: str, name: str) -> None:
+    """Both aliases to the new indices in one call: atomic for every reader."""
+    actions = []
+    for a, target in ((alias, name), (vocabulary_alias(alias), vocabulary_alias(name))):
+        for old in _alias_targets(conn, a):
+            actions.append({"remove": {"index": old, "alias": a}})
+        actions.append({"add": {"index": target, "alias": a}})
+    conn.indices.update_aliases(body={"actions": actions})
+
+
+def _alias_targets(conn, alias: str) -> list[str]:
+    from opensearchpy import exceptions as ox
+
+    try:
+        return sorted(conn.indices.get_alias(name=alias))
+    except ox.NotFoundError:
+        return []
+
+
+def _our_indices(conn, alias: str) -> list[str]:
+    return sorted(conn.indices.get(index=f"{alias}-g*", expand_wildcards="all",
+                                   ignore_unavailable=True))
+
+
+def _remove_unfinished(conn, alias: str) -> None:
+    """Indices of a build that was killed before its alias move (never searched)."""
+    live = set(_alias_targets(conn, alias)) | set(_alias_targets(conn, vocabulary_alias(alias)))
+    stale = [i for i in _our_indices(conn, alias) if i not in live]
+    if stale:
+        conn.indices.delete(index=",".join(stale))
+
+
+def _remove_old(conn, alias: str, keep: str) -> None:
+    old = [i for i in _our_indices(conn, alias) if i not in {keep, vocabulary_alias(keep)}]
+    if old:
+        conn.indices.delete(index=",".join(old))
+
+
+# -- an update in place ---------------------------------------------------------------------
+def _update(conn, paths, settings, generation: dict, progress) -> ReindexReport:
+    alias = settings.alias
+    manifest = generation["manifest"]
+    report = ReindexReport(full=False)
+    old_files: dict[str, dict] = manifest.get("files", {})
+    parsed, new_files = read_files(paths, old_files, report, progress)
+    removed = [k for k in old_files if k not in new_files]
+    changed_files = [k for k in new_files if k in old_files and new_files[k] is not old_files[k]]
+    report.files_removed = len(removed)
+    report.transcripts_total = sum(len(f["ids"]) for f in new_files.values())
+    if report.transcripts_total == 0:
+        raise NothingIndexed(
+            "nothing could be indexed: no readable transcript under "
+            + ", ".join(str(p) for p in paths)
+        )
+    [name] = _alias_targets(conn, alias) or [""]
+    report.generation = name
+    if not parsed and not removed and not changed_files:
+        report.up_to_date = True
+        return report
+    names = set(manifest.get("names", []))
+    for t in parsed:
+        names |= learn_names(t)
+    for t in parsed:
+        resolve_speakers(t, names)
+    vocabulary_name = vocabulary_alias(name)
+    conn.indices.put_settings(index=name, body={"index": {"refresh_interval": "-1"}})
+    try:
+        gone: Counter = Counter()
+        dropped: set[str] = set()
+        stale_ids = []
+        for key in removed + changed_files:
+            dropped.update(old_files[key]["ids"])
+        for hit in _documents_of(conn, name, sorted(dropped)):
+            stale_ids.append(hit["_id"])
+            mapping.source(_as_document(hit["_source"]), gone)
+        _bulk(conn, ({"_op_type": "delete", "_index": name, "_id": i} for i in stale_ids),
+              report)
+        added: Counter = Counter()
+        _bulk(conn, _index_actions(name, parsed, added, report, progress), report)
+        _adjust_vocabulary(conn, vocabulary_name, added, gone, report)
+        evidence = {k: v for k, v in generation.get("evidence", {}).items() if k not in dropped}
+        evidence.update({t.id: e for t in parsed if (e := person_names.transcript_evidence(t))})
+        speakers = names | {u.speaker for t in parsed for u in t.utterances if u.speaker}
+        if progress:
+            progress("commit", 0, 1)
+        _put_generation(conn, vocabulary_name, new_files, names, evidence, speakers)
+    finally:
+        conn.indices.put_settings(index=name, body={"index": {"refresh_interval": "1s"}})
+        conn.indices.refresh(index=f"{name},{vocabulary_name}")
+    return report
+
+
+def _documents_of(conn, index: str, tids: list[str]) -> Iterator[dict]:
+    """Every document of these transcripts, with what their words are made from."""
+    from opensearchpy import helpers
+
+    for start in range(0, len(tids), 1000):
+        query = {"query": {"terms": {"tid": tids[start : start + 1000]}}}
+        yield from helpers.scan(conn, index=index, query=query, size=1000,
+                                _source_includes=["tid", "pos", "kind", "day", "body",
+                                                  "role_shown", "meta.title"])
+
+
+def _as_document(src: dict) -> dict:
+    """Enough of an ``index.documents`` dict to count the words it held."""
+    doc = {"tid": src["tid"], "pos": src["pos"], "kind": src["kind"], "day": src.get("day", 0),
+           "body": src.get("body") or "", "role": src.get("role_shown")}
+    title = (src.get("meta") or {}).get("title")
+    if title:
+        doc["title"] = composed(title)
+    return doc
+
+
+def _adjust_vocabulary(conn, index: str, added: Counter, gone: Counter,
+                       report: ReindexReport) -> None:
+    """Each touched word's document frequency, read, changed and written back."""
+    touched = sorted(set(added) | set(gone))
+    current: dict[tuple[str, str], int] = {}
+    for start in range(0, len(touched), 1000):
+        chunk = touched[start : start + 1000]
+        found = conn.mget(index=index, body={"ids": [word_id(f, w) for f, w in chunk]})
+        for key, doc in zip(chunk, found["docs"], strict=True):
+            current[key] = int(doc["_source"]["df"]) if doc.get("found") else 0
+
+    def actions() -> Iterator[dict]:
+        for key in touched:
+            df = current[key] + added[key] - gone[key]
+            field, word = key
+            if df > 0:
+                yield {"_op_type": "index", "_index": index, "_id": word_id(field, word),
+                       "_source": {"field": field, "word": word, "df": df}}
+            elif current[key]:
+                yield {"_op_type": "delete", "_index": index, "_id": word_id(field, word)}
+
+    _bulk(conn, actions(), report)
+
+
+# -- bulk with per-item errors --------------------------------------------------------------
+def _bulk(conn, actions: Iterable[dict], report: ReindexReport) -> None:
+    """Send in chunks; a chunk's 429s are retried (``streaming_bulk``'s backoff), each
+    item that still fails is reported against its file and the rest is kept."""
+    from opensearchpy import helpers
+
+    files: dict[str, str] = {}
+
+    def stripped() -> Iterator[dict]:
+        for action in actions:
+            file = action.pop("_file", None)
+            if file is not None:
+                files[action["_id"]] = file
+            yield action
+
+    for ok, item in helpers.streaming_bulk(
+        conn, stripped(), chunk_size=CHUNK, max_retries=MAX_429_RETRIES, initial_backoff=1,
+        max_backoff=60, raise_on_error=False, raise_on_exception=True,
+        request_timeout=BULK_TIMEOUT,
+    ):
+        if ok:
+            continue
+        (op, result), = item.items()
+        if op == "delete" and result.get("status") == 404:
+            continue  # already gone
+        doc_id = result.get("_id", "")
+        error = result.get("error")
+        reason = error.get("reason") if isinstance(error, dict) else str(error)
+        report.skipped.append(Skipped(files.get(doc_id, doc_id),
+                                      f"document {doc_id} was not indexed: {reason}"))
+
+
+# -- one reindex at a time ------------------------------------------------------------------
+class _lock:
+    """An index whose creation is atomic in the cluster: a second reindex into the same
+    alias finds it and refuses. A lock left by a killed build on this host (its process
+    gone), or older than LOCK_STALE_SECONDS, is taken over."""
+
+    def __init__(self, conn, alias: str):
+        self.conn, self.index = conn, lock_index(alias)
+        self.owner = {"host": socket.gethostname(), "pid": os.getpid(),
+                      "since": time.time()}
+
+    def __enter__(self) -> None:
+        from opensearchpy import exceptions as ox
+
+        for _ in range(2):
+            try:
+                self.conn.indices.create(index=self.index, body={
+                    "settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}},
+                    "mappings": {"_meta": self.owner, "dynamic": False},
+                })
+                return
+            except ox.RequestError as exc:
+                if "resource_already_exists" not in str(exc):
+                    raise
+            if not self._stale():
+                raise ReindexLocked(
+                    f"another reindex into '{self.index.removesuffix('-reindex-lock')}' is "
+                    f"running; wait for it to end (or delete the index {self.index} if it "
+                    "was stopped)"
+                )
+            self.conn.indices.delete(index=self.index, ignore_unavailable=True)
+        raise ReindexLocked(f"could not take the reindex lock {self.index}")
+
+    def _stale(self) -> bool:
+        from opensearchpy import exceptions as ox
+
+        try:
+            meta = self.conn.indices.get_mapping(index=self.index)[self.index]["mappings"]
+        except (ox.NotFoundError, KeyError):
+            return True
+        owner = meta.get("_meta", {})
+        if time.time() - float(owner.get("since", 0)) > LOCK_STALE_SECONDS:
+            return True
+        if owner.get("host") == socket.gethostname():
+            return not _alive(int(owner.get("pid", 0)))
+        return False
+
+    def __exit__(self, *exc) -> None:
+        # The cluster gone away: the next run takes the lock over.
+        with contextlib.suppress(Exception):
+            self.conn.indices.delete(index=self.index, ignore_unavailable=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return Path(f"/proc/{pid}").exists()
+
+
+__all__ = ["ClusterUnavailable", "ReindexLocked", "reindex"]

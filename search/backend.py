@@ -1,0 +1,92 @@
+"""Which engine answers: the embedded index (the default) or an OpenSearch cluster.
+
+The site and the CLI hold an index object and call the functions here; they never ask
+which engine is behind it. ``open_index`` picks it from options or the environment
+(``TRANSCRIPTS_BACKEND``, ``TRANSCRIPTS_OPENSEARCH_URL`` ...).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import ModuleType
+
+from index import location
+from index.opensearch.connection import ClusterSettings
+from search import engine
+from search.engine import TranscriptIndex
+from search.person_names import PersonNames
+from search.results import SearchRequest, SearchResult, ValueNote
+from search.snippets import WordMatcher
+
+ENV_BACKEND = "TRANSCRIPTS_BACKEND"
+EMBEDDED = "embedded"
+OPENSEARCH = "opensearch"
+BACKENDS = (EMBEDDED, OPENSEARCH)
+
+
+class NotOnThisBackend(RuntimeError):
+    """A view the chosen backend does not offer; the message says which and what to use."""
+
+
+def chosen(backend: str | None = None) -> str:
+    name = (backend or os.environ.get(ENV_BACKEND) or EMBEDDED).strip().lower()
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend '{name}': use {' or '.join(BACKENDS)}")
+    return name
+
+
+def open_index(
+    backend: str | None = None,
+    index_dir: str | Path | None = None,
+    opensearch_url: str | None = None,
+    opensearch_index: str | None = None,
+):
+    """The index to search: a ``TranscriptIndex`` at ``index_dir`` (embedded) or a
+    ``ClusterIndex`` behind an alias on OpenSearch."""
+    if chosen(backend) == OPENSEARCH:
+        from search.opensearch_engine import ClusterIndex
+
+        return ClusterIndex(ClusterSettings.from_env(opensearch_url, opensearch_index))
+    return TranscriptIndex(location.index_root(index_dir))
+
+
+def is_embedded(index) -> bool:
+    return isinstance(index, TranscriptIndex)
+
+
+def require_embedded(index, what: str) -> None:
+    """For the views only the embedded engine has so far."""
+    if not is_embedded(index):
+        raise NotOnThisBackend(
+            f"{what} is not available on the OpenSearch backend yet; search, transcripts "
+            "and the JSON search API are."
+        )
+
+
+def _engine(index) -> ModuleType:
+    if is_embedded(index):
+        return engine
+    from search import opensearch_engine
+
+    return opensearch_engine
+
+
+def search(index, req: SearchRequest) -> SearchResult:
+    return _engine(index).search(index, req)
+
+
+def get_transcript(index, transcript_id: str):
+    return _engine(index).get_transcript(index, transcript_id)
+
+
+def matcher_for(index, q: str) -> WordMatcher:
+    return _engine(index).matcher_for(index, q)
+
+
+def request_notes(index, req: SearchRequest) -> list[ValueNote]:
+    return _engine(index).request_notes(index, req)
+
+
+def person_names_of(index) -> PersonNames:
+    return index.current().people

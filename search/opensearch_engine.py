@@ -1,0 +1,553 @@
+"""Running a search on an OpenSearch cluster: the embedded engine's answers, from a cluster.
+
+What a user typed is parsed by the same code as on the embedded index (``search.query``),
+with the cluster's vocabulary index standing in for the generation's word tables, and
+the parsed tree is sent as DSL (``search.opensearch_query``). Filters are a
+``post_filter`` and each facet is counted under every filter but its own (an aggregation
+per facet), so ticking a value leaves its siblings' counts, as on the embedded engine.
+Hits are collapsed on the transcript: one result per transcript, with its matching turns
+as inner hits. Snippets are marked by ``search.snippets`` on the stored text, so they
+read the same on both backends.
+
+Ranking is OpenSearch's BM25 of each transcript's best passage (the embedded engine adds
+evidence across the transcript and proximity): totals, counts and the set of results
+agree, the order of a relevance sort may not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.documents import day_number
+from index.model import Transcript, Utterance
+from index.opensearch import mapping
+from index.opensearch.connection import ClusterSettings, ClusterUnavailable, client, unavailable
+from index.opensearch.writer import vocabulary_alias, word_id
+from index.schema import EXACT, FACETS, VALUE_FIELDS, make_schema
+from search import person_names
+from search.engine import (
+    SHOWN_PER_TRANSCRIPT,
+    IndexMissing,
+    _facet_values,
+    canonical_request,
+    check_request,
+    value_notes,
+)
+from search.facets import Facet
+from search.opensearch_query import to_dsl
+from search.person_names import PersonNames
+from search.query import (
+    MAX_EXPANSION,
+    ParsedQuery,
+    QueryError,
+    ValueLookup,
+    make_parser,
+    parse,
+)
+from search.results import (
+    Relaxation,
+    SearchRequest,
+    SearchResult,
+    TranscriptHit,
+    UtteranceHit,
+    ValueNote,
+)
+from search.snippets import WordMatcher, snippet
+from search.suggest import suggest
+
+WATCH_SECONDS = 1.0  # how long the alias's target is trusted before it is asked again
+VALUES_PAGE = 10_000  # facet values read per request when a generation is opened
+SHOWN_FIELDS = ["tid", "pos", "kind", "body", "label", "note", "speaker", "role_shown", "start",
+                "end"]
+
+
+@dataclass
+class ClusterGeneration:
+    """One physical index behind the alias, with what every search needs from it."""
+
+    name: str
+    settings: ClusterSettings
+    conn: object
+    doc_count: int
+    facets: dict[str, Facet]  # values only: the documents are in the cluster
+    value_counts: dict[str, dict[str, int]]  # f_* field -> value -> documents
+    years: list[str]  # every year the index has, newest first
+    people: PersonNames
+    values: ValueLookup
+    parser: object
+    _derived: dict[str, object] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _df: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def derived(self, name: str, build):
+        value = self._derived.get(name)
+        if value is None:
+            with self._lock:
+                value = self._derived.get(name)
+                if value is None:
+                    value = self._derived[name] = build(self)
+        return value
+
+    # -- the vocabulary, as the query parser and "did you mean" ask for it ------------------
+    def doc_count_all(self) -> int:
+        return self.doc_count
+
+    def doc_frequency(self, fieldname: str, text) -> int:
+        if fieldname in self.value_counts:
+            return self.value_counts[fieldname].get(text, 0)
+        key = (fieldname, text)
+        if key not in self._df:
+            self.frequencies([key])
+        return self._df.get(key, 0)
+
+    def frequencies(self, keys: list[tuple[str, str]]) -> None:
+        """Document frequencies of several words in one request (kept: a generation never
+        changes)."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._df]
+        if not wanted:
+            return
+        found = self.conn.mget(index=vocabulary_alias(self.name),
+                               body={"ids": [word_id(f, w) for f, w in wanted]})
+        for key, doc in zip(wanted, found["docs"], strict=True):
+            self._df[key] = int(doc["_source"]["df"]) if doc.get("found") else 0
+        if len(self._df) > 100_000:
+            self._df.clear()
+
+    def expand_prefix(self, fieldname: str, head: str):
+        return self.pattern_words(fieldname, head + "*", head)[1]
+
+    def pattern_words(self, fieldname: str, pattern: str, head: str):
+        """How many words of the field match the pattern, and the MAX_EXPANSION most
+        common (ties in word order), in word order (``search.query.PatternWords``)."""
+        if head == pattern.rstrip("*") and "?" not in pattern and pattern.count("*") == 1:
+            match: dict = {"prefix": {"word": head}}
+        else:
+            match = {"wildcard": {"word": {"value": pattern}}}
+        body = {
+            "query": {"bool": {"filter": [{"term": {"field": fieldname}}, match]}},
+            "sort": [{"df": "desc"}, {"word": "asc"}],
+            "size": MAX_EXPANSION,
+            "track_total_hits": True,
+            "_source": ["word", "df"],
+        }
+        answer = self.conn.search(index=vocabulary_alias(self.name), body=body)
+        hits = sorted((h["_source"]["word"], int(h["_source"]["df"]))
+                      for h in answer["hits"]["hits"])
+        for word, df in hits:
+            self._df[(fieldname, word)] = df
+        total = int(answer["hits"]["total"]["value"])
+        return total, [w for w, _ in hits], np.array([df for _, df in hits], dtype=np.int64)
+
+    def within(self, word: str, maxdist: int, prefix: int) -> list[str]:
+        """Words of ``exact`` within ``maxdist`` edits sharing the first ``prefix`` letters
+        (Lucene's fuzzy terms with transpositions: the same distance as ``suggest``'s)."""
+        body = {
+            "query": {"bool": {"filter": [
+                {"term": {"field": EXACT}},
+                {"fuzzy": {"word": {"value": word, "fuzziness": maxdist,
+                                    "prefix_length": prefix, "transpositions": True,
+                                    "max_expansions": 1000}}},
+            ]}},
+            "size": 1000,
+            "_source": ["word", "df"],
+        }
+        answer = self.conn.search(index=vocabulary_alias(self.name), body=body)
+        words = []
+        for h in answer["hits"]["hits"]:
+            w, df = h["_source"]["word"], int(h["_source"]["df"])
+            self._df[(EXACT, w)] = df
+            words.append(w)
+        return words
+
+
+class _ExactWords:
+    """The vocabulary as ``search.suggest`` reads it, from the cluster."""
+
+    def __init__(self, gen: ClusterGeneration):
+        self.gen = gen
+
+    def doc_frequency(self, word: str) -> int:
+        return self.gen.doc_frequency(EXACT, word)
+
+    def within(self, word: str, maxdist: int, prefix: int) -> list[str]:
+        return self.gen.within(word, maxdist, prefix)
+
+
+class ClusterIndex:
+    """The index behind an alias on an OpenSearch cluster; follows a reindex's alias move."""
+
+    backend = "opensearch"
+
+    def __init__(self, settings: ClusterSettings):
+        self.settings = settings
+        self.conn = client(settings)
+        self._gen: ClusterGeneration | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self._warmed: ClusterGeneration | None = None
+
+    def describe(self) -> str:
+        return f"OpenSearch index '{self.settings.alias}' at {self.settings.describe()}"
+
+    def current(self) -> ClusterGeneration:
+        now = time.monotonic()
+        gen = self._gen
+        if gen is not None and now - self._checked < WATCH_SECONDS:
+            return gen
+        with self._lock:
+            name = self._target()
+            if self._gen is None or self._gen.name != name:
+                self._gen = self._open(name)
+            self._checked = time.monotonic()
+            return self._gen
+
+    def warm(self) -> ClusterGeneration | None:
+        """Open the generation behind the alias and run a search on it (None: no index
+        yet, or no cluster to ask)."""
+        try:
+            gen = self.current()
+            if gen is not self._warmed:
+                search(self, SearchRequest(q=""))
+                self._warmed = gen
+            return gen
+        except (IndexMissing, ClusterUnavailable):
+            return None
+
+    def watch(self, interval: float = 5.0) -> threading.Thread:
+        """Warm now and after each alias move, from a daemon thread that ends with this
+        object (as ``TranscriptIndex.watch``)."""
+        ref = weakref.ref(self)
+
+        def loop() -> None:
+            while (index := ref()) is not None:
+                index.warm()
+                del index
+                time.sleep(interval)
+
+        thread = threading.Thread(target=loop, name="cluster-warmer", daemon=True)
+        thread.start()
+        return thread
+
+    def _target(self) -> str:
+        from opensearchpy import exceptions as ox
+
+        try:
+            targets = sorted(self.conn.indices.get_alias(name=self.settings.alias))
+        except ox.NotFoundError:
+            raise IndexMissing(
+                f"no index '{self.settings.alias}' on OpenSearch at "
+                f"{self.settings.describe()}: run `transcripts reindex --backend opensearch`"
+            ) from None
+        except ox.OpenSearchException as exc:
+            raise unavailable(self.settings, exc) from None
+        return targets[-1]
+
+    def _open(self, name: str) -> ClusterGeneration:
+        from opensearchpy import exceptions as ox
+
+        try:
+            doc_count = int(self.conn.count(index=name)["count"])
+            value_counts = {f: _all_values(self.conn, name, f) for f in VALUE_FIELDS.values()}
+            years = _all_values(self.conn, name, "year")
+            generation = self.conn.get(index=vocabulary_alias(name), id=mapping.GENERATION_DOC,
+                                       _source_includes=["people"])["_source"]
+        except ox.OpenSearchException as exc:
+            raise unavailable(self.settings, exc) from None
+        facets = {}
+        for name_, fieldname in VALUE_FIELDS.items():
+            values = sorted(value_counts[fieldname])
+            facets[name_] = Facet(values, {v: i for i, v in enumerate(values)},
+                                  np.empty(0, np.int32), np.empty(0, np.int32),
+                                  np.zeros(len(values) + 1, np.int64))
+        people = person_names.from_names(generation.get("people") or {},
+                                         facets["person"].values)
+        return ClusterGeneration(
+            name=name,
+            settings=self.settings,
+            conn=self.conn,
+            doc_count=doc_count,
+            facets=facets,
+            value_counts=value_counts,
+            years=sorted((y for y in years if y != "0"), key=int, reverse=True),
+            people=people,
+            values=ValueLookup({n: f.values for n, f in facets.items()}),
+            parser=make_parser(make_schema()),
+        )
+
+
+def _all_values(conn, index: str, fieldname: str) -> dict[str, int]:
+    """Every value of a keyword field with its document count (a composite aggregation,
+    page after page: exact whatever the number of values)."""
+    out: dict[str, int] = {}
+    after = None
+    while True:
+        source = {"composite": {"size": VALUES_PAGE,
+                                "sources": [{"v": {"terms": {"field": fieldname}}}]}}
+        if after:
+            source["composite"]["after"] = after
+        answer = conn.search(index=index, body={"size": 0, "aggs": {"values": source}})
+        agg = answer["aggregations"]["values"]
+        for bucket in agg["buckets"]:
+            out[str(bucket["key"]["v"])] = int(bucket["doc_count"])
+        after = agg.get("after_key")
+        if not agg["buckets"] or not after:
+            return out
+
+
+# -- the search ---------------------------------------------------------------------------
+def parse_request(gen: ClusterGeneration, q: str) -> ParsedQuery:
+    return parse(q, gen.parser, gen, gen.values, None, gen.pattern_words)
+
+
+def _filters(gen: ClusterGeneration, req: SearchRequest) -> tuple[dict | None, dict[str, dict]]:
+    """The date filter and each ticked facet's filter (values as stored)."""
+    dates = None
+    if req.date_from or req.date_to:
+        lo = day_number(req.date_from) if req.date_from else 1
+        rng: dict = {"gte": lo}
+        if req.date_to:
+            rng["lte"] = day_number(req.date_to)
+        dates = {"range": {"day": rng}}
+    facets = {
+        name: {"terms": {VALUE_FIELDS[name]: values}}
+        for name, values in req.filters().items()
+        if values
+    }
+    return dates, facets
+
+
+def _all_of(filters: list[dict]) -> dict:
+    return {"bool": {"filter": filters}} if filters else {"match_all": {}}
+
+
+def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
+    started = time.perf_counter()
+    check_request(req)
+    gen = index.current()
+    req = canonical_request(gen, req)
+    parsed = parse_request(gen, req.q)
+    dates, selections = _filters(gen, req)
+    query = to_dsl(parsed.query)
+    everything = [f for f in (dates, *selections.values()) if f]
+    ranked = parsed.query is not None and req.sort == "relevance"
+
+    aggs: dict = {
+        "transcripts": {"filter": _all_of(everything),
+                        "aggs": {"n": {"cardinality": {"field": "tid",
+                                                       "precision_threshold": 40000}}}},
+    }
+    for name in FACETS:
+        others = [f for f in (dates, *(v for k, v in selections.items() if k != name)) if f]
+        size = max(1, len(gen.facets[name].values))
+        aggs[name] = {"filter": _all_of(others),
+                      "aggs": {"v": {"terms": {"field": VALUE_FIELDS[name], "size": size}}}}
+    aggs["year"] = {"filter": _all_of(list(selections.values())),
+                    "aggs": {"v": {"terms": {"field": "year", "size": max(1, len(gen.years) + 1)}}}}
+    if ranked:
+        sort: list = ["_score", {"tid": "asc"}]
+        shown_sort: list = ["_score", {"pos": "asc"}]
+    else:
+        order = "asc" if req.sort == "oldest" else "desc"
+        sort = [{"day": order}, {"tid": order}]
+        shown_sort = [{"pos": "asc"}]
+    body = {
+        "query": query,
+        "post_filter": _all_of(everything),
+        "collapse": {"field": "tid", "inner_hits": {
+            "name": "shown", "size": SHOWN_PER_TRANSCRIPT, "sort": shown_sort,
+            "_source": SHOWN_FIELDS,
+        }},
+        "sort": sort,
+        "from": (req.page - 1) * req.per_page,
+        "size": req.per_page,
+        "track_total_hits": True,
+        "_source": ["tid"],
+        "aggs": aggs,
+    }
+    answer = _call(index, lambda: gen.conn.search(index=gen.name, body=body))
+    total = int(answer["hits"]["total"]["value"])
+    total_transcripts = int(answer["aggregations"]["transcripts"]["n"]["value"]) if total else 0
+    facets = {}
+    for name in FACETS:
+        facet = gen.facets[name]
+        counts = np.zeros(len(facet.values), dtype=np.int64)
+        for bucket in answer["aggregations"][name]["v"]["buckets"]:
+            i = facet.ids.get(bucket["key"])
+            if i is not None:
+                counts[i] = bucket["doc_count"]
+        facets[name] = _facet_values(facet.values, counts, req.filters()[name],
+                                     gen.people.shown if name == "person" else None)
+    year_ids = {y: i for i, y in enumerate(gen.years)}
+    years = np.zeros(len(gen.years), dtype=np.int64)
+    for bucket in answer["aggregations"]["year"]["v"]["buckets"]:
+        i = year_ids.get(str(bucket["key"]))
+        if i is not None:
+            years[i] = bucket["doc_count"]
+    facets["year"] = _facet_values(gen.years, years, [])
+
+    hits = answer["hits"]["hits"]
+    metas = _metas(index, gen, [h["_source"]["tid"] for h in hits])
+    matcher = WordMatcher(parsed.stems, parsed.words)
+    transcripts = [_transcript_hit(h, metas.get(h["_source"]["tid"], {}), matcher) for h in hits]
+
+    suggestion = None
+    if parsed.plain_words and total < 5:
+        suggestion = _call(index, lambda: suggest(gen, req.q, parsed.plain_words,
+                                                  _ExactWords(gen)))
+    relax, total_without_filters = [], None
+    if not total and everything:
+        relax, total_without_filters = _relaxations(index, gen, req, query, dates, selections)
+    return SearchResult(
+        request=req,
+        relax=relax,
+        total_without_filters=total_without_filters,
+        total=total,
+        total_transcripts=total_transcripts,
+        pages=max(1, -(-total_transcripts // req.per_page)),
+        transcripts=transcripts,
+        facets=facets,
+        suggestion=suggestion,
+        notes=parsed.notes,
+        value_notes=value_notes(gen, req),
+        took_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
+
+
+def _call(index: ClusterIndex, fn):
+    """A request to the cluster; its failure as ``ClusterUnavailable`` (one line)."""
+    from opensearchpy import exceptions as ox
+
+    try:
+        return fn()
+    except ox.RequestError as exc:
+        raise QueryError(f"OpenSearch could not run this query: {exc.error}") from None
+    except ox.OpenSearchException as exc:
+        raise unavailable(index.settings, exc) from None
+
+
+def _metas(index: ClusterIndex, gen: ClusterGeneration, tids: list[str]) -> dict[str, dict]:
+    if not tids:
+        return {}
+    found = _call(index, lambda: gen.conn.mget(
+        index=gen.name, body={"ids": [f"{t}/page" for t in tids]}, _source_includes=["meta"]))
+    return {
+        d["_id"].removesuffix("/page"): d["_source"].get("meta") or {}
+        for d in found["docs"] if d.get("found")
+    }
+
+
+def _transcript_hit(hit: dict, meta: dict, matcher: WordMatcher) -> TranscriptHit:
+    shown = hit["inner_hits"]["shown"]["hits"]
+    docs = sorted((h["_source"] for h in shown["hits"]), key=lambda s: s["pos"])
+    return TranscriptHit(
+        id=hit["_source"]["tid"],
+        title=meta.get("title", ""),
+        date=meta.get("effective_date", ""),
+        time=meta.get("time", ""),
+        place=meta.get("place", ""),
+        url=meta.get("url", ""),
+        matched=int(shown["total"]["value"]),
+        utterances=[_utterance_hit(s, matcher) for s in docs],
+        source=meta.get("source", ""),
+        media=meta.get("media", ""),
+    )
+
+
+def _utterance_hit(src: dict, matcher: WordMatcher) -> UtteranceHit:
+    text = src.get("body") or ""
+    return UtteranceHit(
+        position=int(src["pos"]),
+        kind=src.get("kind", ""),
+        speaker=src.get("speaker"),
+        label=src.get("label"),
+        role=src.get("role_shown", ""),
+        note=src.get("note", "") or "",
+        text=text,
+        snippet=snippet(text, matcher),
+        start=src.get("start"),
+        end=src.get("end"),
+    )
+
+
+def _relaxations(
+    index: ClusterIndex, gen: ClusterGeneration, req: SearchRequest, query: dict,
+    dates: dict | None, selections: dict[str, dict],
+) -> tuple[list[Relaxation], int]:
+    """For an empty result: what removing each filter alone would give (one multi-search),
+    as ``search.engine._relaxations`` counts it."""
+    scopes: list[tuple[str, list[str], list[dict]]] = []
+    for name, values in req.filters().items():
+        if name in selections:
+            kept = [f for f in (dates, *(v for k, v in selections.items() if k != name)) if f]
+            scopes.append((name, list(values), kept))
+    for which in ("from", "to"):
+        bound = req.date_from if which == "from" else req.date_to
+        if bound:
+            other = dataclasses.replace(req, **({"date_from": None} if which == "from"
+                                                else {"date_to": None}))
+            kept_dates, _ = _filters(gen, other)
+            scopes.append((which, [bound.isoformat()],
+                           [f for f in (kept_dates, *selections.values()) if f]))
+    scopes.append(("", [], []))  # no filter at all
+    lines: list[dict] = []
+    for _, _, filters in scopes:
+        lines.append({"index": gen.name})
+        lines.append({"size": 0, "track_total_hits": True,
+                      "query": {"bool": {"must": [query], "filter": filters}},
+                      "aggs": {"n": {"cardinality": {"field": "tid",
+                                                     "precision_threshold": 40000}}}})
+    answers = _call(index, lambda: gen.conn.msearch(body=lines))["responses"]
+    found = []
+    for (name, values, _), a in zip(scopes[:-1], answers[:-1], strict=True):
+        total = int(a["hits"]["total"]["value"])
+        if total:
+            found.append(Relaxation(name, values, total, int(a["aggregations"]["n"]["value"])))
+    found.sort(key=lambda r: -r.total)
+    return found, int(answers[-1]["hits"]["total"]["value"])
+
+
+def get_transcript(index: ClusterIndex, transcript_id: str) -> Transcript | None:
+    """A whole transcript, from its documents in the cluster."""
+    from opensearchpy import helpers
+
+    gen = index.current()
+    page = _metas(index, gen, [transcript_id]).get(transcript_id)
+    if page is None:
+        return None
+    meta = dict(page)
+    meta.pop("effective_date", None)
+    docs = _call(index, lambda: list(helpers.scan(
+        gen.conn, index=gen.name, size=1000, _source_includes=SHOWN_FIELDS,
+        query={"query": {"bool": {"filter": [{"term": {"tid": transcript_id}}],
+                                  "must_not": [{"term": {"kind": "page"}}]}}})))
+    rows = sorted((d["_source"] for d in docs), key=lambda s: s["pos"])
+    utterances = [
+        Utterance(position=int(s["pos"]), text=s.get("body") or "", label=s.get("label"),
+                  speaker=s.get("speaker"), role=s.get("role_shown", ""),
+                  note=s.get("note", "") or "", start=s.get("start"), end=s.get("end"))
+        for s in rows
+    ]
+    return Transcript(**meta, utterances=utterances)
+
+
+def matcher_for(index: ClusterIndex, q: str) -> WordMatcher:
+    gen = index.current()
+    try:
+        parsed = parse_request(gen, q)
+    except QueryError:
+        return WordMatcher()
+    return WordMatcher(parsed.stems, parsed.words)
+
+
+def request_notes(index: ClusterIndex, req: SearchRequest) -> list[ValueNote]:
+    gen = index.current()
+    return value_notes(gen, canonical_request(gen, req))
+
+
+__all__ = ["ClusterIndex", "get_transcript", "matcher_for", "request_notes", "search"]

@@ -1,0 +1,66 @@
+"""A parsed query (``search.query``'s Whoosh tree) as OpenSearch query DSL.
+
+The tree is the one the embedded engine runs: words already analysed (folded, stemmed),
+prefixes already expanded to real words with the same caps, ``speaker:`` already turned
+into whole facet values. So each leaf is a ``term`` (or a phrase of analysed tokens)
+and OpenSearch analyses nothing: both backends match the same documents.
+
+Phrases: ``"a b"`` is words next to each other, ``match_phrase`` with the ``whitespace``
+analyzer over the analysed tokens. ``"a b c"~N`` lets each word stand up to N positions
+after the one before it (the embedded engine's rule, per gap); Lucene's slop counts the
+gaps together, so each gap is a ``span_near`` of its own, nested left to right.
+"""
+
+from __future__ import annotations
+
+from whoosh import query as wq
+
+from index.opensearch.mapping import ANALYZER
+from search.query import QueryError
+
+
+def to_dsl(q: wq.Query | None) -> dict:
+    """The DSL for a parsed query; None is everything (an empty query)."""
+    if q is None:
+        return {"match_all": {}}
+    return _node(q)
+
+
+def _node(q: wq.Query) -> dict:
+    if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
+        return {"match_none": {}}
+    if isinstance(q, wq.Every):
+        return {"match_all": {}}
+    if isinstance(q, wq.Term):
+        return {"term": {q.fieldname: {"value": q.text, "boost": q.boost}}}
+    if isinstance(q, wq.Phrase):
+        return _phrase(q)
+    if isinstance(q, wq.And):
+        return {"bool": {"must": [_node(s) for s in q.subqueries]}}
+    if isinstance(q, wq.Or):
+        return {"bool": {"should": [_node(s) for s in q.subqueries],
+                         "minimum_should_match": 1}}
+    if isinstance(q, wq.AndNot):
+        return {"bool": {"must": [_node(q.a)], "must_not": [_node(q.b)]}}
+    if isinstance(q, wq.AndMaybe):
+        return {"bool": {"must": [_node(q.a)], "should": [_node(q.b)]}}
+    if isinstance(q, wq.Require):
+        return {"bool": {"must": [_node(q.a)], "filter": [_node(q.b)]}}
+    if isinstance(q, wq.Not):
+        return {"bool": {"must": [{"match_all": {}}], "must_not": [_node(q.query)]}}
+    raise QueryError(f"This kind of query ({type(q).__name__}) cannot be run on OpenSearch.")
+
+
+def _phrase(q: wq.Phrase) -> dict:
+    words = list(q.words)
+    if len(words) == 1:
+        return {"term": {q.fieldname: {"value": words[0], "boost": q.boost}}}
+    if q.slop <= 1:
+        return {"match_phrase": {q.fieldname: {"query": " ".join(words), "analyzer": ANALYZER,
+                                               "boost": q.boost}}}
+    gap = q.slop - 1  # words allowed between one word and the next
+    span: dict = {"span_term": {q.fieldname: words[0]}}
+    for word in words[1:]:
+        span = {"span_near": {"clauses": [span, {"span_term": {q.fieldname: word}}],
+                              "slop": gap, "in_order": True}}
+    return span

@@ -1,0 +1,172 @@
+"""The same answers from both backends, over a real OpenSearch node.
+
+For every query of the benchmark workload, the query syntax, filters, facet-only and
+empty searches: total passages, total transcripts, every facet's counts (each facet
+under every filter but its own), "did you mean", notes about capped prefixes, value
+notes and the empty-state chips are equal on the embedded index and on OpenSearch.
+With a date sort the pages are equal too, transcript for transcript: the same matched
+counts, the same turns shown, the same snippets marked. A relevance sort may order the
+transcripts differently (the embedded engine ranks with evidence across a transcript
+and proximity, OpenSearch with BM25 of the best passage): there the rule checked is that
+both find the same set of transcripts, page after page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import pytest
+from conftest import QUERIES, need
+
+from search import engine, opensearch_engine
+from search.query import QueryError
+from search.results import SearchRequest, SearchResult
+
+SYNTAX = [
+    "", "*", "russia", "Russia's", "oil prices", '"trade and economic"', '"oil prices"~3',
+    '"economic cooperation"~2', "econ*", "econ?my", "ukrain*", "a*", "sanction* -russia",
+    "gas OR oil", "(gas OR oil) AND europe", "NOT russia", "russia -ukraine -gas",
+    "speaker:putin", "speaker:\"vladimir putin\"", "who:lavrov", "title:economy",
+    "role:president", "person:merkel", "geography:germany", "topic:economy",
+    "source:kremlin", "Erdogan", "Erdoğan", "café", "sancions", "Erdgan", "putn russa",
+    "zzzqqq", "the", "2020", "covid-19", "O'Neill",
+]
+ERRORS = ['"unbalanced', "(open", "nosuchfield:word", "a* b* c* d* e* f* g* h* i*"]
+
+
+def requests_for(queries: list[str]) -> list[SearchRequest]:
+    reqs = [SearchRequest(q=q) for q in queries]
+    reqs += [SearchRequest(q=q, sort="newest") for q in queries[:12]]
+    return reqs
+
+
+FILTERED = [
+    SearchRequest(q="russia", speaker=["Vladimir Putin"]),
+    SearchRequest(q="", geography=["Germany"], sort="newest"),
+    SearchRequest(q="economy", date_from=dt.date(2020, 1, 1)),
+    SearchRequest(q="economy", date_to=dt.date(2019, 12, 31), sort="oldest"),
+    SearchRequest(q="", date_from=dt.date(2020, 3, 1), date_to=dt.date(2020, 3, 31)),
+    SearchRequest(q="", speaker=["Vladimir Putin", "Dmitry Peskov"]),
+    SearchRequest(q="gas", geography=["Germany", "Turkey"], topic=["Foreign policy"]),
+    SearchRequest(q="", person=["Angela Merkel"]),  # as shown: the stored tag is reversed
+    SearchRequest(q="", speaker=["vladimir putin"]),  # other capitals
+    SearchRequest(q="", speaker=["Putin"]),  # a value nobody has: a note with the nearest
+    SearchRequest(q="sanctions", speaker=["Nobody At All"]),
+    SearchRequest(q="oil", speaker=["Dmitry Peskov"], date_from=dt.date(2030, 1, 1)),
+    SearchRequest(q="coronavirus", topic=["Sport"]),
+    SearchRequest(q="", page=2, sort="newest"),
+    SearchRequest(q="russia", page=3, sort="oldest"),
+    SearchRequest(q="", per_page=100, sort="oldest"),
+]
+
+
+def facets(result: SearchResult) -> dict:
+    return {k: [(f.value, f.count, f.selected, f.label) for f in v]
+            for k, v in result.facets.items()}
+
+
+def answers(index, module, req: SearchRequest):
+    try:
+        return module.search(index, req)
+    except QueryError as exc:
+        return exc
+
+
+def compare(embedded_index, cluster_index, req: SearchRequest) -> None:
+    a = answers(embedded_index, engine, req)
+    b = answers(cluster_index, opensearch_engine, req)
+    what = f"{req}"
+    if isinstance(a, QueryError) or isinstance(b, QueryError):
+        assert str(a) == str(b), what
+        return
+    assert (a.total, a.total_transcripts, a.pages) == (b.total, b.total_transcripts, b.pages), what
+    assert facets(a) == facets(b), what
+    assert a.suggestion == b.suggestion, what
+    assert a.notes == b.notes, what
+    assert a.value_notes == b.value_notes, what
+    assert a.relax == b.relax and a.total_without_filters == b.total_without_filters, what
+    assert a.request == b.request, what
+    if req.sort != "relevance" or not req.q.strip("* "):
+        assert [dataclasses.asdict(t) for t in a.transcripts] == [
+            dataclasses.asdict(t) for t in b.transcripts
+        ], what
+    else:
+        assert len(a.transcripts) == len(b.transcripts), what
+
+
+def all_transcripts(index, module, req: SearchRequest) -> set[str]:
+    found: set[str] = set()
+    for page in range(1, 1000):
+        result = module.search(index, dataclasses.replace(req, page=page, per_page=100))
+        found |= {t.id for t in result.transcripts}
+        if page >= result.pages:
+            return found
+    raise AssertionError("too many pages")
+
+
+# -- the demo corpus ------------------------------------------------------------------------
+@pytest.mark.parametrize("req", requests_for(SYNTAX) + FILTERED, ids=repr)
+def test_demo_corpus_answers_alike(seeds_index, seeds_cluster_index, req):
+    compare(seeds_index, seeds_cluster_index, req)
+
+
+@pytest.mark.parametrize("q", ERRORS)
+def test_a_query_refused_is_refused_alike(seeds_index, seeds_cluster_index, q):
+    with pytest.raises(QueryError) as embedded:
+        engine.search(seeds_index, SearchRequest(q=q))
+    with pytest.raises(QueryError) as cluster:
+        opensearch_engine.search(seeds_cluster_index, SearchRequest(q=q))
+    assert str(embedded.value) == str(cluster.value)
+
+
+@pytest.mark.parametrize("q", ["russia", "oil prices", "econ*", '"national projects"'])
+def test_a_relevance_sort_finds_the_same_transcripts_page_after_page(
+    seeds_index, seeds_cluster_index, q
+):
+    req = SearchRequest(q=q)
+    assert all_transcripts(seeds_index, engine, req) == all_transcripts(
+        seeds_cluster_index, opensearch_engine, req
+    )
+
+
+def test_a_prefix_past_the_cap_is_capped_to_the_same_words(seeds_index, seeds_cluster_index):
+    """The embedded engine searches the 200 most common words of a long prefix; the
+    cluster's vocabulary index gives the same 200, so the same documents match."""
+    a = engine.search(seeds_index, SearchRequest(q="a*"))
+    b = opensearch_engine.search(seeds_cluster_index, SearchRequest(q="a*"))
+    assert a.notes and "searched for the 200 most common" in a.notes[0]
+    assert (a.total, a.notes) == (b.total, b.notes)
+
+
+def test_a_whole_transcript_reads_back_alike(seeds_index, seeds_cluster_index):
+    some = engine.search(seeds_index, SearchRequest(q="", sort="newest", per_page=5))
+    for hit in some.transcripts:
+        a = engine.get_transcript(seeds_index, hit.id)
+        b = opensearch_engine.get_transcript(seeds_cluster_index, hit.id)
+        assert a == b
+    assert opensearch_engine.get_transcript(seeds_cluster_index, "no-such-id") is None
+
+
+# -- the development corpus and the benchmark workload --------------------------------------
+def workload() -> list[SearchRequest]:
+    from bench.workload import load
+
+    return [w.request() for w in load(need(QUERIES))]
+
+
+@pytest.mark.corpus
+def test_development_corpus_answers_alike_for_the_whole_workload(
+    corpus_index, corpus_cluster_index
+):
+    reqs = workload()
+    reqs += [dataclasses.replace(r, sort="newest") for r in reqs if r.sort == "relevance"]
+    reqs += [SearchRequest(q=q) for q in SYNTAX]
+    for req in reqs:
+        compare(corpus_index, corpus_cluster_index, req)
+
+
+def test_workload_queries_are_read_from_the_shared_file():
+    lines = need(QUERIES).read_text().splitlines()
+    assert len(workload()) == len(lines) == len([json.loads(x) for x in lines])
