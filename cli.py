@@ -401,9 +401,8 @@ def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt
     """
     try:
         req = filtered_request(query, speaker, person, geography, topic, date_from, date_to)
-        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index,
-                           "Export")
-        plan = export.plan_export(index, req, sort, limit)
+        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
+        plan = backends.plan_export(index, req, sort, limit)
         print_value_notes(request_notes(index, req), err)
         base = base_url.rstrip("/")
         chunks = export.export_chunks(

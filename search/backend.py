@@ -13,7 +13,7 @@ from types import ModuleType
 
 from index import location
 from index.opensearch.connection import ClusterSettings
-from search import engine
+from search import engine, export
 from search.engine import TranscriptIndex
 from search.person_names import PersonNames
 from search.results import SearchRequest, SearchResult, ValueNote
@@ -86,6 +86,16 @@ def matcher_for(index, q: str) -> WordMatcher:
 
 def request_notes(index, req: SearchRequest) -> list[ValueNote]:
     return _engine(index).request_notes(index, req)
+
+
+def plan_export(index, req: SearchRequest, sort: str, limit: int):
+    """Which documents an export sends, in order (``search.export``'s plan, or the
+    cluster's, streamed through a point in time)."""
+    if is_embedded(index):
+        return export.plan_export(index, req, sort, limit)
+    from search import opensearch_export
+
+    return opensearch_export.plan_export(index, req, sort, limit)
 
 
 def person_names_of(index) -> PersonNames:

@@ -79,23 +79,35 @@ class ExportPlan:
         return self.total > self.rows
 
     def note(self) -> str:
-        """What a truncated file says about itself (empty when it is complete)."""
-        if not self.truncated:
-            return ""
-        return (
-            f"TRUNCATED: this export holds the first {self.rows:,} of {self.total:,} matching "
-            f"utterances (limit {self.limit:,}). Narrow the search (filters, dates) to export "
-            "the rest."
-        )
+        return truncation_note(self.rows, self.total, self.limit)
+
+    def export_rows(self, permalink: Callable[[str, int], str] = permalink_path
+                    ) -> Iterator[ExportRow]:
+        return export_rows(self, permalink)
+
+
+def truncation_note(rows: int, total: int, limit: int) -> str:
+    """What a truncated file says about itself (empty when it is complete)."""
+    if total <= rows:
+        return ""
+    return (
+        f"TRUNCATED: this export holds the first {rows:,} of {total:,} matching "
+        f"utterances (limit {limit:,}). Narrow the search (filters, dates) to export "
+        "the rest."
+    )
+
+
+def check_export(sort: str, limit: int) -> None:
+    if sort not in SORTS:
+        raise QueryError(f"sort must be one of {', '.join(SORTS)} (got '{sort}').")
+    if not 1 <= limit <= MAX_ROWS:
+        raise QueryError(f"limit must be between 1 and {MAX_ROWS:,}.")
 
 
 def plan_export(
     index: TranscriptIndex, req: SearchRequest, sort: str = SORTS[0], limit: int = MAX_ROWS
 ) -> ExportPlan:
-    if sort not in SORTS:
-        raise QueryError(f"sort must be one of {', '.join(SORTS)} (got '{sort}').")
-    if not 1 <= limit <= MAX_ROWS:
-        raise QueryError(f"limit must be between 1 and {MAX_ROWS:,}.")
+    check_export(sort, limit)
     selection = select(index, req)
     gen, table = selection.gen, selection.gen.table
     docs = np.flatnonzero(selection.mask)
@@ -204,15 +216,16 @@ def truncation_record(plan_rows: int, total: int, limit: int, message: str) -> d
 
 
 def export_chunks(
-    plan: ExportPlan,
+    plan,
     fmt: str,
     bom: bool = False,
     permalink: Callable[[str, int], str] = permalink_path,
 ) -> Iterator[str]:
-    """The whole export file, a chunk at a time."""
+    """The whole export file, a chunk at a time (``plan``: this module's ``ExportPlan`` or
+    the OpenSearch backend's, which streams its rows from the cluster)."""
     if fmt not in FORMATS:
         raise QueryError(f"format must be one of {', '.join(FORMATS)} (got '{fmt}').")
-    rows = export_rows(plan, permalink)
+    rows = plan.export_rows(permalink)
     if fmt == "csv":
         return csv_chunks(rows, COLUMNS, plan.note(), bom)
     return jsonl_chunks(rows, truncation_record(plan.rows, plan.total, plan.limit, plan.note()))

@@ -20,7 +20,7 @@ import json
 import pytest
 from conftest import QUERIES, need
 
-from search import engine, opensearch_engine
+from search import engine, export, opensearch_engine, opensearch_export
 from search.query import QueryError
 from search.results import SearchRequest, SearchResult
 
@@ -170,3 +170,27 @@ def test_development_corpus_answers_alike_for_the_whole_workload(
 def test_workload_queries_are_read_from_the_shared_file():
     lines = need(QUERIES).read_text().splitlines()
     assert len(workload()) == len(lines) == len([json.loads(x) for x in lines])
+
+
+@pytest.mark.parametrize("req,sort,limit", [
+    (SearchRequest(q="russia"), "oldest", 100_000),
+    (SearchRequest(q=""), "newest", 100_000),
+    (SearchRequest(q="oil", speaker=["Vladimir Putin"]), "oldest", 5),
+    (SearchRequest(q='"national projects"', date_from=dt.date(2020, 1, 1)), "newest", 50),
+], ids=repr)
+def test_an_export_is_the_same_file(seeds_index, seeds_cluster_index, req, sort, limit):
+    """Streamed from the cluster through a point in time, batch after batch: the same
+    rows in the same order, the same note when the limit cuts it."""
+    a = export.plan_export(seeds_index, req, sort, limit)
+    b = opensearch_export.plan_export(seeds_cluster_index, req, sort, limit)
+    assert (a.total, a.rows, a.truncated) == (b.total, b.rows, b.truncated)
+    for fmt in export.FORMATS:
+        assert "".join(export.export_chunks(a, fmt)) == "".join(export.export_chunks(b, fmt))
+
+
+def test_an_export_in_relevance_order_has_the_same_rows(seeds_index, seeds_cluster_index):
+    req = SearchRequest(q="gas OR oil")
+    a = export.plan_export(seeds_index, req, "relevance", 100_000)
+    b = opensearch_export.plan_export(seeds_cluster_index, req, "relevance", 100_000)
+    rows = sorted(a.export_rows(), key=lambda r: (r.transcript_id, r.position))
+    assert rows == sorted(b.export_rows(), key=lambda r: (r.transcript_id, r.position))

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from search import export
-from search.backend import request_notes, require_embedded
+from search.backend import plan_export, request_notes
 from search.query import QueryError
 from search.results import SearchRequest
 from web import current_index
@@ -26,11 +26,6 @@ from web.links import query_pairs, value_notes_header
 from web.params import _short, search_request
 
 bp = Blueprint("export", __name__)
-
-
-@bp.before_request
-def _embedded_only() -> None:
-    require_embedded(current_index(), "Export")
 
 MIMETYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
 _INTEGER = re.compile(r"\d{1,7}")
@@ -45,7 +40,7 @@ def export_file() -> ResponseReturnValue:
     limit = int_param(args, "limit", export.MAX_ROWS, 1, export.MAX_ROWS)
     sort = choice_param(args, "sort", export.SORTS, export.SORTS[0])
     req = search_part(args)
-    plan = export.plan_export(current_index(), req, sort, limit)
+    plan = plan_export(current_index(), req, sort, limit)
     base = site_root()
     chunks = export.export_chunks(
         plan, fmt, bom, lambda tid, pos: base + export.permalink_path(tid, pos)

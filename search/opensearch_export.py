@@ -1,0 +1,118 @@
+"""Export on OpenSearch: every document a search matches, streamed from the cluster.
+
+The plan counts the matches and fixes the order; the rows come a batch at a time through
+a point in time (the index as it was when the export began, even if a reindex moves
+the alias meanwhile) and ``search_after``, so the server never holds more than a batch
+and no result window limits the size. The rows and files are the embedded export's
+(``search.export``): the same columns, the same CSV and JSON Lines, the same note
+when the limit cuts the file. In date order the rows are in the same order too; in
+relevance order they follow OpenSearch's scores.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from search.export import (
+    ExportRow,
+    check_export,
+    permalink_path,
+    truncation_note,
+)
+from search.opensearch_engine import ClusterGeneration, ClusterIndex, call, metas, selection
+from search.results import SearchRequest
+
+BATCH = 1000  # documents per request
+KEEP_ALIVE = "5m"  # between two batches at most
+FIELDS = ["tid", "pos", "kind", "body", "label", "note", "speaker", "role_shown"]
+# The embedded export's order: by the transcript's date, then transcript, then place.
+ORDERS = {
+    "oldest": [{"day": "asc"}, {"tid": "asc"}, {"pos": "asc"}, {"kind": "desc"}],
+    "newest": [{"day": "desc"}, {"tid": "asc"}, {"pos": "asc"}, {"kind": "desc"}],
+    "relevance": ["_score", {"day": "asc"}, {"tid": "asc"}, {"pos": "asc"}, {"kind": "desc"}],
+}
+
+
+@dataclass
+class ClusterExportPlan:
+    index: ClusterIndex
+    gen: ClusterGeneration
+    query: dict
+    sort: str
+    total: int
+    rows: int
+    limit: int
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > self.rows
+
+    def note(self) -> str:
+        return truncation_note(self.rows, self.total, self.limit)
+
+    def export_rows(self, permalink: Callable[[str, int], str] = permalink_path
+                    ) -> Iterator[ExportRow]:
+        conn, index = self.gen.conn, self.index
+        if not self.rows:
+            return
+        pit = call(index, lambda: conn.create_pit(index=self.gen.name,
+                                                  params={"keep_alive": KEEP_ALIVE}))["pit_id"]
+        try:
+            after = None
+            sent = 0
+            meta: dict[str, dict] = {}
+            while sent < self.rows:
+                body: dict = {
+                    "query": self.query,
+                    "sort": ORDERS[self.sort],
+                    "size": min(BATCH, self.rows - sent),
+                    "_source": FIELDS,
+                    "pit": {"id": pit, "keep_alive": KEEP_ALIVE},
+                    "track_total_hits": False,
+                }
+                if after is not None:
+                    body["search_after"] = after
+                hits = call(index, lambda b=body: conn.search(body=b))["hits"]["hits"]
+                if not hits:
+                    return
+                new = [h["_source"]["tid"] for h in hits if h["_source"]["tid"] not in meta]
+                if new:
+                    if len(meta) > 10_000:
+                        meta.clear()
+                    meta.update(metas(index, self.gen, list(dict.fromkeys(new))))
+                for h in hits:
+                    yield _row(h["_source"], meta.get(h["_source"]["tid"], {}), permalink)
+                sent += len(hits)
+                after = hits[-1]["sort"]
+        finally:
+            with contextlib.suppress(Exception):  # it expires on its own (KEEP_ALIVE)
+                conn.delete_pit(body={"pit_id": [pit]})
+
+
+def _row(src: dict, meta: dict, permalink: Callable[[str, int], str]) -> ExportRow:
+    tid, position = src["tid"], int(src["pos"])
+    return ExportRow(
+        transcript_id=tid,
+        title=meta.get("title", ""),
+        date=meta.get("effective_date", ""),
+        position=position,
+        kind=src.get("kind", ""),
+        speaker=src.get("speaker") or "",
+        role=src.get("role_shown") or "",
+        label=src.get("label") or "",
+        note=src.get("note") or "",
+        text=src.get("body", ""),
+        permalink=permalink(tid, position),
+        source_url=meta.get("url", ""),
+    )
+
+
+def plan_export(index: ClusterIndex, req: SearchRequest, sort: str = "oldest",
+                limit: int = 100_000) -> ClusterExportPlan:
+    check_export(sort, limit)
+    gen, req, _, query = selection(index, req)
+    total = int(call(index, lambda: gen.conn.count(index=gen.name, body={"query": query}))
+                ["count"])
+    return ClusterExportPlan(index, gen, query, sort, total, min(total, limit), limit)

@@ -1,0 +1,89 @@
+"""The site and its JSON API over OpenSearch: the same pages as over the embedded index.
+
+Two apps, one per backend, over the demo corpus; their answers are compared (minus
+the time taken and, for a relevance sort, the order of transcripts).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from web import create_app
+
+QUERIES = ["russia", "oil prices", '"national projects"', "econ*", "speaker:putin", "",
+           "sancions", "gas -oil"]
+
+
+@pytest.fixture(scope="module")
+def apps(seeds_index, seeds_cluster_index):
+    embedded = create_app({"TESTING": True, "WARM_INDEX": False, "BACKEND": "embedded",
+                           "INDEX_DIR": str(seeds_index.root)})
+    settings = seeds_cluster_index.settings
+    cluster = create_app({"TESTING": True, "WARM_INDEX": False, "BACKEND": "opensearch",
+                          "OPENSEARCH_URL": ",".join(settings.hosts),
+                          "OPENSEARCH_INDEX": settings.alias})
+    return embedded.test_client(), cluster.test_client()
+
+
+def comparable(data: dict, ranked: bool) -> dict:
+    data = dict(data)
+    data.pop("took_ms")
+    if ranked:  # the ranking may differ (tests/test_opensearch_parity.py): how many
+        data["transcripts"] = len(data["transcripts"])
+    return data
+
+
+@pytest.mark.parametrize("q", QUERIES)
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+def test_the_search_api_answers_alike(apps, q, sort):
+    embedded, cluster = apps
+    url = f"/api/search?q={q}&sort={sort}"
+    a, b = embedded.get(url), cluster.get(url)
+    assert a.status_code == b.status_code == 200
+    ranked = sort == "relevance" and bool(q)
+    assert comparable(a.get_json(), ranked) == comparable(b.get_json(), ranked)
+
+
+def test_the_results_page_shows_results_facets_and_the_credit(apps):
+    _, cluster = apps
+    page = cluster.get("/?q=oil+prices&speaker=Vladimir+Putin")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "<mark>oil</mark>" in html and "Vladimir Putin" in html
+    assert "CC BY 4.0" in html
+
+
+def test_a_transcript_page_and_its_api_read_alike(apps):
+    embedded, cluster = apps
+    tid = embedded.get("/api/search?q=&sort=newest").get_json()["transcripts"][0]["id"]
+    assert embedded.get(f"/api/transcripts/{tid}").get_json() == cluster.get(
+        f"/api/transcripts/{tid}").get_json()
+    page = cluster.get(f"/t/{tid}?q=russia")
+    assert page.status_code == 200 and "CC BY 4.0" in page.get_data(as_text=True)
+    assert cluster.get("/t/no-such-transcript").status_code == 404
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_export_downloads_the_same_file(apps, fmt):
+    embedded, cluster = apps
+    url = f"/export?q=russia&format={fmt}&sort=oldest"
+    a, b = embedded.get(url), cluster.get(url)
+    assert a.status_code == b.status_code == 200
+    assert a.headers["X-Export-Total"] == b.headers["X-Export-Total"]
+    assert a.get_data() == b.get_data()
+
+
+def test_a_bad_query_is_a_400_with_the_same_message(apps):
+    embedded, cluster = apps
+    a, b = embedded.get('/api/search?q="open'), cluster.get('/api/search?q="open')
+    assert a.status_code == b.status_code == 400
+    assert a.get_json() == b.get_json()
+
+
+@pytest.mark.parametrize("url", ["/trends?q=oil", "/speakers?q=oil", "/kwic?q=oil",
+                                 "/speaker/Vladimir%20Putin", "/api/trends?q=oil"])
+def test_a_view_not_yet_on_opensearch_says_so_clearly(apps, url):
+    _, cluster = apps
+    r = cluster.get(url)
+    assert r.status_code == 501
+    assert "not available on the OpenSearch backend yet" in r.get_data(as_text=True)
