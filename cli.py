@@ -535,13 +535,10 @@ def trends_cmd(queries, speaker, person, geography, topic, date_from, date_to, b
                as_json, index_dir, backend,
         opensearch_url, opensearch_index) -> None:
     """How often each query (up to four) is used over time: hits per million words."""
-    from search.trends import trends
-
     try:
         req = filters_request("", speaker, person, geography, topic, date_from, date_to)
-        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index,
-                           "Over time")
-        result = trends(index, req, list(queries), bucket)
+        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
+        result = backends.trends(index, req, list(queries), bucket)
         notes = request_notes(index, req)
     except (QueryError, IndexMissing, NotOnThisBackend) as exc:
         fail(exc, as_json)

@@ -98,5 +98,16 @@ def plan_export(index, req: SearchRequest, sort: str, limit: int):
     return opensearch_export.plan_export(index, req, sort, limit)
 
 
+def trends(index, req: SearchRequest, queries: list[str], bucket: str | None = None):
+    """Over time (``search.trends``): the same figures from either engine."""
+    if is_embedded(index):
+        from search.trends import trends as embedded_trends
+
+        return embedded_trends(index, req, queries, bucket)
+    from search.opensearch_analysis import trends as cluster_trends
+
+    return cluster_trends(index, req, queries, bucket)
+
+
 def person_names_of(index) -> PersonNames:
     return index.current().people

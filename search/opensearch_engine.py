@@ -16,10 +16,12 @@ agree, the order of a relevance sort may not.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,6 +63,8 @@ from search.results import (
 from search.snippets import WordMatcher, snippet
 from search.suggest import suggest
 
+SCAN_BATCH = 1000  # documents per request of a scan
+SCAN_KEEP_ALIVE = "5m"  # a point in time lives this long between two requests
 WATCH_SECONDS = 1.0  # how long the alias's target is trusted before it is asked again
 VALUES_PAGE = 10_000  # facet values read per request when a generation is opened
 SHOWN_FIELDS = ["tid", "pos", "kind", "body", "label", "note", "speaker", "role_shown", "start",
@@ -465,6 +469,40 @@ def call(index: ClusterIndex, fn):
         raise QueryError(f"OpenSearch could not run this query: {exc.error}") from None
     except ox.OpenSearchException as exc:
         raise unavailable(index.settings, exc) from None
+
+
+def scan(index: ClusterIndex, gen: ClusterGeneration, query: dict, sort: list,
+         fields: list[str], limit: int | None = None) -> Iterator[dict]:
+    """The ``_source`` (``fields``) and ``sort`` values of every matching document, in
+    order, a batch at a time through a point in time: the index as it was when the scan
+    began, whatever a reindex does meanwhile, and no result window to stop at."""
+    conn = gen.conn
+    pit = call(index, lambda: conn.create_pit(index=gen.name,
+                                              params={"keep_alive": SCAN_KEEP_ALIVE}))["pit_id"]
+    try:
+        after = None
+        sent = 0
+        while limit is None or sent < limit:
+            body: dict = {
+                "query": query,
+                "sort": sort,
+                "size": SCAN_BATCH if limit is None else min(SCAN_BATCH, limit - sent),
+                "_source": fields,
+                "pit": {"id": pit, "keep_alive": SCAN_KEEP_ALIVE},
+                "track_total_hits": False,
+            }
+            if after is not None:
+                body["search_after"] = after
+            hits = call(index, lambda b=body: conn.search(body=b))["hits"]["hits"]
+            if not hits:
+                return
+            yield from hits
+            sent += len(hits)
+            after = hits[-1]["sort"]
+    finally:
+        with contextlib.suppress(Exception):  # it expires on its own
+            conn.delete_pit(body={"pit_id": [pit]})
+
 
 
 def metas(index: ClusterIndex, gen: ClusterGeneration, tids: list[str]) -> dict[str, dict]:

@@ -11,7 +11,6 @@ relevance order they follow OpenSearch's scores.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -21,11 +20,17 @@ from search.export import (
     permalink_path,
     truncation_note,
 )
-from search.opensearch_engine import ClusterGeneration, ClusterIndex, call, metas, selection
+from search.opensearch_engine import (
+    SCAN_BATCH,
+    ClusterGeneration,
+    ClusterIndex,
+    call,
+    metas,
+    scan,
+    selection,
+)
 from search.results import SearchRequest
 
-BATCH = 1000  # documents per request
-KEEP_ALIVE = "5m"  # between two batches at most
 FIELDS = ["tid", "pos", "kind", "body", "label", "note", "speaker", "role_shown"]
 # The embedded export's order: by the transcript's date, then transcript, then place.
 ORDERS = {
@@ -54,41 +59,26 @@ class ClusterExportPlan:
 
     def export_rows(self, permalink: Callable[[str, int], str] = permalink_path
                     ) -> Iterator[ExportRow]:
-        conn, index = self.gen.conn, self.index
-        if not self.rows:
-            return
-        pit = call(index, lambda: conn.create_pit(index=self.gen.name,
-                                                  params={"keep_alive": KEEP_ALIVE}))["pit_id"]
-        try:
-            after = None
-            sent = 0
-            meta: dict[str, dict] = {}
-            while sent < self.rows:
-                body: dict = {
-                    "query": self.query,
-                    "sort": ORDERS[self.sort],
-                    "size": min(BATCH, self.rows - sent),
-                    "_source": FIELDS,
-                    "pit": {"id": pit, "keep_alive": KEEP_ALIVE},
-                    "track_total_hits": False,
-                }
-                if after is not None:
-                    body["search_after"] = after
-                hits = call(index, lambda b=body: conn.search(body=b))["hits"]["hits"]
-                if not hits:
-                    return
-                new = [h["_source"]["tid"] for h in hits if h["_source"]["tid"] not in meta]
-                if new:
-                    if len(meta) > 10_000:
-                        meta.clear()
-                    meta.update(metas(index, self.gen, list(dict.fromkeys(new))))
-                for h in hits:
-                    yield _row(h["_source"], meta.get(h["_source"]["tid"], {}), permalink)
-                sent += len(hits)
-                after = hits[-1]["sort"]
-        finally:
-            with contextlib.suppress(Exception):  # it expires on its own (KEEP_ALIVE)
-                conn.delete_pit(body={"pit_id": [pit]})
+        meta: dict[str, dict] = {}
+        batch: list[dict] = []
+        hits = scan(self.index, self.gen, self.query, ORDERS[self.sort], FIELDS, self.rows)
+        for hit in hits:
+            batch.append(hit["_source"])
+            if len(batch) == SCAN_BATCH:
+                yield from self._rows(batch, meta, permalink)
+                batch = []
+        yield from self._rows(batch, meta, permalink)
+
+    def _rows(self, batch: list[dict], meta: dict[str, dict],
+              permalink: Callable[[str, int], str]) -> Iterator[ExportRow]:
+        """A batch's rows, with the titles of its transcripts read in one request."""
+        new = list(dict.fromkeys(s["tid"] for s in batch if s["tid"] not in meta))
+        if new:
+            if len(meta) > 10_000:
+                meta.clear()
+            meta.update(metas(self.index, self.gen, new))
+        for src in batch:
+            yield _row(src, meta.get(src["tid"], {}), permalink)
 
 
 def _row(src: dict, meta: dict, permalink: Callable[[str, int], str]) -> ExportRow:

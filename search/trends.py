@@ -121,14 +121,14 @@ def trends(index: TranscriptIndex, req: SearchRequest, queries: list[str],
 
     # The range asked for, within the dates the index has: no run of empty years before
     # the first transcript; a bucket the index covers only in part is marked partial.
-    lo_day = max(tables.first_day, _day(req.date_from))
-    hi_day = min(tables.last_day, _day(req.date_to) or tables.last_day)
+    lo_day = max(tables.first_day, day_of(req.date_from))
+    hi_day = min(tables.last_day, day_of(req.date_to) or tables.last_day)
     if bucket is None:
         bucket = "month" if hi_day - lo_day <= MONTHS_UP_TO_DAYS else "year"
     if hi_day < lo_day or not tables.first_day:
         spans: list[tuple[int, dt.date, dt.date]] = []
     else:
-        spans = _spans(_date(lo_day), _date(hi_day), bucket)
+        spans = spans_of(date_of(lo_day), date_of(hi_day), bucket)
     key = np.where(tables.month >= 0, tables.month // 12, -1) if bucket == "year" else tables.month
     first_key = spans[0][0] if spans else 0
     n = len(spans)
@@ -143,11 +143,12 @@ def trends(index: TranscriptIndex, req: SearchRequest, queries: list[str],
         matched = sel.mask & in_range
         hits = np.bincount(slot[matched], weights=hits_doc[matched], minlength=n)
         tr = _distinct_transcripts(slot, table.tid, matched, n)
-        out.append(_series(q, spans, hits, words, tr, all_tr, lo_day, hi_day, sel))
+        out.append(series(q, spans, hits, words, tr, all_tr, lo_day, hi_day, sel.parsed))
     return Trends(req, queries, bucket, out, undated_words)
 
 
-def _series(q, spans, hits, words, tr, all_tr, lo_day, hi_day, sel) -> Series:
+def series(q, spans, hits, words, tr, all_tr, lo_day, hi_day, parsed) -> Series:
+    """One query's series from its per-bucket counts (both backends count, this shapes)."""
     low, high = wilson(hits, words)
     s_low, s_high = wilson(tr, all_tr)
     buckets = []
@@ -170,14 +171,14 @@ def _series(q, spans, hits, words, tr, all_tr, lo_day, hi_day, sel) -> Series:
             share=round(tr[i] / all_tr[i], 6) if has_tr else None,
             share_low=round(float(s_low[i]), 6) if has_tr else None,
             share_high=round(float(s_high[i]), 6) if has_tr else None,
-            partial=_day(start) < lo_day or _day(end) > hi_day,
+            partial=day_of(start) < lo_day or day_of(end) > hi_day,
             sparse=w < SPARSE_WORDS,
         ))
     total_hits, total_words = int(hits.sum()), int(words.sum())
-    notes = list(sel.parsed.notes)
+    notes = list(parsed.notes)
     if not q:
         notes.append("No query: the words and transcripts that pass the filters are shown.")
-    elif sel.parsed.query is not None and not positive_leaves(sel.parsed.query):
+    elif parsed.query is not None and not positive_leaves(parsed.query):
         notes.append(f"“{q}” names no words to count (only tags such as speaker:), so it has "
                      "no hits: use the filters for tags, and words in the query.")
     return Series(
@@ -205,7 +206,7 @@ def _distinct_transcripts(slot, tid, mask, n) -> np.ndarray:
     return np.bincount(pairs // (int(tid.max()) + 1), minlength=n)
 
 
-def _spans(lo: dt.date, hi: dt.date, bucket: str) -> list[tuple[int, dt.date, dt.date]]:
+def spans_of(lo: dt.date, hi: dt.date, bucket: str) -> list[tuple[int, dt.date, dt.date]]:
     """(key, first day, last day) of every bucket from lo to hi, empty ones included."""
     out = []
     if bucket == "year":
@@ -220,9 +221,9 @@ def _spans(lo: dt.date, hi: dt.date, bucket: str) -> list[tuple[int, dt.date, dt
     return out
 
 
-def _day(date: dt.date | None) -> int:
+def day_of(date: dt.date | None) -> int:
     return (date - EPOCH).days if date else 0
 
 
-def _date(day: int) -> dt.date:
+def date_of(day: int) -> dt.date:
     return EPOCH + dt.timedelta(days=int(day))

@@ -20,9 +20,10 @@ import json
 import pytest
 from conftest import QUERIES, need
 
-from search import engine, export, opensearch_engine, opensearch_export
+from search import engine, export, opensearch_analysis, opensearch_engine, opensearch_export
 from search.query import QueryError
 from search.results import SearchRequest, SearchResult
+from search.trends import trends
 
 SYNTAX = [
     "", "*", "russia", "Russia's", "oil prices", '"trade and economic"', '"oil prices"~3',
@@ -194,3 +195,31 @@ def test_an_export_in_relevance_order_has_the_same_rows(seeds_index, seeds_clust
     b = opensearch_export.plan_export(seeds_cluster_index, req, "relevance", 100_000)
     rows = sorted(a.export_rows(), key=lambda r: (r.transcript_id, r.position))
     assert rows == sorted(b.export_rows(), key=lambda r: (r.transcript_id, r.position))
+
+
+TRENDS = [
+    (SearchRequest(), ["russia", "oil prices", '"national projects"', "econ*"], None),
+    (SearchRequest(speaker=["Vladimir Putin"]), ["sanctions", "gas OR oil"], "year"),
+    (SearchRequest(date_from=dt.date(2020, 3, 1), date_to=dt.date(2020, 6, 30)),
+     ["coronavirus", '"oil prices"~3'], None),
+    (SearchRequest(), [""], "month"),
+    (SearchRequest(geography=["Germany"]), ["speaker:putin", "title:economy", "gas -oil"], None),
+    (SearchRequest(date_from=dt.date(2031, 1, 1)), ["russia"], None),
+]
+
+
+@pytest.mark.parametrize("req,queries,bucket", TRENDS, ids=repr)
+def test_over_time_counts_alike(seeds_index, seeds_cluster_index, req, queries, bucket):
+    """Words and transcripts from aggregations, hits counted from the matching texts:
+    every bucket's figures are the embedded engine's."""
+    a = trends(seeds_index, req, queries, bucket)
+    b = opensearch_analysis.trends(seeds_cluster_index, req, queries, bucket)
+    assert a.to_dict() == b.to_dict()
+
+
+@pytest.mark.corpus
+def test_over_time_counts_alike_on_the_development_corpus(corpus_index, corpus_cluster_index):
+    for req, queries, bucket in TRENDS[:3]:
+        a = trends(corpus_index, req, queries, bucket)
+        b = opensearch_analysis.trends(corpus_cluster_index, req, queries, bucket)
+        assert a.to_dict() == b.to_dict()

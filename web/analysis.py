@@ -28,7 +28,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from search.backend import is_embedded, request_notes, require_embedded
+from search.backend import is_embedded, request_notes, require_embedded, trends
 from search.distinctive import word_table
 from search.engine import IndexMissing
 from search.query import QueryError
@@ -43,7 +43,7 @@ from search.speaker_stats import (
     speaker_ranking,
 )
 from search.tables import analysis_tables
-from search.trends import BUCKETS, MAX_QUERIES, SPARSE_WORDS, Trends, trends
+from search.trends import BUCKETS, MAX_QUERIES, SPARSE_WORDS, Trends
 from web import current_index
 from web.charts import Line, bar_chart, line_chart
 from web.links import query_pairs, search_url, value_notes_header, value_notes_json
@@ -51,10 +51,15 @@ from web.params import search_request
 
 bp = Blueprint("analysis", __name__)
 
+# On OpenSearch so far: over time (the same figures, counted from the cluster).
+ON_BOTH_BACKENDS = {"analysis.trends_page", "analysis.trends_api", "analysis.trends_csv"}
+
 
 @bp.before_request
 def _embedded_only() -> None:
-    require_embedded(current_index(), "This view")
+    if request.endpoint not in ON_BOTH_BACKENDS:
+        require_embedded(current_index(), "This view")
+
 
 MODES = ("rate", "share")
 MAX_NAME_CHARS = 200

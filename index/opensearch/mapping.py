@@ -46,6 +46,7 @@ def index_body(shards: int, replicas: int) -> dict:
         "kind": {"type": "keyword"},
         "day": {"type": "integer"},  # days since 1970, 0 undated (as the embedded column)
         "year": {"type": "short"},  # 0 undated: not in the year facet
+        "month": {"type": "integer"},  # year * 12 + month - 1, -1 undated (over time)
         "words": {"type": "integer"},
         "file": {"type": "keyword"},
         **{name: dict(word) for name in WORD_FIELDS},
@@ -116,6 +117,7 @@ def source(doc: dict, vocabulary: Counter | None = None) -> dict:
         "kind": doc["kind"],
         "day": doc["day"],
         "year": _year(doc["day"]),
+        "month": _month(doc["day"]),
         "words": doc.get("words", len(exact)),
         "file": doc.get("file", ""),
         TEXT: " ".join(stems),
@@ -145,3 +147,10 @@ def source(doc: dict, vocabulary: Counter | None = None) -> dict:
 
 def _year(day: int) -> int:
     return (EPOCH + dt.timedelta(days=day)).year if day > 0 else 0
+
+
+def _month(day: int) -> int:
+    if day <= 0:
+        return -1
+    date = EPOCH + dt.timedelta(days=day)
+    return date.year * 12 + date.month - 1
