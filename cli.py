@@ -600,13 +600,13 @@ def speakers_cmd(query, speaker, person, geography, topic, date_from, date_to, s
                  min_hits, min_transcripts, limit, as_json, index_dir, backend,
         opensearch_url, opensearch_index) -> None:
     """Who uses QUERY most, per 10,000 of their own words (no query: who speaks most)."""
-    from search.speaker_stats import speaker_ranking
-
     try:
         req = filters_request(query, speaker, person, geography, topic, date_from, date_to)
-        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index,
-                           "Who said it most")
-        ranking = speaker_ranking(index, req, sort, min_words, min_hits, min_transcripts, limit)
+        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
+        ranking = backends.speaker_ranking(
+            index, req, sort=sort, min_words=min_words, min_hits=min_hits,
+            min_transcripts=min_transcripts, limit=limit,
+        )
         notes = request_notes(index, req)
     except (QueryError, IndexMissing, NotOnThisBackend) as exc:
         fail(exc, as_json)

@@ -109,5 +109,16 @@ def trends(index, req: SearchRequest, queries: list[str], bucket: str | None = N
     return cluster_trends(index, req, queries, bucket)
 
 
+def speaker_ranking(index, req: SearchRequest, **options):
+    """Who said it most (``search.speaker_stats``): the same figures from either engine."""
+    if is_embedded(index):
+        from search.speaker_stats import speaker_ranking as embedded_ranking
+
+        return embedded_ranking(index, req, **options)
+    from search.opensearch_analysis import speaker_ranking as cluster_ranking
+
+    return cluster_ranking(index, req, **options)
+
+
 def person_names_of(index) -> PersonNames:
     return index.current().people

@@ -30,6 +30,14 @@ from search.opensearch_engine import (
 )
 from search.query import ParsedQuery, QueryError
 from search.results import SearchRequest
+from search.speaker_stats import (
+    DEFAULT_MIN_HITS,
+    DEFAULT_MIN_TRANSCRIPTS,
+    DEFAULT_MIN_WORDS,
+    SpeakerRanking,
+    check_ranking,
+    ranked,
+)
 from search.trends import (
     BUCKETS,
     MONTHS_UP_TO_DAYS,
@@ -187,3 +195,52 @@ def trends(index: ClusterIndex, req: SearchRequest, queries: list[str],
                 hits[slot(month)] += k
         out.append(series(q, spans, hits, words, tr, all_tr, lo_day, hi_day, parsed))
     return Trends(req, queries, bucket, out, undated_words)
+
+
+# -- who said it most ----------------------------------------------------------------------
+def speaker_ranking(
+    index: ClusterIndex,
+    req: SearchRequest,
+    sort: str = "low",
+    min_words: int = DEFAULT_MIN_WORDS,
+    min_hits: int = DEFAULT_MIN_HITS,
+    min_transcripts: int = DEFAULT_MIN_TRANSCRIPTS,
+    limit: int = 100,
+) -> SpeakerRanking:
+    """``search.speaker_stats.speaker_ranking`` on the cluster: the same figures."""
+    check_ranking(sort, min_words, min_hits, min_transcripts, limit)
+    gen, _, parsed, query = selection(index, dataclasses.replace(req, page=1))
+    facet = gen.facets["speaker"]
+    n = len(facet.values)
+    spoken = [*query["bool"]["filter"], {"exists": {"field": "f_speaker"}}]
+    body = {"size": 0, "query": {"bool": {"filter": spoken}}, "aggs": {"s": {
+        "terms": {"field": "f_speaker", "size": max(1, n)},
+        "aggs": {"words": {"sum": {"field": "words"}}, **transcript_count(gen)},
+    }}}
+    answer = call(index, lambda: gen.conn.search(index=gen.name, body=body,
+                                                 filter_path="-aggregations.s.buckets.tids"))
+    words = np.zeros(n)
+    spoke_in = np.zeros(n, dtype=np.int64)
+    for b in answer.get("aggregations", {}).get("s", {}).get("buckets", []):
+        i = facet.ids.get(b["key"])
+        if i is not None:
+            words[i], spoke_in[i] = b["words"]["value"], counted_transcripts(b)
+    has_query = parsed.query is not None
+    hits = np.zeros(n)
+    transcripts = np.zeros(n, dtype=np.int64)
+    leaves = counted_leaves(parsed.query)
+    if has_query and leaves:
+        said: set[tuple[int, str]] = set()
+        matched = {"bool": {"must": [query], "filter": [{"exists": {"field": "f_speaker"}}]}}
+        for hit in scan(index, gen, matched, ["_doc"], ["body", "kind", "meta.title",
+                                                        "f_speaker", "tid"]):
+            src = hit["_source"]
+            k = occurrences(src, leaves)
+            i = facet.ids.get(src["f_speaker"][0])
+            if k and i is not None:
+                hits[i] += k
+                said.add((i, src["tid"]))
+        for i, _ in said:
+            transcripts[i] += 1
+    return ranked(req, facet.values, words, spoke_in, hits, transcripts, has_query, sort,
+                  min_words, min_hits, min_transcripts, limit)

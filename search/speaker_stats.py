@@ -74,6 +74,18 @@ class SpeakerRanking:
         return data
 
 
+def check_ranking(sort: str, min_words: int, min_hits: int, min_transcripts: int,
+                  limit: int) -> None:
+    if sort not in SORT_KEYS:
+        raise QueryError(f"sort must be one of {', '.join(SORT_KEYS)} (got '{sort}').")
+    for name, value in (("min_words", min_words), ("min_hits", min_hits),
+                        ("min_transcripts", min_transcripts)):
+        if value < 0:
+            raise QueryError(f"{name} cannot be negative.")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}.")
+
+
 def speaker_ranking(
     index: TranscriptIndex,
     req: SearchRequest,
@@ -83,14 +95,7 @@ def speaker_ranking(
     min_transcripts: int = DEFAULT_MIN_TRANSCRIPTS,
     limit: int = 100,
 ) -> SpeakerRanking:
-    if sort not in SORT_KEYS:
-        raise QueryError(f"sort must be one of {', '.join(SORT_KEYS)} (got '{sort}').")
-    for name, value in (("min_words", min_words), ("min_hits", min_hits),
-                        ("min_transcripts", min_transcripts)):
-        if value < 0:
-            raise QueryError(f"{name} cannot be negative.")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}.")
+    check_ranking(sort, min_words, min_hits, min_transcripts, limit)
     sel = select(index, dataclasses.replace(req, page=1))
     gen = sel.gen
     table = gen.table
@@ -106,10 +111,22 @@ def speaker_ranking(
         said = sel.mask & (speaker >= 0) & (per_doc > 0)
         hits = np.bincount(speaker[said], weights=per_doc[said], minlength=n)
         transcripts = _pairs(speaker, table.tid, said, n)
-        low, high = wilson(hits, words)
     else:
         hits = transcripts = np.zeros(n)
-        low = high = np.zeros(n)
+    return ranked(req, names, words, spoke_in, hits, transcripts, has_query, sort, min_words,
+                  min_hits, min_transcripts, limit)
+
+
+def ranked(
+    req: SearchRequest, names: list[str], words: np.ndarray, spoke_in: np.ndarray,
+    hits: np.ndarray, transcripts: np.ndarray, has_query: bool, sort: str, min_words: int,
+    min_hits: int, min_transcripts: int, limit: int,
+) -> SpeakerRanking:
+    """The ranking from each speaker's counts (both backends count, this ranks)."""
+    if has_query:
+        low, high = wilson(hits, words)
+    else:
+        low = high = np.zeros(len(names))
         min_hits = min_transcripts = 0
     keep = (words >= max(min_words, 1)) & (hits >= min_hits) & (transcripts >= min_transcripts)
     ids = np.flatnonzero(keep)

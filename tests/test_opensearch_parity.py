@@ -23,6 +23,7 @@ from conftest import QUERIES, need
 from search import engine, export, opensearch_analysis, opensearch_engine, opensearch_export
 from search.query import QueryError
 from search.results import SearchRequest, SearchResult
+from search.speaker_stats import speaker_ranking
 from search.trends import trends
 
 SYNTAX = [
@@ -222,4 +223,31 @@ def test_over_time_counts_alike_on_the_development_corpus(corpus_index, corpus_c
     for req, queries, bucket in TRENDS[:3]:
         a = trends(corpus_index, req, queries, bucket)
         b = opensearch_analysis.trends(corpus_cluster_index, req, queries, bucket)
+        assert a.to_dict() == b.to_dict()
+
+
+RANKINGS = [
+    (SearchRequest(q="russia"), {}),
+    (SearchRequest(q=""), {}),
+    (SearchRequest(q="oil OR gas"), dict(sort="hits", min_words=0, min_hits=0,
+                                         min_transcripts=0, limit=1000)),
+    (SearchRequest(q="sanctions", geography=["Germany"]), dict(min_words=100)),
+    (SearchRequest(q='"national projects"'), dict(sort="name", min_words=0)),
+    (SearchRequest(q="speaker:putin"), dict(min_words=0)),
+]
+
+
+@pytest.mark.parametrize("req,options", RANKINGS, ids=repr)
+def test_who_said_it_most_ranks_alike(seeds_index, seeds_cluster_index, req, options):
+    a = speaker_ranking(seeds_index, req, **options)
+    b = opensearch_analysis.speaker_ranking(seeds_cluster_index, req, **options)
+    assert a.to_dict() == b.to_dict()
+
+
+@pytest.mark.corpus
+def test_who_said_it_most_ranks_alike_on_the_development_corpus(corpus_index,
+                                                                corpus_cluster_index):
+    for req, options in RANKINGS[:4]:
+        a = speaker_ranking(corpus_index, req, **options)
+        b = opensearch_analysis.speaker_ranking(corpus_cluster_index, req, **options)
         assert a.to_dict() == b.to_dict()

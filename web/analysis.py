@@ -28,7 +28,13 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
-from search.backend import is_embedded, request_notes, require_embedded, trends
+from search.backend import (
+    is_embedded,
+    request_notes,
+    require_embedded,
+    speaker_ranking,
+    trends,
+)
 from search.distinctive import word_table
 from search.engine import IndexMissing
 from search.query import QueryError
@@ -40,7 +46,6 @@ from search.speaker_stats import (
     DEFAULT_MIN_WORDS,
     SORT_KEYS,
     SpeakerRanking,
-    speaker_ranking,
 )
 from search.tables import analysis_tables
 from search.trends import BUCKETS, MAX_QUERIES, SPARSE_WORDS, Trends
@@ -51,8 +56,10 @@ from web.params import search_request
 
 bp = Blueprint("analysis", __name__)
 
-# On OpenSearch so far: over time (the same figures, counted from the cluster).
-ON_BOTH_BACKENDS = {"analysis.trends_page", "analysis.trends_api", "analysis.trends_csv"}
+# On OpenSearch so far: over time and who said it most (the same figures, counted from
+# the cluster).
+ON_BOTH_BACKENDS = {"analysis.trends_page", "analysis.trends_api", "analysis.trends_csv",
+                    "analysis.speakers_page", "analysis.speakers_api", "analysis.speakers_csv"}
 
 
 @bp.before_request
