@@ -39,7 +39,7 @@ from index.speakers import learn_names, resolve_speakers
 from index.writer import NothingIndexed, live_outdated, reindex
 from search import backend as backends
 from search import concordance, export
-from search.backend import NotOnThisBackend, request_notes, search
+from search.backend import request_notes, search
 from search.engine import IndexMissing
 from search.query import QueryError
 from search.results import SORTS, SearchRequest
@@ -76,12 +76,9 @@ def backend_options(command):
     return command
 
 
-def open_index(backend_name, index_dir, opensearch_url, opensearch_index, what: str = ""):
-    """The index a command reads; ``what``: a view only the embedded engine has yet."""
-    index = backends.open_index(backend_name, index_dir, opensearch_url, opensearch_index)
-    if what:
-        backends.require_embedded(index, what)
-    return index
+def open_index(backend_name, index_dir, opensearch_url, opensearch_index):
+    """The index a command reads (``search.backend``)."""
+    return backends.open_index(backend_name, index_dir, opensearch_url, opensearch_index)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -417,7 +414,7 @@ def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt
             for chunk in chunks:
                 sys.stdout.buffer.write(chunk.encode("utf-8"))
             sys.stdout.buffer.flush()
-    except (QueryError, IndexMissing, NotOnThisBackend) as exc:
+    except (QueryError, IndexMissing) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
     except ClusterUnavailable as exc:
@@ -458,11 +455,10 @@ def kwic_cmd(query, speaker, person, geography, topic, date_from, date_to, sort,
     """
     try:
         req = filtered_request(query, speaker, person, geography, topic, date_from, date_to)
-        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index,
-                           "The concordance")
-        result = concordance.concordance(index, req, sort, page, per_page, width)
+        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
+        result = backends.concordance(index, req, sort, page, per_page, width)
         notes = request_notes(index, req)
-    except (QueryError, IndexMissing, NotOnThisBackend) as exc:
+    except (QueryError, IndexMissing) as exc:
         fail(exc, as_json)
         return
     except ClusterUnavailable as exc:
@@ -540,7 +536,7 @@ def trends_cmd(queries, speaker, person, geography, topic, date_from, date_to, b
         index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
         result = backends.trends(index, req, list(queries), bucket)
         notes = request_notes(index, req)
-    except (QueryError, IndexMissing, NotOnThisBackend) as exc:
+    except (QueryError, IndexMissing) as exc:
         fail(exc, as_json)
         return
     except ClusterUnavailable as exc:
@@ -608,7 +604,7 @@ def speakers_cmd(query, speaker, person, geography, topic, date_from, date_to, s
             min_transcripts=min_transcripts, limit=limit,
         )
         notes = request_notes(index, req)
-    except (QueryError, IndexMissing, NotOnThisBackend) as exc:
+    except (QueryError, IndexMissing) as exc:
         fail(exc, as_json)
         return
     except ClusterUnavailable as exc:

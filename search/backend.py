@@ -25,10 +25,6 @@ OPENSEARCH = "opensearch"
 BACKENDS = (EMBEDDED, OPENSEARCH)
 
 
-class NotOnThisBackend(RuntimeError):
-    """A view the chosen backend does not offer; the message says which and what to use."""
-
-
 def chosen(backend: str | None = None) -> str:
     name = (backend or os.environ.get(ENV_BACKEND) or EMBEDDED).strip().lower()
     if name not in BACKENDS:
@@ -53,15 +49,6 @@ def open_index(
 
 def is_embedded(index) -> bool:
     return isinstance(index, TranscriptIndex)
-
-
-def require_embedded(index, what: str) -> None:
-    """For the views only the embedded engine has so far."""
-    if not is_embedded(index):
-        raise NotOnThisBackend(
-            f"{what} is not available on the OpenSearch backend yet; search, transcripts "
-            "and the JSON search API are."
-        )
 
 
 def _engine(index) -> ModuleType:
@@ -118,6 +105,39 @@ def speaker_ranking(index, req: SearchRequest, **options):
     from search.opensearch_analysis import speaker_ranking as cluster_ranking
 
     return cluster_ranking(index, req, **options)
+
+
+def speaker_profile(index, name: str):
+    """A speaker's page (``search.speaker_profile``) from either engine."""
+    if is_embedded(index):
+        from search.speaker_profile import speaker_profile as embedded_profile
+
+        return embedded_profile(index, name)
+    from search.opensearch_analysis import speaker_profile as cluster_profile
+
+    return cluster_profile(index, name)
+
+
+def concordance(index, req: SearchRequest, sort: str, page: int, per_page: int, width: int):
+    """One page of the concordance (``search.concordance``) from either engine."""
+    if is_embedded(index):
+        from search import concordance as embedded
+
+        return embedded.concordance(index, req, sort, page, per_page, width)
+    from search import opensearch_analysis
+
+    return opensearch_analysis.concordance(index, req, sort, page, per_page, width)
+
+
+def ordered_hits(index, req: SearchRequest, sort: str, width: int):
+    """Every line of the concordance, in order (for its CSV), from either engine."""
+    if is_embedded(index):
+        from search import concordance as embedded
+
+        return embedded.ordered_hits(index, req, sort, width)
+    from search import opensearch_analysis
+
+    return opensearch_analysis.ordered_hits(index, req, sort, width)
 
 
 def person_names_of(index) -> PersonNames:

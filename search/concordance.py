@@ -388,13 +388,13 @@ class OrderedHits:
                 speaker=stored.get("speaker") or "",
                 label=stored.get("label") or "",
                 role=stored.get("role") or "",
-                left=_left_context(text, begin, self.width),
+                left=left_context(text, begin, self.width),
                 match=_SPACE.sub(" ", text[begin:end]),
-                right=_right_context(text, end, self.width),
+                right=right_context(text, end, self.width),
             )
 
 
-def _left_context(text: str, begin: int, width: int) -> str:
+def left_context(text: str, begin: int, width: int) -> str:
     """About ``width`` characters before the match, starting at a whole word."""
     cut = max(0, begin - width)
     piece = text[cut:begin]
@@ -404,7 +404,7 @@ def _left_context(text: str, begin: int, width: int) -> str:
     return _SPACE.sub(" ", piece).lstrip()
 
 
-def _right_context(text: str, end: int, width: int) -> str:
+def right_context(text: str, end: int, width: int) -> str:
     stop = min(len(text), end + width)
     piece = text[end:stop]
     if stop < len(text) and not text[stop].isspace():
@@ -413,10 +413,7 @@ def _right_context(text: str, end: int, width: int) -> str:
     return _SPACE.sub(" ", piece).rstrip()
 
 
-def ordered_hits(
-    index: TranscriptIndex, req: SearchRequest, sort: str = SORTS[0], width: int = WIDTH
-) -> OrderedHits:
-    """Every hit of the search ``req`` (its query and all its filters), in ``sort`` order."""
+def check_concordance(req: SearchRequest, sort: str, width: int) -> None:
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)} (got '{sort}').")
     if not MIN_WIDTH <= width <= MAX_WIDTH:
@@ -426,6 +423,20 @@ def ordered_hits(
             "A concordance needs a query: type a word or a \"phrase\" to see every "
             "place it occurs, with the words around it."
         )
+
+
+def check_page(page: int, per_page: int) -> None:
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}.")
+    if page < 1:
+        raise QueryError("page must be 1 or more.")
+
+
+def ordered_hits(
+    index: TranscriptIndex, req: SearchRequest, sort: str = SORTS[0], width: int = WIDTH
+) -> OrderedHits:
+    """Every hit of the search ``req`` (its query and all its filters), in ``sort`` order."""
+    check_concordance(req, sort, width)
     selection = select(index, req)
     units = hit_units(selection.parsed.query)
     if selection.parsed.query is None or (not units and selection.parsed.query is not wq.NullQuery):
@@ -449,10 +460,7 @@ def concordance(
     width: int = WIDTH,
 ) -> Concordance:
     """One page of the concordance of ``req``, with its totals."""
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}.")
-    if page < 1:
-        raise QueryError("page must be 1 or more.")
+    check_page(page, per_page)
     ordered = ordered_hits(index, req, sort, width)
     hits = ordered.hits
     has_hit = np.zeros(ordered.gen.table.size, dtype=bool)

@@ -158,7 +158,7 @@ def _compute(gen, wt: WordTable, speaker_name: str) -> list[DistinctiveWord]:
     candidates = np.flatnonzero(mine >= MIN_USES)
     a = mine[candidates]
     b = rest[candidates].astype(float)
-    g2 = _g2(a, b, c, d)
+    g2 = g2_of(a, b, c, d)
     over = (a / c) > (b / d)
     keep = (g2 >= G2_MIN) & over
     candidates, a, b, g2 = candidates[keep], a[keep], b[keep], g2[keep]
@@ -187,7 +187,7 @@ def _compute(gen, wt: WordTable, speaker_name: str) -> list[DistinctiveWord]:
     ]
 
 
-def _g2(a: np.ndarray, b: np.ndarray, c: float, d: float) -> np.ndarray:
+def g2_of(a: np.ndarray, b: np.ndarray, c: float, d: float) -> np.ndarray:
     """Log-likelihood G² of a 2×2 table (uses a of c words against b of d), 0·ln 0 = 0."""
     total = c + d
     e1 = c * (a + b) / total

@@ -124,6 +124,19 @@ class ClusterGeneration:
         if len(self._df) > 100_000:
             self._df.clear()
 
+    def uses(self, words: list[str]) -> dict[str, int]:
+        """Occurrences of ``exact`` words in the whole index (for distinctive words)."""
+        out: dict[str, int] = {}
+        for start in range(0, len(words), 1000):
+            chunk = words[start : start + 1000]
+            found = self.conn.mget(index=vocabulary_alias(self.name),
+                                   body={"ids": [word_id(EXACT, w) for w in chunk]},
+                                   _source_includes=["uses"])
+            for word, doc in zip(chunk, found["docs"], strict=True):
+                if doc.get("found"):
+                    out[word] = int(doc["_source"].get("uses", 0))
+        return out
+
     def expand_prefix(self, fieldname: str, head: str):
         return self.pattern_words(fieldname, head + "*", head)[1]
 

@@ -84,7 +84,7 @@ class SpeakerProfile:
 
 def person_tag_for(gen, name: str) -> str | None:
     """The Persons tag naming this speaker: "Angela Merkel" -> "Merkel Angela"."""
-    persons = gen.table.facets["person"].ids
+    persons = gen.facets["person"].ids
     parts = name.split()
     if len(parts) < 2:
         return None
@@ -97,7 +97,7 @@ def person_tag_for(gen, name: str) -> str | None:
 def speaker_for_tag(gen, tag: str) -> str | None:
     """The speaker a Persons tag names ("Merkel Angela" -> "Angela Merkel"), if they spoke."""
     parts = tag.split()
-    speakers = gen.table.facets["speaker"].ids
+    speakers = gen.facets["speaker"].ids
     for candidate in (" ".join([*parts[1:], parts[0]]) if len(parts) > 1 else tag, tag):
         if candidate in speakers:
             return candidate
@@ -137,7 +137,7 @@ def speaker_profile(index: TranscriptIndex, name: str) -> SpeakerProfile | None:
         pages = pages[table.is_page[pages] & table.live[pages]]
         tagged_pages = len(pages)
         tagged_latest = _turns(gen, searcher, _latest(table, pages, SHOWN_TURNS))
-        surname = _surname(name, tag)
+        surname = surname_for(name, tag)
         if surname:
             ids, _ = gen.scorer.term_postings(searcher.reader(), EXACT, fold(surname))
             own = np.zeros(table.size, dtype=bool)
@@ -153,8 +153,8 @@ def speaker_profile(index: TranscriptIndex, name: str) -> SpeakerProfile | None:
         turns=len(docs),
         words=int(table.words[docs].sum()),
         transcripts=len(np.unique(table.tid[docs])),
-        first=_iso(int(dated.min())) if len(dated) else None,
-        last=_iso(int(dated.max())) if len(dated) else None,
+        first=iso_day(int(dated.min())) if len(dated) else None,
+        last=iso_day(int(dated.max())) if len(dated) else None,
         roles=speaker_roles(gen, name) if is_speaker else [],
         words_by_year=words_by_year,
         distinctive=distinctive_words(gen, name) if is_speaker else [],
@@ -167,7 +167,7 @@ def speaker_profile(index: TranscriptIndex, name: str) -> SpeakerProfile | None:
     )
 
 
-def _surname(name: str, tag: str) -> str | None:
+def surname_for(name: str, tag: str) -> str | None:
     """The word others use for them: the tag's first word (the surname), lower-cased."""
     word = tag.split()[0] if tag else name.split()[-1]
     return word.lower() if len(word) > 2 else None
@@ -199,15 +199,17 @@ def _build_roles(gen) -> dict[str, list[RoleSpan]]:
                 span[2] = max(span[2], day)
     out: dict[str, list[RoleSpan]] = {}
     for value, roles in spans.items():
-        rows = [RoleSpan(role, n, _iso(lo), _iso(hi)) for role, (n, lo, hi) in roles.items()]
+        rows = [RoleSpan(role, n, iso_day(lo), iso_day(hi)) for role, (n, lo, hi) in roles.items()]
         out[value] = sorted(rows, key=lambda r: (r.first or "9999", r.role))
     return out
 
 
 def _latest(table, docs: np.ndarray, n: int) -> np.ndarray:
+    """Newest first, later in a transcript first; turns of one day and place by transcript
+    id (not the order they were indexed in: the same list from any build, or backend)."""
     if not len(docs):
         return docs
-    order = np.lexsort((-table.pos[docs], -table.day[docs]))
+    order = np.lexsort((table.tid[docs], -table.pos[docs], -table.day[docs]))
     return docs[order][:n]
 
 
@@ -249,5 +251,5 @@ def _tags_of_pages(gen, tids: np.ndarray) -> dict[str, list[TagCount]]:
     return out
 
 
-def _iso(day: int) -> str:
+def iso_day(day: int) -> str:
     return (EPOCH + dt.timedelta(days=day)).isoformat() if day else ""

@@ -61,7 +61,9 @@ def corpus_index(tmp_path_factory, corpus_text):
 
 
 # -- OpenSearch: one real node for the session, started on first use ---------------------
-OPENSEARCH_BASE = PROJECT_DIR / "instance" / "opensearch-tests"  # reachable by its user
+# Reachable by the nodes' user; another folder for a second test run at the same time.
+OPENSEARCH_BASE = Path(os.environ.get("TRANSCRIPTS_OPENSEARCH_TEST_DIR")
+                       or PROJECT_DIR / "instance" / "opensearch-tests")
 
 
 @pytest.fixture(scope="session")

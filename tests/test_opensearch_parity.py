@@ -16,13 +16,22 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 
 import pytest
 from conftest import QUERIES, need
 
-from search import engine, export, opensearch_analysis, opensearch_engine, opensearch_export
+from search import (
+    concordance,
+    engine,
+    export,
+    opensearch_analysis,
+    opensearch_engine,
+    opensearch_export,
+)
 from search.query import QueryError
 from search.results import SearchRequest, SearchResult
+from search.speaker_profile import speaker_profile
 from search.speaker_stats import speaker_ranking
 from search.trends import trends
 
@@ -251,3 +260,56 @@ def test_who_said_it_most_ranks_alike_on_the_development_corpus(corpus_index,
         a = speaker_ranking(corpus_index, req, **options)
         b = opensearch_analysis.speaker_ranking(corpus_cluster_index, req, **options)
         assert a.to_dict() == b.to_dict()
+
+
+SPEAKERS = ["Vladimir Putin", "Dmitry Peskov", "Merkel Angela", "Angela Merkel",
+            "Sergei Lavrov", "Nobody At All"]
+
+
+@pytest.mark.parametrize("name", SPEAKERS)
+def test_a_speakers_page_reads_alike(seeds_index, seeds_cluster_index, name):
+    """Turns, words, dates, roles, words by year, distinctive words (their own counts from
+    their turns, everyone else's from the vocabulary index), tags, mentions."""
+    a = speaker_profile(seeds_index, name)
+    b = opensearch_analysis.speaker_profile(seeds_cluster_index, name)
+    assert (a and a.to_dict()) == (b and b.to_dict())
+
+
+@pytest.mark.corpus
+def test_speakers_pages_read_alike_on_the_development_corpus(corpus_index,
+                                                            corpus_cluster_index):
+    for name in SPEAKERS[:3]:
+        a = speaker_profile(corpus_index, name).to_dict()
+        b = opensearch_analysis.speaker_profile(corpus_cluster_index, name).to_dict()
+        assert a == b
+
+
+KWIC = [("russia", "oldest"), ("oil prices", "newest"), ('"Security Council"', "left1"),
+        ("econ*", "right1"), ('council OR "security council"', "match"), ("gas -oil", "right2"),
+        ('"oil prices"~3', "left2"), ("zzzq*", "oldest"), ("speaker:putin", "oldest"),
+        ("", "oldest")]
+
+
+@pytest.mark.parametrize("q,sort", KWIC)
+def test_the_concordance_reads_alike(seeds_index, seeds_cluster_index, q, sort):
+    """Every hit found in the texts with the embedded rules: the same lines, in the same
+    order (by date or by the words around them), the same totals and refusals."""
+    req = SearchRequest(q=q)
+    try:
+        a = concordance.concordance(seeds_index, req, sort, 1, 1000, 40)
+    except QueryError as exc:
+        with pytest.raises(QueryError, match=re.escape(str(exc))):
+            opensearch_analysis.concordance(seeds_cluster_index, req, sort, 1, 1000, 40)
+        return
+    b = opensearch_analysis.concordance(seeds_cluster_index, req, sort, 1, 1000, 40)
+    assert dataclasses.asdict(a) == dataclasses.asdict(b)
+
+
+@pytest.mark.corpus
+def test_the_concordance_reads_alike_on_the_development_corpus(corpus_index,
+                                                               corpus_cluster_index):
+    for q, sort in KWIC[:4]:
+        req = SearchRequest(q=q)
+        a = concordance.concordance(corpus_index, req, sort, 2, 100, 60)
+        b = opensearch_analysis.concordance(corpus_cluster_index, req, sort, 2, 100, 60)
+        assert dataclasses.asdict(a) == dataclasses.asdict(b)

@@ -31,7 +31,7 @@ from werkzeug.datastructures import MultiDict
 from search.backend import (
     is_embedded,
     request_notes,
-    require_embedded,
+    speaker_profile,
     speaker_ranking,
     trends,
 )
@@ -39,7 +39,7 @@ from search.distinctive import word_table
 from search.engine import IndexMissing
 from search.query import QueryError
 from search.results import SearchRequest
-from search.speaker_profile import speaker_profile, speaker_roles
+from search.speaker_profile import speaker_roles
 from search.speaker_stats import (
     DEFAULT_MIN_HITS,
     DEFAULT_MIN_TRANSCRIPTS,
@@ -55,18 +55,6 @@ from web.links import query_pairs, search_url, value_notes_header, value_notes_j
 from web.params import search_request
 
 bp = Blueprint("analysis", __name__)
-
-# On OpenSearch so far: over time and who said it most (the same figures, counted from
-# the cluster).
-ON_BOTH_BACKENDS = {"analysis.trends_page", "analysis.trends_api", "analysis.trends_csv",
-                    "analysis.speakers_page", "analysis.speakers_api", "analysis.speakers_csv"}
-
-
-@bp.before_request
-def _embedded_only() -> None:
-    if request.endpoint not in ON_BOTH_BACKENDS:
-        require_embedded(current_index(), "This view")
-
 
 MODES = ("rate", "share")
 MAX_NAME_CHARS = 200

@@ -14,7 +14,6 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from index.opensearch.connection import ClusterUnavailable
-from search.backend import NotOnThisBackend
 from search.engine import IndexMissing
 from search.query import QueryError
 
@@ -61,10 +60,6 @@ def _cluster_unavailable(exc: ClusterUnavailable) -> ResponseReturnValue:
     )
 
 
-def _not_on_this_backend(exc: NotOnThisBackend) -> ResponseReturnValue:
-    return error_response(501, "Not available here", str(exc))
-
-
 def _unexpected(exc: Exception) -> ResponseReturnValue:
     _log.exception("unhandled error on %s", request.path)
     return error_response(
@@ -77,5 +72,4 @@ def install(app: Flask) -> None:
     app.register_error_handler(QueryError, _query_error)
     app.register_error_handler(IndexMissing, _index_missing)
     app.register_error_handler(ClusterUnavailable, _cluster_unavailable)
-    app.register_error_handler(NotOnThisBackend, _not_on_this_backend)
     app.register_error_handler(Exception, _unexpected)

@@ -14,9 +14,9 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
+from search import backend, export
 from search import concordance as conc
-from search import export
-from search.backend import request_notes, require_embedded
+from search.backend import request_notes
 from search.query import QueryError
 from search.results import SearchRequest
 from web import current_index
@@ -33,11 +33,6 @@ from web.export import (
 from web.links import Links, value_notes_header, value_notes_json
 
 bp = Blueprint("kwic", __name__)
-
-
-@bp.before_request
-def _embedded_only() -> None:
-    require_embedded(current_index(), "The concordance")
 
 MAX_PAGE = 100_000
 CSV_COLUMNS = [
@@ -64,7 +59,7 @@ def page() -> ResponseReturnValue:
         req, sort, number, width = kwic_args(request.args)
         notes = request_notes(current_index(), req)
         if req.q:
-            result = conc.concordance(current_index(), req, sort, number, conc.PER_PAGE, width)
+            result = backend.concordance(current_index(), req, sort, number, conc.PER_PAGE, width)
     except QueryError as exc:
         status, error = 400, str(exc)
     examples = {
@@ -100,7 +95,7 @@ def page_links(current: int, pages: int) -> list[int | None]:
 def api() -> ResponseReturnValue:
     req, sort, number, width = kwic_args(request.args)
     per_page = int_param(request.args, "per_page", conc.PER_PAGE, 1, conc.MAX_PER_PAGE)
-    result = conc.concordance(current_index(), req, sort, number, per_page, width)
+    result = backend.concordance(current_index(), req, sort, number, per_page, width)
     base = site_root()
     return jsonify(
         {
@@ -128,7 +123,7 @@ def csv_file() -> ResponseReturnValue:
     req, sort, _, width = kwic_args(request.args)
     limit = int_param(request.args, "limit", export.MAX_ROWS, 1, export.MAX_ROWS)
     bom = flag_param(request.args, "bom")
-    ordered = conc.ordered_hits(current_index(), req, sort, width)
+    ordered = backend.ordered_hits(current_index(), req, sort, width)
     base = site_root()
     rows = ((*astuple(line), base + permalink(line)) for line in ordered.iter_lines(0, limit))
     note = ""

@@ -7,6 +7,7 @@ timeouts and TLS are the same everywhere. Credentials are read from the environm
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
@@ -22,6 +23,22 @@ DEFAULT_ALIAS = "transcripts"
 TIMEOUT = 30.0  # seconds per request; bulk and reindex requests get more
 RETRIES = 3  # per request, on connection errors, timeouts, 429, 502, 503 and 504
 RETRY_ON_STATUS = (429, 502, 503, 504)
+
+
+class _WithoutTraceback(logging.Filter):
+    """The client logs each failed attempt (a node refused, timed out) at WARNING with
+    the traceback of urllib3's exception: a page per attempt, four per request, wherever
+    logging is set up (``transcripts serve``'s console). Its one line says what failed
+    (method, URL without credentials, status); the caller reports the end in one line
+    (``ClusterUnavailable``), so the traceback is dropped and the line kept."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
+        return True
+
+
+logging.getLogger("opensearch").addFilter(_WithoutTraceback())
 
 
 class ClusterUnavailable(RuntimeError):

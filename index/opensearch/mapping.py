@@ -33,6 +33,10 @@ STEMMED_FIELDS = {TEXT, "title"}
 FACET_FIELDS = tuple(VALUE_FIELDS.values())  # f_speaker, f_person ...
 MAPPING_VERSION = 1  # kept in the index's _meta: a reader refuses an index it cannot read
 
+# In a vocabulary count, the key of a word's occurrences in ``exact`` (every use, not the
+# documents): the rest of the corpus a speaker's distinctive words are compared with.
+USES = "#uses"
+
 # The companion index's document for the generation's own facts.
 GENERATION_DOC = "generation"
 
@@ -56,7 +60,7 @@ def index_body(shards: int, replicas: int) -> dict:
         "label": {"type": "keyword", "index": False, "doc_values": False},
         "note": {"type": "keyword", "index": False, "doc_values": False},
         "speaker": {"type": "keyword", "index": False, "doc_values": False},
-        "role_shown": {"type": "keyword", "index": False, "doc_values": False},
+        "role_shown": {"type": "keyword", "index": False},  # a speaker's roles: aggregated
         "start": {"type": "float", "index": False},
         "end": {"type": "float", "index": False},
         "meta": {"type": "object", "enabled": False},
@@ -90,6 +94,7 @@ def vocabulary_body(shards: int, replicas: int) -> dict:
                 "field": {"type": "keyword"},
                 "word": {"type": "keyword"},
                 "df": {"type": "integer"},
+                "uses": {"type": "long"},
             },
         },
     }
@@ -107,7 +112,8 @@ def exact_words(text: str) -> list[str]:
 
 def source(doc: dict, vocabulary: Counter | None = None) -> dict:
     """A document of ``index.documents.transcript_documents`` as OpenSearch takes it;
-    ``vocabulary`` (field, word) -> documents, counted on the way."""
+    ``vocabulary`` (field, word) -> documents, and (USES, word) -> occurrences of an
+    ``exact`` word, counted on the way."""
     body = doc.get("body") or ""
     exact = exact_words(body)
     stems = [stem(w) for w in exact]
@@ -142,6 +148,7 @@ def source(doc: dict, vocabulary: Counter | None = None) -> dict:
         for name in WORD_FIELDS:
             if out.get(name):
                 vocabulary.update((name, w) for w in set(out[name].split(" ")))
+        vocabulary.update((USES, w) for w in exact)
     return out
 
 

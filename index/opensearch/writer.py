@@ -4,14 +4,16 @@ A full build writes a new physical index (and its vocabulary index) with refresh
 no replicas, then gives them their replicas, refreshes them and moves both aliases in
 one ``_aliases`` call: searches see the old index or the new one, never a half-built
 one. A build that is interrupted or killed leaves the aliases where they were; its
-unfinished indices are removed by the next build. The indices an alias left are removed
-after the move.
+unfinished indices are removed by the next build. The generation the alias left is kept
+until the next build (a search may still be reading it); older ones are removed after
+the move.
 
 An update (the default when a live index exists) reads only the files added, changed or
 removed since the last build (the manifest is kept in the vocabulary index) and applies
 them by stable document ids: deletes and index operations in bulk, the vocabulary's
 frequencies adjusted, one refresh at the end. Every bulk item that fails is reported
-with its reason and the rest is kept; 429 answers are retried with backoff.
+with its reason and the rest is kept; 429 answers are retried with backoff, and so are
+503s and connection errors (a node lost mid-build: its shards come back with it).
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ from index.files import Skipped
 from index.model import Transcript
 from index.opensearch import mapping
 from index.opensearch.connection import ClusterSettings, ClusterUnavailable, client, unavailable
-from index.schema import SCHEMA_VERSION, composed
+from index.schema import EXACT, SCHEMA_VERSION, composed
 from index.speakers import learn_names, resolve_speakers
 from index.writer import NothingIndexed, Progress, ReindexReport, outdated, read_files
 
 CHUNK = 500  # documents per bulk request
 BULK_TIMEOUT = 120.0
 MAX_429_RETRIES = 8  # per bulk chunk, with exponential backoff from 1 s
+NODE_LOST_RETRY_SECONDS = 600.0  # a chunk whose shard lost its node, retried this long
 LOCK_STALE_SECONDS = 6 * 3600  # a lock left by a build on another host, after this
 
 
@@ -148,8 +151,9 @@ def _full(conn, paths, settings, progress, shards, replicas, because: str) -> Re
     conn.transport.perform_request(
         "GET", f"/_cluster/health/{name}?wait_for_status=yellow&timeout=100s"
     )
+    previous = _alias_targets(conn, alias)
     _move_aliases(conn, alias, name)
-    _remove_old(conn, alias, keep=name)
+    _remove_old(conn, alias, keep=[name, *previous])
     report.generation = name
     return report
 
@@ -179,8 +183,16 @@ def _index_actions(
 
 def _vocabulary_actions(index: str, vocabulary: Counter) -> Iterator[dict]:
     for (field, word), df in vocabulary.items():
-        yield {"_op_type": "index", "_index": index, "_id": word_id(field, word),
-               "_source": {"field": field, "word": word, "df": df}}
+        if field != mapping.USES:
+            yield {"_op_type": "index", "_index": index, "_id": word_id(field, word),
+                   "_source": _word_doc(field, word, df, vocabulary[(mapping.USES, word)])}
+
+
+def _word_doc(field: str, word: str, df: int, uses: int) -> dict:
+    doc: dict = {"field": field, "word": word, "df": df}
+    if field == EXACT:
+        doc["uses"] = uses
+    return doc
 
 
 def word_id(field: str, word: str) -> str:
@@ -241,15 +253,20 @@ def _our_indices(conn, alias: str) -> list[str]:
 
 
 def _remove_unfinished(conn, alias: str) -> None:
-    """Indices of a build that was killed before its alias move (never searched)."""
+    """Indices of a build that was killed before its alias move (never searched), and
+    the generation the last build kept (see ``_remove_old``)."""
     live = set(_alias_targets(conn, alias)) | set(_alias_targets(conn, vocabulary_alias(alias)))
     stale = [i for i in _our_indices(conn, alias) if i not in live]
     if stale:
         conn.indices.delete(index=",".join(stale))
 
 
-def _remove_old(conn, alias: str, keep: str) -> None:
-    old = [i for i in _our_indices(conn, alias) if i not in {keep, vocabulary_alias(keep)}]
+def _remove_old(conn, alias: str, keep: list[str]) -> None:
+    """Every generation but the new one and the one the alias left: a search that read the
+    alias just before the move (a searcher trusts it for a second) still reads that one,
+    as the embedded engine keeps its previous generation. The next build removes it."""
+    kept = set(keep) | {vocabulary_alias(k) for k in keep}
+    old = [i for i in _our_indices(conn, alias) if i not in kept]
     if old:
         conn.indices.delete(index=",".join(old))
 
@@ -332,22 +349,24 @@ def _as_document(src: dict) -> dict:
 def _adjust_vocabulary(conn, index: str, added: Counter, gone: Counter,
                        report: ReindexReport) -> None:
     """Each touched word's document frequency, read, changed and written back."""
-    touched = sorted(set(added) | set(gone))
-    current: dict[tuple[str, str], int] = {}
+    touched = sorted(k for k in set(added) | set(gone) if k[0] != mapping.USES)
+    current: dict[tuple[str, str], tuple[int, int]] = {}  # (df, uses)
     for start in range(0, len(touched), 1000):
         chunk = touched[start : start + 1000]
         found = conn.mget(index=index, body={"ids": [word_id(f, w) for f, w in chunk]})
         for key, doc in zip(chunk, found["docs"], strict=True):
-            current[key] = int(doc["_source"]["df"]) if doc.get("found") else 0
+            src = doc.get("_source") or {}
+            current[key] = (int(src.get("df", 0)), int(src.get("uses", 0)))
 
     def actions() -> Iterator[dict]:
         for key in touched:
-            df = current[key] + added[key] - gone[key]
             field, word = key
+            df = current[key][0] + added[key] - gone[key]
+            uses = current[key][1] + added[(mapping.USES, word)] - gone[(mapping.USES, word)]
             if df > 0:
                 yield {"_op_type": "index", "_index": index, "_id": word_id(field, word),
-                       "_source": {"field": field, "word": word, "df": df}}
-            elif current[key]:
+                       "_source": _word_doc(field, word, df, uses)}
+            elif current[key][0]:
                 yield {"_op_type": "delete", "_index": index, "_id": word_id(field, word)}
 
     _bulk(conn, actions(), report)
@@ -355,10 +374,8 @@ def _adjust_vocabulary(conn, index: str, added: Counter, gone: Counter,
 
 # -- bulk with per-item errors --------------------------------------------------------------
 def _bulk(conn, actions: Iterable[dict], report: ReindexReport) -> None:
-    """Send in chunks; a chunk's 429s are retried (``streaming_bulk``'s backoff), each
-    item that still fails is reported against its file and the rest is kept."""
-    from opensearchpy import helpers
-
+    """Send in chunks of CHUNK; each item that still fails after the retries
+    (``_send_chunk``) is reported against its file and the rest is kept."""
     files: dict[str, str] = {}
 
     def stripped() -> Iterator[dict]:
@@ -368,21 +385,74 @@ def _bulk(conn, actions: Iterable[dict], report: ReindexReport) -> None:
                 files[action["_id"]] = file
             yield action
 
-    for ok, item in helpers.streaming_bulk(
-        conn, stripped(), chunk_size=CHUNK, max_retries=MAX_429_RETRIES, initial_backoff=1,
-        max_backoff=60, raise_on_error=False, raise_on_exception=True,
-        request_timeout=BULK_TIMEOUT,
-    ):
-        if ok:
-            continue
-        (op, result), = item.items()
-        if op == "delete" and result.get("status") == 404:
-            continue  # already gone
-        doc_id = result.get("_id", "")
-        error = result.get("error")
-        reason = error.get("reason") if isinstance(error, dict) else str(error)
-        report.skipped.append(Skipped(files.get(doc_id, doc_id),
-                                      f"document {doc_id} was not indexed: {reason}"))
+    for chunk in _chunks(stripped(), CHUNK):
+        for result in _send_chunk(conn, chunk):
+            doc_id = result.get("_id", "")
+            error = result.get("error")
+            reason = error.get("reason") if isinstance(error, dict) else str(error)
+            report.skipped.append(Skipped(files.get(doc_id, doc_id),
+                                          f"document {doc_id} was not indexed: {reason}"))
+
+
+def _chunks(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _send_chunk(conn, chunk: list[dict]) -> list[dict]:
+    """One chunk, sent until each item is written or has failed for good; the failures.
+
+    A node lost mid-build must lose no document: the chunk is sent again whole when no
+    node could take it (a connection error after the client's own retries on every
+    host), and its items answered 503 (their shard has no active primary: its node
+    died and the cluster waited a minute for it) are sent again, for up to
+    NODE_LOST_RETRY_SECONDS with backoff. Every action has its id, so an item sent twice
+    is written once. 429s are retried by ``streaming_bulk`` (MAX_429_RETRIES).
+    """
+    from opensearchpy import exceptions as ox
+    from opensearchpy import helpers
+
+    deadline = time.monotonic() + NODE_LOST_RETRY_SECONDS
+    backoff = 1.0
+    pending = chunk
+    while True:
+        waiting: dict[tuple[str, str], list[dict]] = {}
+        for action in pending:
+            waiting.setdefault((action["_op_type"], action["_id"]), []).append(action)
+        retry: list[dict] = []
+        failed: list[dict] = []  # the cluster's answer for each item failed for good
+        unavailable: list[dict] = []  # and for each item to send again
+        try:
+            for ok, item in helpers.streaming_bulk(
+                conn, pending, chunk_size=len(pending), max_retries=MAX_429_RETRIES,
+                initial_backoff=1, max_backoff=60, raise_on_error=False,
+                raise_on_exception=True, request_timeout=BULK_TIMEOUT,
+            ):
+                if ok:
+                    continue
+                (op, result), = item.items()
+                if op == "delete" and result.get("status") == 404:
+                    continue  # already gone
+                if result.get("status") == 503:
+                    retry.append(waiting[(op, result.get("_id", ""))].pop(0))
+                    unavailable.append(result)
+                else:
+                    failed.append(result)
+        except ox.ConnectionError:  # timeouts too: ConnectionTimeout is one
+            if time.monotonic() + backoff > deadline:
+                raise
+            retry, failed, unavailable = pending, [], []
+        if not retry or time.monotonic() + backoff > deadline:
+            return failed + unavailable
+        time.sleep(backoff)
+        backoff = min(backoff * 2, 30.0)
+        pending = retry
 
 
 # -- one reindex at a time ------------------------------------------------------------------
