@@ -764,6 +764,7 @@ def _short(text: str, width: int = 160) -> str:
 @click.option("--user-agent", default=None, help="Replace the User-Agent (keep a contact in it).")
 @click.option("--no-reindex", is_flag=True, help="Only fetch; do not update the index.")
 @index_dir_option
+@backend_options
 def fetch_cmd(
     since,
     pages,
@@ -779,6 +780,9 @@ def fetch_cmd(
     user_agent,
     no_reindex,
     index_dir,
+    backend,
+    opensearch_url,
+    opensearch_index,
 ) -> None:
     """Fetch new transcripts from en.kremlin.ru politely, then update the index.
 
@@ -832,7 +836,10 @@ def fetch_cmd(
         )
         sys.exit(1)
     print_fetch_report(report, to)
-    if not no_reindex and not report.interrupted:
+    if not no_reindex and not report.interrupted and _chosen(backend) == "opensearch":
+        reindex_fetched_into_cluster(to, ClusterSettings.from_env(opensearch_url,
+                                                                  opensearch_index))
+    elif not no_reindex and not report.interrupted:
         root = location.index_root(index_dir)
         if location.live_generation(root) is None or index_is_behind(to, root):
             try:
@@ -854,6 +861,24 @@ def fetch_cmd(
     if report.interrupted:
         sys.exit(130)
     sys.exit(0 if report.ok else 1)
+
+
+def reindex_fetched_into_cluster(folder: Path, settings: ClusterSettings) -> None:
+    """After a fetch: the pages into the OpenSearch index (an update: only what changed)."""
+    where = describe_cluster(settings)
+    marker = f"opensearch:{settings.describe()}/{settings.alias}"
+    try:
+        if not cluster_has_index(settings) or index_is_behind(folder, marker):
+            print_report(run_reindex([folder], None, False, 1, settings), where)
+            mark_indexed(folder, marker)
+    except (NothingIndexed, ReindexLocked, ClusterUnavailable) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}; the pages are kept (the next fetch, "
+                  f"or transcripts reindex --backend opensearch {folder}, indexes them)")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print(f"interrupted: the index was left as it was; the pages are kept "
+                  f"(the next fetch, or transcripts reindex {folder}, indexes them)")
+        sys.exit(130)
 
 
 @contextlib.contextmanager

@@ -267,11 +267,14 @@ def remove_stale_temp_files(folder: Path) -> int:
 CHANGED_AT = "corpus:changed-at"  # when a run last added or changed a page
 
 
-def _indexed_cursor(root: Path) -> str:
-    return f"index:{os.path.realpath(root)}:holds-changes-of"
+def _indexed_cursor(target: Path | str) -> str:
+    """The cursor that says which changes an index holds: a folder (the embedded index's
+    root), or a name for an index elsewhere (``opensearch:HOSTS/ALIAS``)."""
+    where = target if isinstance(target, str) else os.path.realpath(target)
+    return f"index:{where}:holds-changes-of"
 
 
-def index_is_behind(folder: Path, root: Path) -> bool:
+def index_is_behind(folder: Path, root: Path | str) -> bool:
     """Whether pages were added or changed since the index at ``root`` was last updated
     from this folder (a run with --no-reindex, or a reindex that failed or was stopped)."""
     if not (folder / STATE_FILE).exists():
@@ -284,7 +287,7 @@ def index_is_behind(folder: Path, root: Path) -> bool:
         store.close()
 
 
-def mark_indexed(folder: Path, root: Path) -> None:
+def mark_indexed(folder: Path, root: Path | str) -> None:
     store = StateStore(folder)
     try:
         changed = store.cursor(CHANGED_AT)
