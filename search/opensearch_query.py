@@ -18,6 +18,8 @@ from whoosh import query as wq
 from index.opensearch.mapping import ANALYZER
 from search.query import QueryError
 
+MAX_SCORED_TERMS = 32  # an OR of more words of one field is one ``terms`` query
+
 
 def to_dsl(q: wq.Query | None) -> dict:
     """The DSL for a parsed query; None is everything (an empty query)."""
@@ -38,8 +40,7 @@ def _node(q: wq.Query) -> dict:
     if isinstance(q, wq.And):
         return {"bool": {"must": [_node(s) for s in q.subqueries]}}
     if isinstance(q, wq.Or):
-        return {"bool": {"should": [_node(s) for s in q.subqueries],
-                         "minimum_should_match": 1}}
+        return {"bool": {"should": _any_of(q.subqueries), "minimum_should_match": 1}}
     if isinstance(q, wq.AndNot):
         return {"bool": {"must": [_node(q.a)], "must_not": [_node(q.b)]}}
     if isinstance(q, wq.AndMaybe):
@@ -49,6 +50,25 @@ def _node(q: wq.Query) -> dict:
     if isinstance(q, wq.Not):
         return {"bool": {"must": [{"match_all": {}}], "must_not": [_node(q.query)]}}
     raise QueryError(f"This kind of query ({type(q).__name__}) cannot be run on OpenSearch.")
+
+
+def _any_of(subqueries: list[wq.Query]) -> list[dict]:
+    """OR's clauses. Many words of one field (a prefix's 200) become one ``terms`` query:
+    a query may hold at most 1,024 clauses in all (``indices.query.bool.max_clause_count``),
+    and eight prefixes would pass it. Such words then match alike (a constant score):
+    only the relevance order can tell."""
+    by_field: dict[str, list[wq.Term]] = {}
+    for sub in subqueries:
+        if isinstance(sub, wq.Term):
+            by_field.setdefault(sub.fieldname, []).append(sub)
+    out = []
+    for sub in subqueries:
+        if not isinstance(sub, wq.Term) or len(by_field[sub.fieldname]) <= MAX_SCORED_TERMS:
+            out.append(_node(sub))
+    for field, terms in by_field.items():
+        if len(terms) > MAX_SCORED_TERMS:
+            out.append({"terms": {field: sorted({t.text for t in terms})}})
+    return out
 
 
 def _phrase(q: wq.Phrase) -> dict:
