@@ -1,16 +1,24 @@
-"""``python -m bench``: build and search benchmark of our engine against FTS5 and tantivy.
+"""``python -m bench``: build and search benchmark of our engine against FTS5, tantivy and
+OpenSearch.
 
 Defaults follow the project layout: the corpus and the workload live beside the project
 in ``../shared`` and may be absent (then the run is skipped, exit status 0). The
 process re-executes itself once with ``PYTHONHASHSEED=0`` so that its own reading of
 the corpus (for the peers) and the reindex child resolve speaker names identically:
 our speaker resolution currently depends on set iteration order (see the report).
+
+OpenSearch is this project's own OpenSearch backend on one node that the run starts
+(``bench.opensearch_peer``) and stops at the end, also on an error, Ctrl-C or SIGTERM. It
+is skipped, with the reason printed, where the node cannot run (no OpenSearch zip, no
+Java, no client) or with ``--no-opensearch``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -38,6 +46,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--quick", action="store_true",
                     help=f"smoke run: {QUICK_FILES} files, {QUICK_RUNS} runs, scale 1")
     ap.add_argument("--no-peers", action="store_true", help="our engine only")
+    ap.add_argument("--no-opensearch", action="store_true",
+                    help="leave OpenSearch out (FTS5 and tantivy only)")
+    ap.add_argument("--opensearch-url", default=None,
+                    help="use this running cluster instead of starting a node")
+    ap.add_argument("--opensearch-heap", type=int, default=None,
+                    help="heap of the node the run starts, MB (default 1024)")
+    ap.add_argument("--opensearch-warmup", type=int, default=None,
+                    help="untimed workload passes to warm the node's JVM (default 10)")
+    ap.add_argument("--opensearch-scales", default=None,
+                    help="the scales OpenSearch is measured at, e.g. 1 (default: all)")
     ap.add_argument("--site-runs", type=int, default=None,
                     help="workload passes against the running site (0: skip; default 3)")
     ap.add_argument("--procs", type=int, default=2, help="writer processes/threads (2)")
@@ -52,7 +70,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.scales = [int(x) for x in (args.scales or "1,2,4").split(",") if x.strip()]
     if not args.scales or min(args.scales) < 1:
         ap.error("--scales takes positive whole numbers, e.g. 1,2,4")
+    if args.opensearch_scales is None:
+        args.opensearch_scales = list(args.scales)
+    else:
+        args.opensearch_scales = [int(x) for x in args.opensearch_scales.split(",") if x.strip()]
     return args
+
+
+def opensearch_peer_node(args: argparse.Namespace, console: Console):
+    """The node the OpenSearch peer runs on (not started yet), or None with the reason
+    printed."""
+    from bench import opensearch_peer
+
+    if args.no_peers or args.no_opensearch:
+        return None, "left out (--no-peers or --no-opensearch)"
+    if not set(args.opensearch_scales) & set(args.scales):
+        return None, "left out (--opensearch-scales names none of --scales)"
+    reason = opensearch_peer.unavailable(need_node=not args.opensearch_url)
+    if reason:
+        console.print(f"OpenSearch peer skipped: {reason}")
+        return None, reason
+    heap = args.opensearch_heap or opensearch_peer.DEFAULT_HEAP_MB
+    warm = opensearch_peer.WARM_PASSES if args.opensearch_warmup is None else \
+        args.opensearch_warmup
+    return opensearch_peer.Node(args.opensearch_url, heap_mb=heap, warm_passes=warm), ""
 
 
 def runs_at(scale: int, runs: int) -> int:
@@ -72,11 +113,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench import corpus, growth, machine, report, workload
 
+    # SIGTERM ends the run as Ctrl-C does: through the finally that stops the node.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+
     files = corpus.source_files(args.corpus, args.files)
     if not files:
         console.print(f"skipped: no transcript files under {args.corpus}")
         return 0
     queries = workload.load(args.queries)
+    node, os_skipped = opensearch_peer_node(args, console)
     data: dict = {
         "machine": machine.describe(),
         "config": {
@@ -84,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
             "n_queries": len(queries), "runs": args.runs, "scales": args.scales,
             "procs": args.procs, "peers": not args.no_peers, "quick": args.quick,
             "hash_seed": os.environ.get("PYTHONHASHSEED"),
+            "opensearch": {"skipped": os_skipped} if node is None else {
+                **node.describe(), "scales": [x for x in args.scales
+                                              if x in args.opensearch_scales]},
         },
         "scales": [],
         "legend": dict(report.LEGEND),
@@ -95,14 +143,20 @@ def main(argv: list[str] | None = None) -> int:
         err.print(f"[dim]{time.perf_counter() - started:6.0f}s[/dim] {text}", overflow="ellipsis",
                   no_wrap=True)
 
-    with tempfile.TemporaryDirectory(prefix="transcripts-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="transcripts-bench-") as tmp, \
+            contextlib.ExitStack() as stack:
+        if node is not None:
+            stack.enter_context(node)  # stopped on the way out, whatever the way
         for i, scale in enumerate(args.scales):
             result, queries = growth.run_scale(
                 scale, files, queries, runs_at(scale, args.runs), Path(tmp), first=i == 0,
                 peers=not args.no_peers,
                 site_runs=args.site_runs if i == 0 else min(1, args.site_runs),
-                queries_file=args.queries, procs=args.procs, say=say)
+                queries_file=args.queries, procs=args.procs, say=say,
+                opensearch=node if scale in args.opensearch_scales else None)
             data["scales"].append(result)
+        if node is not None:
+            data["config"]["opensearch"].update(node.describe())
     data["seconds"] = round(time.perf_counter() - started, 1)
     data["load_average"] = {"start": load_start, "end": round(os.getloadavg()[0], 2)}
     data["paths"] = {"json": str(args.out / "bench.json")}

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import corpus as corpus_mod
-from bench import fts5, ours, site, tantivy_peer
+from bench import fts5, opensearch_peer, ours, site, tantivy_peer
 from bench.runner import measure
 from bench.workload import WorkQuery, refine
 
 Say = Callable[[str], None]
+PEERS = ("fts5", "tantivy", "opensearch")
 
 
 def _rate(n: float, seconds: float) -> float:
@@ -54,7 +55,10 @@ def _speaker_check(engine: ours.Ours, corpus: corpus_mod.Corpus) -> dict:
 
 def run_scale(scale: int, files: list[Path], queries: list[WorkQuery], runs: int, tmp: Path,
               *, first: bool, peers: bool, site_runs: int, queries_file: Path, procs: int,
-              say: Say) -> tuple[dict, list[WorkQuery]]:
+              say: Say, opensearch: opensearch_peer.Node | None = None,
+              ) -> tuple[dict, list[WorkQuery]]:
+    """``opensearch``: the node to build and search on as a fourth engine (None: not at
+    this scale; a node that cannot start is reported in ``opensearch_skipped``)."""
     # Other work on the machine skews timings; the load average is kept to show it.
     out: dict = {"scale": scale, "runs": runs, "load_average_start": round(os.getloadavg()[0], 2)}
     folder = tmp / f"corpus-x{scale}"
@@ -101,9 +105,30 @@ def run_scale(scale: int, files: list[Path], queries: list[WorkQuery], runs: int
             text_bytes)}
         engines["tantivy"]["cold_ms"] = round(tantivy_peer.Tantivy.cold(tv, queries[0]), 2)
         searched += [fts5.Fts5(db), tantivy_peer.Tantivy(tv)]
+    os_built = _build_opensearch(opensearch, scale, folder, queries[0], engines, out,
+                                 text_bytes, say) if peers and opensearch else None
+    if os_built:
+        searched.append(opensearch_peer.OpenSearch(os_built[0]))
+        say(f"x{scale}: warming OpenSearch ({opensearch.warm_passes} untimed workload passes)")
+        engines["opensearch"]["warmup"] = opensearch_peer.warm(searched[-1], queries,
+                                                               opensearch.warm_passes)
     say(f"x{scale}: searching ({', '.join(e.name for e in searched)} in turn, {runs} runs)")
-    for name, figures in measure(searched, queries, runs, say).items():
-        engines[name].update(figures)
+    try:
+        for name, figures in measure(searched, queries, runs, say).items():
+            engines[name].update(figures)
+        if os_built:
+            engines["opensearch"]["anatomy"] = opensearch_peer.anatomy(searched[-1], queries)
+            searched[-1].close()
+            settings, url = os_built
+            generation = engines["opensearch"]["build"]["generation"]
+            engines["opensearch"]["node_rss_mb_after_search"] = opensearch.rss_mb()
+            say(f"x{scale}: OpenSearch _forcemerge to one segment (size for reference)")
+            engines["opensearch"]["forcemerged"] = opensearch_peer.forcemerged(
+                url, settings.alias, generation)
+    finally:
+        if os_built:
+            opensearch_peer.drop(os_built[1], os_built[0].alias,
+                                 engines["opensearch"]["build"]["generation"])
     engines["ours"]["refusal_ms"] = engine.refusal_ms()
     out["engines"] = engines
     out["agreement"] = agreement(engines)
@@ -120,16 +145,41 @@ def run_scale(scale: int, files: list[Path], queries: list[WorkQuery], runs: int
     return out, queries
 
 
+def _build_opensearch(node: opensearch_peer.Node, scale: int, folder: Path, first_query,
+                      engines: dict, out: dict, text_bytes: int, say: Say):
+    """Our OpenSearch backend's build and first search at this scale: (settings, url),
+    or None when the node cannot start (the reason kept in ``out``)."""
+    from bench.opensearch_cluster import ClusterError
+
+    try:
+        url = node.url(say)
+    except ClusterError as exc:
+        out["opensearch_skipped"] = f"the node did not start: {exc.summary}"
+        say(f"x{scale}: OpenSearch skipped: {out['opensearch_skipped']}")
+        return None
+    alias = f"transcripts-bench-x{scale}"
+    say(f"x{scale}: building OpenSearch (our backend's reindex into '{alias}')")
+    build = opensearch_peer.build(folder, url, alias)
+    build["node_rss_mb"] = node.rss_mb()
+    engines["opensearch"] = {"build": _build_rates(
+        build, out["utterances"], out["documents"], text_bytes)}
+    settings = opensearch_peer.settings_for(url, alias)
+    engines["opensearch"]["cold_ms"] = round(
+        opensearch_peer.OpenSearch.cold(settings, first_query), 2)
+    return settings, url
+
+
 def agreement(engines: dict[str, dict]) -> list[dict]:
     """Per query: each engine's total and its difference from ours (peers - ours)."""
     rows = []
     for i, row in enumerate(engines["ours"]["queries"]):
         entry = {"q": row["q"], "class": row["class"], "ours": row["total"],
                  "ours_transcripts": row["total_transcripts"]}
-        for name in ("fts5", "tantivy"):
-            if name in engines:
+        for name in PEERS:
+            if name in engines and "queries" in engines[name]:
                 peer = engines[name]["queries"][i]
                 entry[name] = peer["total"]
+                entry[f"{name}_transcripts"] = peer["total_transcripts"]
                 entry[f"{name}_diff"] = None if peer["error"] else peer["total"] - row["total"]
                 entry[f"{name}_top_overlap"] = len(set(peer["top"]) & set(row["top"]))
         rows.append(entry)

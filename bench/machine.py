@@ -48,4 +48,12 @@ def describe() -> dict:
         "sqlite": sqlite3.sqlite_version,
         "tantivy": _version("tantivy"),
         "whoosh": _version("whoosh-reloaded"),
+        "opensearch": _opensearch_version(),
+        "opensearch_py": _version("opensearch-py"),
     }
+
+
+def _opensearch_version() -> str:
+    from bench.opensearch_cluster import VERSION
+
+    return VERSION

@@ -10,7 +10,8 @@ from rich.table import Table
 
 from bench.workload import CLASS_LABELS, CLASSES
 
-ENGINES = ("ours", "fts5", "tantivy")
+ENGINES = ("ours", "fts5", "tantivy", "opensearch")
+PEERS = ENGINES[1:]
 
 LEGEND = [
     ("apostrophes",
@@ -38,8 +39,14 @@ LEGEND = [
      "tantivy scores regex (prefix*) matches with a constant, so its page 1 for prefix* "
      "is in index order: few transcripts shared with ours there."),
     ("extra work",
-     "ours also computes a spelling suggestion when fewer than 5 utterances match; the peers "
-     "do not (FTS5 and tantivy have no suggester)."),
+     "ours also computes a spelling suggestion when fewer than 5 utterances match; FTS5 and "
+     "tantivy do not (no suggester); OpenSearch does, as ours (our backend's own)."),
+    ("opensearch",
+     "OpenSearch runs this project's OpenSearch backend (index.opensearch.writer, "
+     "search.opensearch_engine): words analysed in Python as ours, the same query parser, "
+     "so its totals must equal ours exactly (any difference is a bug). It ranks by BM25 of "
+     "each transcript's best passage, so page 1 of a relevance sort can differ. Transcript "
+     "totals come from a cardinality aggregation, exact up to 40,000 transcripts."),
 ]
 
 
@@ -57,7 +64,8 @@ def print_report(data: dict, console: Console | None = None) -> None:
     c.rule("[bold]transcripts search benchmark")
     c.print(f"machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, Python "
             f"{m['python']}, SQLite {m['sqlite']}, tantivy {m['tantivy']}, "
-            f"whoosh {m['whoosh']}")
+            f"whoosh {m['whoosh']}, OpenSearch {m.get('opensearch', '-')} (opensearch-py "
+            f"{m.get('opensearch_py', '-')})")
     cfg = data["config"]
     load = data.get("load_average")
     if load:
@@ -65,12 +73,14 @@ def print_report(data: dict, console: Console | None = None) -> None:
                 "taken on a busy machine are slower than the machine can do")
     c.print(f"corpus: {cfg['corpus']} ({cfg['files']} files), queries: {cfg['queries']} "
             f"({cfg['n_queries']}), runs: {cfg['runs']}, scales: {cfg['scales']}")
+    _print_opensearch_config(c, cfg.get("opensearch"))
     if not data["scales"]:
         return
     first = data["scales"][0]
     _print_build(c, first)
     _print_queries(c, first)
     _print_classes(c, first)
+    _print_ahead(c, first)
     _print_agreement(c, first)
     _print_targets(c, first)
     if first.get("site"):
@@ -91,6 +101,18 @@ def print_report(data: dict, console: Console | None = None) -> None:
     c.print(f"\nJSON: {data['paths']['json']}   chart: {data['paths'].get('chart', '-')}")
 
 
+def _print_opensearch_config(c: Console, cfg: dict | None) -> None:
+    if not cfg:
+        return
+    if cfg.get("skipped") is not None:
+        c.print(f"OpenSearch: skipped: {cfg['skipped']}")
+        return
+    where = (f"one node started by the run (heap {cfg['heap_mb']} MB, up in "
+             f"{cfg.get('start_seconds', '-')} s)" if cfg.get("started_by_bench")
+             else f"the cluster at {cfg.get('url')}")
+    c.print(f"OpenSearch: {where}, on the same machine; measured at scales {cfg.get('scales')}")
+
+
 def _print_build(c: Console, s: dict) -> None:
     c.print(f"\n[bold]Build[/bold] at x{s['scale']}: {s['files']} files, {s['text_mb']} MB of "
             f"text, {s['transcripts']} transcripts, {s['utterances']} utterances "
@@ -103,6 +125,8 @@ def _print_build(c: Console, s: dict) -> None:
             continue
         b = e["build"]
         rss = f"{b['peak_tree_rss_mb']} (sum of processes)" if "peak_tree_rss_mb" in b else "-"
+        if b.get("node_rss_mb"):
+            rss = f"{b['node_rss_mb']} (node after build)"
         t.add_row(name, f"{b['seconds']:.1f}", f"{b['utterances_per_s']:,.0f}",
                   f"{b['documents_per_s']:,.0f}", f"{b['text_mb_per_s']:.2f}",
                   f"{b['index_mb']}", f"{b['index_to_text']}", rss)
@@ -117,6 +141,7 @@ def _print_build(c: Console, s: dict) -> None:
         c.print("ours, index by part: " + ", ".join(
             f"{name} {n / 2**20:.1f} MB ({n / s['text_bytes']:.2f}x text)"
             for name, n in sorted(parts.items(), key=lambda kv: -kv[1])))
+    _print_opensearch_build(c, s)
     inc = s["engines"]["ours"].get("incremental")
     if inc:
         c.print(f"incremental reindex after editing {inc['edited_file']}: {inc['seconds']:.2f} s "
@@ -124,12 +149,47 @@ def _print_build(c: Console, s: dict) -> None:
                 f"rewritten; child wall {inc['process_wall_seconds']} s)")
 
 
+def _print_opensearch_build(c: Console, s: dict) -> None:
+    e = s["engines"].get("opensearch")
+    if not e:
+        if s.get("opensearch_skipped"):
+            c.print(f"opensearch: skipped at x{s['scale']}: {s['opensearch_skipped']}")
+        return
+    b = e["build"]
+    parts = b.get("index_parts", {})
+    segs = b.get("segments", {})
+    c.print(f"opensearch: reindex {b['seconds']:.1f} s = read {b['read_seconds']:.1f} s + analyse "
+            f"in Python and bulk {b['bulk_seconds']:.1f} s + refresh and alias "
+            f"{b['refresh_seconds']:.1f} s (merges settled {b['merge_wait_seconds']} s later); "
+            f"store (primaries, no forcemerge) main {parts.get('main', 0) / 2**20:.1f} MB in "
+            f"{segs.get('main', '-')} segments + vocabulary "
+            f"{parts.get('vocabulary', 0) / 2**20:.1f} MB")
+    w = e.get("warmup")
+    if w:
+        c.print(f"opensearch: warmed with {w['passes']} untimed workload passes ({w['seconds']} s;"
+                f" ms per pass {', '.join(f'{x:.0f}' for x in w['pass_ms'])})")
+    a = e.get("anatomy")
+    if a:
+        c.print(f"opensearch: a page sends {a['requests_per_page']} requests on average (at most "
+                f"{a['requests_max']}: " + ", ".join(f"{k} {v}" for k, v in sorted(
+                    a["endpoints"].items(), key=lambda kv: -kv[1])) + f" over the workload); "
+                f"the node's own time (took) p50 {_ms(a['node_took_ms']['p50'])} ms of a page's "
+                f"{_ms(a['wall_ms']['p50'])} ms (one pass after the timed runs)")
+    fm = e.get("forcemerged")
+    if fm:
+        c.print(f"opensearch: after _forcemerge to one segment (after the searches; "
+                f"{fm['seconds']} s) {fm['index_bytes'] / 2**20:.1f} MB "
+                f"({fm['index_bytes'] / s['text_bytes']:.2f}x text); node RSS after the "
+                f"searches {e.get('node_rss_mb_after_search') or '-'} MB")
+
+
 def _print_queries(c: Console, s: dict) -> None:
-    t = Table("query", "class", "ours p50", "p95", "max", "fts5 p50", "tantivy p50",
-              title=f"Per query, ms (a whole results page; {s['runs']} warm runs each)")
     engines = s["engines"]
+    names = [n for n in PEERS if n in engines]
+    t = Table("query", "class", "ours p50", "p95", "max", *(f"{n} p50" for n in names),
+              title=f"Per query, ms (a whole results page; {s['runs']} warm runs each)")
     for i, row in enumerate(engines["ours"]["queries"]):
-        peers = [engines[n]["queries"][i] for n in ("fts5", "tantivy") if n in engines]
+        peers = [engines[n]["queries"][i] for n in names]
         t.add_row(row["q"][:60], row["class"], _ms(row["p50"]), _ms(row["p95"]), _ms(row["max"]),
                   *(_ms(p["p50"]) if not p["error"] else "[red]err[/red]" for p in peers))
     c.print(t)
@@ -138,8 +198,10 @@ def _print_queries(c: Console, s: dict) -> None:
 def _print_classes(c: Console, s: dict) -> None:
     engines = s["engines"]
     names = [n for n in ENGINES if n in engines]
+    # Ours over each embedded peer; OpenSearch gets a table of its own (_print_ahead).
+    rated = [n for n in names[1:] if n != "opensearch"]
     t = Table("class", "n", *(f"{n} p50/p95" for n in names),
-              *(f"ours/{n} p50" for n in names[1:]), title="Per class, ms")
+              *(f"ours/{n} p50" for n in rated), title="Per class, ms")
     counts: dict[str, int] = {}
     for row in engines["ours"]["queries"]:
         counts[row["class"]] = counts.get(row["class"], 0) + 1
@@ -149,12 +211,13 @@ def _print_classes(c: Console, s: dict) -> None:
         if stats[0] is None:
             continue
         cells = [f"{_ms(x['p50'])} / {_ms(x['p95'])}" if x else "-" for x in stats]
-        ratios = [_ratio(stats[0]["p50"], x["p50"] if x else None) for x in stats[1:]]
+        ratios = [_ratio(stats[0]["p50"], x["p50"] if x else None)
+                  for n, x in zip(names, stats, strict=True) if n in rated]
         label = "[bold]overall[/bold]" if cls == "overall" else CLASS_LABELS[cls]
         n = sum(counts.values()) if cls == "overall" else counts.get(cls, 0)
         t.add_row(label, str(n), *cells, *ratios)
     t.add_row("cold first query", "1",
-              *(f"{_ms(engines[n]['cold_ms'])}" for n in names), *("" for _ in names[1:]))
+              *(f"{_ms(engines[n]['cold_ms'])}" for n in names), *("" for _ in rated))
     c.print(t)
 
 
@@ -209,19 +272,47 @@ def _print_targets(c: Console, s: dict) -> None:
     c.print(t)
 
 
+def _print_ahead(c: Console, s: dict) -> None:
+    """How far ahead ours is of OpenSearch, per class: OpenSearch's time over ours."""
+    engines = s["engines"]
+    os_, o = engines.get("opensearch"), engines["ours"]
+    if not os_ or "classes" not in os_:
+        return
+    t = Table("class", "opensearch ÷ ours p50", "p95",
+              title="Ours ahead of OpenSearch (one node, same machine): times slower")
+    for cls in [*CLASSES, "overall"]:
+        a = o["overall"] if cls == "overall" else o["classes"].get(cls)
+        b = os_["overall"] if cls == "overall" else os_["classes"].get(cls)
+        if not a or not b:
+            continue
+        label = "[bold]overall[/bold]" if cls == "overall" else CLASS_LABELS[cls]
+        t.add_row(label, _ratio(b["p50"], a["p50"]), _ratio(b["p95"], a["p95"]))
+    t.add_row("cold first query", _ratio(os_["cold_ms"], o["cold_ms"]), "")
+    c.print(t)
+
+
 def _print_agreement(c: Console, s: dict) -> None:
     rows = s["agreement"]
-    differ = [r for r in rows if r.get("fts5_diff") or r.get("tantivy_diff")]
+    names = [n for n in PEERS if n in rows[0]] if rows else []
+    differ = [r for r in rows if any(r.get(f"{n}_diff") for n in names)]
     c.print(f"\n[bold]Hit totals[/bold]: {len(rows) - len(differ)} of {len(rows)} queries "
-            "agree exactly across ours, FTS5 and tantivy.")
-    t = Table("query", "ours", "fts5", "Δ fts5", "tantivy", "Δ tantivy", "top-10 shared f/t",
+            f"agree exactly across ours, {', '.join(names) or 'no peer'}.")
+    if "opensearch" in names:
+        os_differ = [r for r in rows if r.get("opensearch_diff") != 0
+                     or r.get("opensearch_transcripts") != r["ours_transcripts"]]
+        c.print("OpenSearch (our backend, which must equal ours): " + (
+            "every total and transcript total equal" if not os_differ else
+            f"[red]{len(os_differ)} queries differ[/red]: "
+            + "; ".join(r["q"][:40] for r in os_differ[:5])))
+    t = Table("query", "ours", *(x for n in names for x in (n, f"Δ {n}")),
+              f"top-10 shared {'/'.join(n[0] for n in names)}",
               title="Totals (matching documents) per query")
     for r in rows:
         def d(v):
             return "-" if v is None else ("0" if v == 0 else f"[yellow]{v:+d}[/yellow]")
-        t.add_row(r["q"][:55], str(r["ours"]), str(r.get("fts5", "-")), d(r.get("fts5_diff")),
-                  str(r.get("tantivy", "-")), d(r.get("tantivy_diff")),
-                  f"{r.get('fts5_top_overlap', '-')}/{r.get('tantivy_top_overlap', '-')}")
+        t.add_row(r["q"][:55], str(r["ours"]),
+                  *(x for n in names for x in (str(r.get(n, "-")), d(r.get(f"{n}_diff")))),
+                  "/".join(str(r.get(f"{n}_top_overlap", "-")) for n in names))
     c.print(t)
     check = s.get("corpus_check")
     if check and not check["agree"]:
@@ -233,7 +324,7 @@ def _print_agreement(c: Console, s: dict) -> None:
 
 
 def _print_growth(c: Console, scales: list[dict]) -> None:
-    names = [n for n in ENGINES if n in scales[0]["engines"]]
+    names = [n for n in ENGINES if any(n in s["engines"] for s in scales)]
     t = Table("scale", "transcripts", "documents", "text MB", "ours build s", "ours index MB",
               *(f"{n} p50/p95" for n in names), "ours cold ms", "site RSS MB",
               "first HTTP ms", "load avg",
@@ -244,7 +335,7 @@ def _print_growth(c: Console, scales: list[dict]) -> None:
                   f"{s['documents']:,}", str(s["text_mb"]), f"{e['ours']['build']['seconds']:.1f}",
                   str(e["ours"]["build"]["index_mb"]),
                   *(f"{_ms(e[n]['overall']['p50'])} / {_ms(e[n]['overall']['p95'])}"
-                    if n in e else "-" for n in names),
+                    if "overall" in e.get(n, {}) else "-" for n in names),
                   _ms(e["ours"]["cold_ms"]),
                   str((s.get("site") or {}).get("rss_mb", "-")),
                   str((s.get("site") or {}).get("first_search_http_ms", "-")),
@@ -265,14 +356,17 @@ def chart(scales: list[dict], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
-    colors = {"ours": "tab:blue", "fts5": "tab:orange", "tantivy": "tab:green"}
+    colors = {"ours": "tab:blue", "fts5": "tab:orange", "tantivy": "tab:green",
+              "opensearch": "tab:red"}
     xs = [s["documents"] for s in scales]
-    for name in ENGINES:
-        if not all(name in s["engines"] for s in scales):
+    for name in ENGINES:  # an engine measured at some scales only is drawn at those
+        at = [s for s in scales if "overall" in s["engines"].get(name, {})]
+        if not at:
             continue
         for key, style in (("p50", "-o"), ("p95", "--s")):
-            ys = [s["engines"][name]["overall"][key] for s in scales]
-            ax.plot(xs, ys, style, color=colors[name], label=f"{name} {key}")
+            ys = [s["engines"][name]["overall"][key] for s in at]
+            ax.plot([s["documents"] for s in at], ys, style, color=colors[name],
+                    label=f"{name} {key}")
     ax.set_yscale("log")
     ax.set_xlabel("documents indexed (utterances + one page document per transcript)")
     ax.set_ylabel("ms per results page (log scale)")

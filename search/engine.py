@@ -390,7 +390,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     else:
         counts = table.count_together(list(FACETS), results, hit_docs)
     facets = {
-        name: _facet_values(
+        name: facet_values(
             table.facets[name].values, counts[name], selections.get(name, []),
             gen.people.shown if name == "person" else None,
         )
@@ -400,7 +400,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
         years = table.years.count(results, hit_docs)
     else:
         years = table.years.count(_narrowed(matched, masks.values()))
-    facets["year"] = _facet_values(table.years.values, years, [])
+    facets["year"] = facet_values(table.years.values, years, [])
 
     hit_tids = table.tid[hit_docs]
     unique_tids = np.unique(hit_tids)
@@ -504,7 +504,7 @@ def _values_mask(table: DocTable, name: str, values: list[str]) -> np.ndarray:
     return mask
 
 
-def _facet_values(
+def facet_values(
     values: list[str], counts: np.ndarray, selected: list[str],
     labels: dict[str, str] | None = None,
 ) -> list[FacetValue]:

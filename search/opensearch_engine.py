@@ -36,9 +36,9 @@ from search import person_names
 from search.engine import (
     SHOWN_PER_TRANSCRIPT,
     IndexMissing,
-    _facet_values,
     canonical_request,
     check_request,
+    facet_values,
     value_notes,
 )
 from search.facets import Facet
@@ -434,7 +434,7 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
             i = facet.ids.get(bucket["key"])
             if i is not None:
                 counts[i] = bucket["doc_count"]
-        facets[name] = _facet_values(facet.values, counts, req.filters()[name],
+        facets[name] = facet_values(facet.values, counts, req.filters()[name],
                                      gen.people.shown if name == "person" else None)
     year_ids = {y: i for i, y in enumerate(gen.years)}
     years = np.zeros(len(gen.years), dtype=np.int64)
@@ -442,7 +442,7 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
         i = year_ids.get(str(bucket["key"]))
         if i is not None:
             years[i] = bucket["doc_count"]
-    facets["year"] = _facet_values(gen.years, years, [])
+    facets["year"] = facet_values(gen.years, years, [])
 
     hits = answer["hits"]["hits"]
     found = metas(index, gen, [h["_source"]["tid"] for h in hits])
