@@ -150,6 +150,9 @@ def _hits(index: ClusterIndex, gen: ClusterGeneration, query: dict, parsed: Pars
     return out
 
 
+PAIRS_PAGE = 10_000  # (value, transcript) pairs per request of ``groups``
+
+
 # -- over time -----------------------------------------------------------------------------
 def _days(gen: ClusterGeneration) -> tuple[int, int]:
     """The earliest and latest dated document of the generation (kept: it never changes)."""
@@ -164,19 +167,35 @@ def _days(gen: ClusterGeneration) -> tuple[int, int]:
     return gen.derived("days", build)
 
 
-def _per_month(index: ClusterIndex, gen: ClusterGeneration, query: dict, months: int
+def groups(index: ClusterIndex, gen: ClusterGeneration, query: dict, field: str
+           ) -> dict[object, tuple[int, int]]:
+    """(words, transcripts) of the documents of ``query`` per value of ``field``, exactly:
+    a composite aggregation over (value, transcript) pairs, page after page, so no count
+    is an estimate and no request makes more buckets than a search may (65,535)."""
+    out: dict[object, list[int]] = {}
+    after = None
+    while True:
+        composite: dict = {"size": PAIRS_PAGE, "sources": [
+            {"v": {"terms": {"field": field}}}, {"t": {"terms": {"field": "tid"}}}]}
+        if after:
+            composite["after"] = after
+        body = {"size": 0, "query": query, "aggs": {"pairs": {
+            "composite": composite, "aggs": {"words": {"sum": {"field": "words"}}}}}}
+        agg = call(index, lambda b=body: gen.conn.search(index=gen.name, body=b))
+        agg = agg["aggregations"]["pairs"]
+        for b in agg["buckets"]:
+            counts = out.setdefault(b["key"]["v"], [0, 0])
+            counts[0] += int(b["words"]["value"])
+            counts[1] += 1
+        after = agg.get("after_key")
+        if not agg["buckets"] or not after:
+            return {k: (w, t) for k, (w, t) in out.items()}
+
+
+def _per_month(index: ClusterIndex, gen: ClusterGeneration, query: dict
                ) -> dict[int, tuple[int, int]]:
     """(words, transcripts) of the documents of ``query`` per month."""
-    body = {"size": 0, "query": query, "aggs": {"m": {
-        "terms": {"field": "month", "size": max(1, months)},
-        "aggs": {"words": {"sum": {"field": "words"}}, **transcript_count(gen)},
-    }}}
-    answer = call(index, lambda: gen.conn.search(index=gen.name, body=body,
-                                                 filter_path="-aggregations.m.buckets.tids"))
-    return {
-        int(b["key"]): (int(b["words"]["value"]), counted_transcripts(b))
-        for b in answer.get("aggregations", {}).get("m", {}).get("buckets", [])
-    }
+    return {int(k): v for k, v in groups(index, gen, query, "month").items()}
 
 
 def trends(index: ClusterIndex, req: SearchRequest, queries: list[str],
@@ -206,7 +225,6 @@ def trends(index: ClusterIndex, req: SearchRequest, queries: list[str],
     else:
         lo_month, hi_month = 0, -1
     in_range = {"range": {"month": {"gte": lo_month, "lte": hi_month}}}
-    months = hi_month - lo_month + 1
 
     def slot(month: int) -> int:
         return (month // 12 if per_year else month) - first_key
@@ -218,8 +236,8 @@ def trends(index: ClusterIndex, req: SearchRequest, queries: list[str],
     words = np.zeros(n)
     all_tr = np.zeros(n, dtype=np.int64)
     if n:
-        for month, (w, t) in _per_month(index, gen, {"bool": {"filter": [*filters, in_range]}},
-                                        months).items():
+        for month, (w, t) in _per_month(index, gen,
+                                        {"bool": {"filter": [*filters, in_range]}}).items():
             words[slot(month)] += w
             all_tr[slot(month)] += t
     out = []
@@ -228,7 +246,7 @@ def trends(index: ClusterIndex, req: SearchRequest, queries: list[str],
         tr = np.zeros(n, dtype=np.int64)
         if n:
             matched = {"bool": {"must": [query], "filter": [in_range]}}
-            for month, (_, t) in _per_month(index, gen, matched, months).items():
+            for month, (_, t) in _per_month(index, gen, matched).items():
                 tr[slot(month)] += t
             for month, k in _hits(index, gen, matched, parsed,
                                   lambda src: int(src["month"])).items():
@@ -253,18 +271,12 @@ def speaker_ranking(
     facet = gen.facets["speaker"]
     n = len(facet.values)
     spoken = [*query["bool"]["filter"], {"exists": {"field": "f_speaker"}}]
-    body = {"size": 0, "query": {"bool": {"filter": spoken}}, "aggs": {"s": {
-        "terms": {"field": "f_speaker", "size": max(1, n)},
-        "aggs": {"words": {"sum": {"field": "words"}}, **transcript_count(gen)},
-    }}}
-    answer = call(index, lambda: gen.conn.search(index=gen.name, body=body,
-                                                 filter_path="-aggregations.s.buckets.tids"))
     words = np.zeros(n)
     spoke_in = np.zeros(n, dtype=np.int64)
-    for b in answer.get("aggregations", {}).get("s", {}).get("buckets", []):
-        i = facet.ids.get(b["key"])
+    for value, (w, t) in groups(index, gen, {"bool": {"filter": spoken}}, "f_speaker").items():
+        i = facet.ids.get(value)
         if i is not None:
-            words[i], spoke_in[i] = b["words"]["value"], counted_transcripts(b)
+            words[i], spoke_in[i] = w, t
     has_query = parsed.query is not None
     hits = np.zeros(n)
     transcripts = np.zeros(n, dtype=np.int64)
@@ -313,14 +325,10 @@ def speaker_profile(index: ClusterIndex, name: str) -> SpeakerProfile | None:
                            "first": {"filter": dated, "aggs": {
                                "day": {"min": {"field": "day"}}}},
                            "hi": {"max": {"field": "day"}}}},
-        **{name_: {"terms": {"field": f"f_{name_}", "size": 100_000},
-                   "aggs": transcript_count(gen)}
-           for name_ in ("geography", "topic", "person")},
     }
     answer = call(index, lambda: gen.conn.search(
         index=gen.name, body={"size": 0, "track_total_hits": True, "query": theirs,
-                              "aggs": aggs},
-        filter_path="-aggregations.tids,-aggregations.*.buckets.tids"))
+                              "aggs": aggs}, filter_path="-aggregations.tids"))
     aggregations = answer.get("aggregations", {})
     turns = int(answer["hits"]["total"]["value"])
     lo, hi = (aggregations["dated"]["lo"]["value"], aggregations["dated"]["hi"]["value"]) \
@@ -355,7 +363,7 @@ def speaker_profile(index: ClusterIndex, name: str) -> SpeakerProfile | None:
         roles=_roles(aggregations) if is_speaker else [],
         words_by_year=words_by_year,
         distinctive=distinctive_words(index, gen, name) if is_speaker else [],
-        tags=_tags(gen, aggregations) if turns else {},
+        tags=_tags(index, gen, theirs) if turns else {},
         latest=latest,
         tagged_pages=tagged_pages,
         tagged_latest=tagged_latest,
@@ -397,11 +405,12 @@ def _roles(aggregations: dict) -> list[RoleSpan]:
     return sorted(rows, key=lambda r: (r.first or "9999", r.role))
 
 
-def _tags(gen: ClusterGeneration, aggregations: dict) -> dict[str, list[TagCount]]:
+def _tags(index: ClusterIndex, gen: ClusterGeneration, theirs: dict
+          ) -> dict[str, list[TagCount]]:
+    """Tags of the transcripts they speak in, by how many of those transcripts have each."""
     out = {}
     for name in ("geography", "topic", "person"):
-        counts = [(b["key"], counted_transcripts(b))
-                  for b in aggregations.get(name, {}).get("buckets", [])]
+        counts = [(v, t) for v, (_, t) in groups(index, gen, theirs, f"f_{name}").items()]
         counts.sort(key=lambda kv: (-kv[1], kv[0]))
         show = gen.people.show if name == "person" else str
         out[name] = [TagCount(v, n, show(v)) for v, n in counts[:SHOWN_TAGS]]

@@ -63,6 +63,9 @@ from search.results import (
 from search.snippets import WordMatcher, snippet
 from search.suggest import suggest
 
+# Transcripts counted exactly, a bucket each, up to this many in the index: OpenSearch's
+# search.max_buckets is 65,535 (the 8x corpus has 46,280 transcripts).
+EXACT_TRANSCRIPTS = 60_000
 SCAN_BATCH = 1000  # documents per request of a scan
 SCAN_KEEP_ALIVE = "5m"  # a point in time lives this long between two requests
 WATCH_SECONDS = 1.0  # how long the alias's target is trusted before it is asked again
@@ -361,7 +364,11 @@ def transcript_count(gen: ClusterGeneration) -> dict:
     a bucket per transcript (as many as the index has, so none is cut) and the number of
     buckets. ``cardinality`` is cheaper but an estimate: on the development corpus it
     said 3,306 transcripts mention "russia" where 3,307 do. The buckets themselves are
-    left out of the answer (``filter_path``)."""
+    left out of the answer (``filter_path``). An index of more transcripts than a search
+    may make buckets (``EXACT_TRANSCRIPTS``) is counted by ``cardinality``: exact up to
+    about 40,000 but for a rare clash of hashes, within a few per cent beyond."""
+    if gen.transcripts > EXACT_TRANSCRIPTS:
+        return {"n": {"cardinality": {"field": "tid", "precision_threshold": 40_000}}}
     return {
         "tids": {"terms": {"field": "tid", "size": max(1, gen.transcripts)}},
         "n": {"stats_bucket": {"buckets_path": "tids>_count"}},
@@ -369,7 +376,8 @@ def transcript_count(gen: ClusterGeneration) -> dict:
 
 
 def counted_transcripts(aggregations: dict) -> int:
-    return int(aggregations["n"]["count"])
+    n = aggregations["n"]
+    return int(n["count"] if "count" in n else n["value"])
 
 
 # A results page's answer without the per-transcript buckets (only counted, above).
@@ -411,10 +419,7 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
     body = {
         "query": query,
         "post_filter": _all_of(everything),
-        "collapse": {"field": "tid", "inner_hits": {
-            "name": "shown", "size": SHOWN_PER_TRANSCRIPT, "sort": shown_sort,
-            "_source": SHOWN_FIELDS,
-        }},
+        "collapse": {"field": "tid"},
         "sort": sort,
         "from": (req.page - 1) * req.per_page,
         "size": req.per_page,
@@ -444,10 +449,10 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
             years[i] = bucket["doc_count"]
     facets["year"] = facet_values(gen.years, years, [])
 
-    hits = answer["hits"]["hits"]
-    found = metas(index, gen, [h["_source"]["tid"] for h in hits])
+    page_tids = [h["_source"]["tid"] for h in answer["hits"]["hits"]]
+    shown, found = _shown_turns(index, gen, query, everything, page_tids, shown_sort)
     matcher = WordMatcher(parsed.stems, parsed.words)
-    transcripts = [_transcript_hit(h, found.get(h["_source"]["tid"], {}), matcher) for h in hits]
+    transcripts = [_transcript_hit(t, shown[t], found.get(t, {}), matcher) for t in page_tids]
 
     suggestion = None
     if parsed.plain_words and total < 5:
@@ -529,17 +534,44 @@ def metas(index: ClusterIndex, gen: ClusterGeneration, tids: list[str]) -> dict[
     }
 
 
-def _transcript_hit(hit: dict, meta: dict, matcher: WordMatcher) -> TranscriptHit:
-    shown = hit["inner_hits"]["shown"]["hits"]
-    docs = sorted((h["_source"] for h in shown["hits"]), key=lambda s: s["pos"])
+def _shown_turns(
+    index: ClusterIndex, gen: ClusterGeneration, query: dict, filters: list[dict],
+    tids: list[str], sort: list,
+) -> tuple[dict[str, dict], dict[str, dict]]:
+    """For the page's transcripts, in one round trip: each one's matching turns (how many,
+    and its best few) and its page document's metadata. One aggregation over the page's
+    transcripts instead of collapse's inner hits, which cost a search per transcript."""
+    if not tids:
+        return {}, {}
+    turns = {"size": 0, "query": {"bool": {"must": [query],
+                                           "filter": [*filters, {"terms": {"tid": tids}}]}},
+             "aggs": {"t": {"terms": {"field": "tid", "size": len(tids)}, "aggs": {
+                 "top": {"top_hits": {"size": SHOWN_PER_TRANSCRIPT, "sort": sort,
+                                      "_source": SHOWN_FIELDS}}}}}}
+    pages = {"size": len(tids), "query": {"ids": {"values": [f"{t}/page" for t in tids]}},
+             "_source": ["tid", "meta"]}
+    answers = call(index, lambda: gen.conn.msearch(
+        body=[{"index": gen.name}, turns, {"index": gen.name}, pages]))["responses"]
+    for a in answers:
+        if "error" in a:
+            raise QueryError(f"OpenSearch could not run this query: {a['error']}")
+    shown = {b["key"]: b for b in answers[0]["aggregations"]["t"]["buckets"]}
+    found = {h["_source"]["tid"]: h["_source"].get("meta") or {}
+             for h in answers[1]["hits"]["hits"]}
+    return {t: shown.get(t, {"doc_count": 0, "top": {"hits": {"hits": []}}}) for t in tids}, found
+
+
+def _transcript_hit(tid: str, bucket: dict, meta: dict, matcher: WordMatcher) -> TranscriptHit:
+    docs = sorted((h["_source"] for h in bucket["top"]["hits"]["hits"]),
+                  key=lambda s: s["pos"])
     return TranscriptHit(
-        id=hit["_source"]["tid"],
+        id=tid,
         title=meta.get("title", ""),
         date=meta.get("effective_date", ""),
         time=meta.get("time", ""),
         place=meta.get("place", ""),
         url=meta.get("url", ""),
-        matched=int(shown["total"]["value"]),
+        matched=int(bucket["doc_count"]),
         utterances=[_utterance_hit(s, matcher) for s in docs],
         source=meta.get("source", ""),
         media=meta.get("media", ""),

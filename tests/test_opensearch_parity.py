@@ -324,3 +324,15 @@ def test_hostile_requests_get_the_same_answer(corpus_index, corpus_cluster_index
 
     for fields, _ in HOSTILE.values():
         compare(corpus_index, corpus_cluster_index, SearchRequest(**fields))
+
+
+def test_transcripts_are_counted_exactly_up_to_what_a_search_may_bucket():
+    from types import SimpleNamespace
+
+    small = opensearch_engine.transcript_count(SimpleNamespace(transcripts=46_280))
+    big = opensearch_engine.transcript_count(
+        SimpleNamespace(transcripts=opensearch_engine.EXACT_TRANSCRIPTS + 1))
+    assert small["tids"]["terms"]["size"] == 46_280 and "stats_bucket" in small["n"]
+    assert "cardinality" in big["n"]
+    assert opensearch_engine.counted_transcripts({"n": {"count": 3307}}) == 3307
+    assert opensearch_engine.counted_transcripts({"n": {"value": 3306}}) == 3306
