@@ -30,7 +30,7 @@ from index.documents import day_number
 from index.model import Transcript, Utterance
 from index.opensearch import mapping
 from index.opensearch.connection import ClusterSettings, ClusterUnavailable, client, unavailable
-from index.opensearch.writer import vocabulary_alias, word_id
+from index.opensearch.mapping import vocabulary_alias, word_id
 from index.schema import EXACT, FACETS, VALUE_FIELDS, make_schema
 from search import person_names
 from search.engine import (

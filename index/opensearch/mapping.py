@@ -22,6 +22,7 @@ and the cost limit reads the same frequencies as on the embedded index.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import Counter
 
 from index.documents import EPOCH
@@ -98,6 +99,19 @@ def vocabulary_body(shards: int, replicas: int) -> dict:
             },
         },
     }
+
+
+def vocabulary_alias(alias: str) -> str:
+    """The companion index's name (or alias) beside an index (or alias)."""
+    return f"{alias}-vocabulary"
+
+
+def word_id(field: str, word: str) -> str:
+    """A vocabulary document's id (ids are at most 512 bytes: a long word is hashed)."""
+    key = f"{field}:{word}"
+    if len(key.encode("utf-8")) > 400:
+        key = f"{field}#" + hashlib.sha256(word.encode("utf-8")).hexdigest()
+    return key
 
 
 def doc_id(doc: dict) -> str:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import os
 import socket
 import time
@@ -34,6 +33,7 @@ from index.files import Skipped
 from index.model import Transcript
 from index.opensearch import mapping
 from index.opensearch.connection import ClusterSettings, ClusterUnavailable, client, unavailable
+from index.opensearch.mapping import vocabulary_alias, word_id
 from index.schema import EXACT, SCHEMA_VERSION, composed
 from index.speakers import learn_names, resolve_speakers
 from index.writer import NothingIndexed, Progress, ReindexReport, outdated, read_files
@@ -47,10 +47,6 @@ LOCK_STALE_SECONDS = 6 * 3600  # a lock left by a build on another host, after t
 
 class ReindexLocked(RuntimeError):
     """Another reindex into the same alias is running."""
-
-
-def vocabulary_alias(alias: str) -> str:
-    return f"{alias}-vocabulary"
 
 
 def lock_index(alias: str) -> str:
@@ -193,14 +189,6 @@ def _word_doc(field: str, word: str, df: int, uses: int) -> dict:
     if field == EXACT:
         doc["uses"] = uses
     return doc
-
-
-def word_id(field: str, word: str) -> str:
-    """A vocabulary document's id (ids are at most 512 bytes: a long word is hashed)."""
-    key = f"{field}:{word}"
-    if len(key.encode("utf-8")) > 400:
-        key = f"{field}#" + hashlib.sha256(word.encode("utf-8")).hexdigest()
-    return key
 
 
 def _put_generation(conn, vocabulary_index: str, files: dict, names: set[str],
