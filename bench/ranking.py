@@ -48,7 +48,8 @@ COMMON_PAGES = (30, 300)  # a vague word is found on this many pages (of the who
 RARE_PAGES = (3, 10)
 CORPUS_PAGES = 5_785  # the whole corpus: a sample scales the page counts above to its size
 PHRASE_MAX_PAGES = 3
-ENGINES = ("ours", "fts5", "tantivy")
+ENGINES = ("ours", "fts5", "tantivy", "opensearch")
+DEFAULT_ENGINES = ("ours", "fts5", "tantivy")
 _ALPHA = re.compile(r"^[a-z]+$")
 
 
@@ -219,13 +220,26 @@ def prepare(text_dir: Path, cache: Path, rebuild: bool, files_limit: int | None,
     return paths
 
 
-def open_engines(paths: dict[str, Path], names=ENGINES) -> dict:
+def open_engines(paths: dict[str, Path], names=DEFAULT_ENGINES, cluster_url: str = "",
+                 text_dir: Path | None = None, say=print) -> dict:
+    """The engines by name; ``opensearch`` is our OpenSearch backend on the cluster at
+    ``cluster_url``, built from ``text_dir`` into an alias of its own (each run: the
+    cluster is not part of the cache)."""
     from bench import fts5, ours, tantivy_peer
 
     makers = {"ours": lambda: ours.Ours(paths["ours"]),
               "fts5": lambda: fts5.Fts5(paths["fts5"]),
               "tantivy": lambda: tantivy_peer.Tantivy(paths["tantivy"])}
-    return {name: makers[name]() for name in names}
+    engines = {name: makers[name]() for name in names if name != "opensearch"}
+    if "opensearch" in names:
+        from bench.opensearch_peer import OpenSearch, settings_for
+        from index.opensearch.writer import reindex
+
+        settings = settings_for(cluster_url, "transcripts-ranking")
+        say(f"indexing {text_dir} into OpenSearch at {cluster_url} ...")
+        reindex([text_dir], settings, full=True)
+        engines["opensearch"] = OpenSearch(settings)
+    return engines
 
 
 def ranks(engine, items: list[Item]) -> list[int]:
@@ -353,7 +367,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--files", type=int, default=None,
                     help="only the first N gold pages (and their text files): a quick sample")
     ap.add_argument("--items", type=int, default=VAGUE_ITEMS, help="vague items (300)")
-    ap.add_argument("--engines", default=",".join(ENGINES), help="e.g. ours or ours,fts5")
+    ap.add_argument("--engines", default=",".join(DEFAULT_ENGINES),
+                    help="e.g. ours or ours,fts5; opensearch is our OpenSearch backend (a "
+                    "node is started unless --opensearch-url names a cluster)")
+    ap.add_argument("--opensearch-url", default="", help="a running cluster for opensearch")
     ap.add_argument("--tune", action="store_true",
                     help="choose the ranking parameters on the tune half (prints them)")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
@@ -384,9 +401,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.tune:
         print(json.dumps(tune(paths["ours"], items, say=lambda s: print(s, flush=True))))
         return 0
-    engines = open_engines(paths, names)
-    started = time.perf_counter()
-    results = evaluate(engines, items)
+    node = None
+    url = args.opensearch_url
+    if "opensearch" in names and not url:
+        from bench.opensearch_peer import Node, unavailable
+
+        why = unavailable()
+        if why:
+            print(f"opensearch skipped: {why}", file=sys.stderr)
+            names.remove("opensearch")
+        else:
+            node = Node()
+            url = node.url(say=lambda s: print(s, file=sys.stderr))
+    try:
+        engines = open_engines(paths, names, url, text_dir,
+                               say=lambda s: print(s, file=sys.stderr))
+        started = time.perf_counter()
+        results = evaluate(engines, items)
+    finally:
+        if node is not None:
+            node.close()
     kinds = Counter(i.kind for i in items)
     print(f"{len(items)} items ({kinds['vague']} vague, {kinds['phrase']} phrase, "
           f"{kinds['rare']} rare), seed {SEED}; searched in {time.perf_counter() - started:.1f} s")
