@@ -972,6 +972,8 @@ def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None, backen
     logging.basicConfig()  # waitress's and the app's warnings and errors, as waitress.serve does
     app_slot: list = []
     if _chosen(backend) == "opensearch":
+        # The client warns of each failed try; the site says it once per request (503).
+        logging.getLogger("opensearch").setLevel(logging.ERROR)
         settings = ClusterSettings.from_env(opensearch_url, opensearch_index)
         server = bind_server(lambda environ, start: app_slot[0](environ, start), host, port,
                              threads)

@@ -9,9 +9,10 @@ Hits are collapsed on the transcript: one result per transcript, with its matchi
 as inner hits. Snippets are marked by ``search.snippets`` on the stored text, so they
 read the same on both backends.
 
-Ranking is OpenSearch's BM25 of each transcript's best passage (the embedded engine adds
-evidence across the transcript and proximity): totals, counts and the set of results
-agree, the order of a relevance sort may not.
+Ranking is each transcript's best passage, scored with the embedded engine's tuned BM25
+(an index setting) plus its bonus for words as typed; the embedded engine's proximity and
+whole-transcript tie-break are not here. Totals, counts and the set of results agree; the
+order of a relevance sort may differ a little.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from index.opensearch import mapping
 from index.opensearch.connection import ClusterSettings, ClusterUnavailable, client, unavailable
 from index.opensearch.mapping import vocabulary_alias, word_id
 from index.schema import EXACT, FACETS, VALUE_FIELDS, make_schema
-from search import person_names
+from search import person_names, ranking
 from search.engine import (
     SHOWN_PER_TRANSCRIPT,
     IndexMissing,
@@ -396,6 +397,8 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
     parsed = parse_request(gen, req.q)
     dates, selections = _filters(gen, req)
     query = to_dsl(parsed.query)
+    if parsed.query is not None and req.sort == "relevance":
+        query = _with_words_as_typed(query, parsed)
     everything = [f for f in (dates, *selections.values()) if f]
     ranked = parsed.query is not None and req.sort == "relevance"
 
@@ -475,6 +478,18 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
         value_notes=value_notes(gen, req),
         took_ms=round((time.perf_counter() - started) * 1000, 2),
     )
+
+
+def _with_words_as_typed(query: dict, parsed: ParsedQuery) -> dict:
+    """The embedded ranking's "as typed" (``search.ranking.as_typed_terms``): a plain word
+    also scores, twice over, in the form it was typed ("accounts" before "accounting").
+    Optional clauses: what matches does not change."""
+    typed = ranking.as_typed_terms(ranking.positive_terms(parsed.query), parsed.plain_words)
+    if not typed or not ranking.PARAMS.as_typed:
+        return query
+    should = [{"term": {field: {"value": word, "boost": boost * ranking.PARAMS.as_typed}}}
+              for field, word, boost in typed]
+    return {"bool": {"must": [query], "should": should}}
 
 
 def call(index: ClusterIndex, fn):

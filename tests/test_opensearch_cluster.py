@@ -18,7 +18,7 @@ import pytest
 
 from bench import opensearch_cluster as oc
 
-BASE = oc.PROJECT_DIR / "instance" / "opensearch-tests"
+BASE = oc.PROJECT_DIR / "instance" / "opensearch-cluster-test"  # not the session node's
 NAME = "transcripts-test"
 
 

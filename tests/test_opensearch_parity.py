@@ -336,3 +336,10 @@ def test_transcripts_are_counted_exactly_up_to_what_a_search_may_bucket():
     assert "cardinality" in big["n"]
     assert opensearch_engine.counted_transcripts({"n": {"count": 3307}}) == 3307
     assert opensearch_engine.counted_transcripts({"n": {"value": 3306}}) == 3306
+
+
+def test_the_cluster_scores_utterances_with_the_embedded_bm25():
+    from index.opensearch.mapping import BM25
+    from search.ranking import PARAMS
+
+    assert {"k1": PARAMS.k1, "b": PARAMS.b} == BM25
