@@ -53,6 +53,7 @@ from search.opensearch_engine import (
     scan,
     selection,
     transcript_count,
+    whole,
 )
 from search.opensearch_export import ORDERS
 from search.query import ParsedQuery, QueryError
@@ -158,9 +159,9 @@ def _days(gen: ClusterGeneration) -> tuple[int, int]:
     """The earliest and latest dated document of the generation (kept: it never changes)."""
 
     def build(g: ClusterGeneration) -> tuple[int, int]:
-        answer = g.conn.search(index=g.name, body={
+        answer = whole(g.settings, g.conn.search(index=g.name, body={
             "size": 0, "query": {"range": {"day": {"gt": 0}}},
-            "aggs": {"lo": {"min": {"field": "day"}}, "hi": {"max": {"field": "day"}}}})
+            "aggs": {"lo": {"min": {"field": "day"}}, "hi": {"max": {"field": "day"}}}}))
         lo, hi = answer["aggregations"]["lo"]["value"], answer["aggregations"]["hi"]["value"]
         return (int(lo), int(hi)) if lo is not None else (0, 0)
 

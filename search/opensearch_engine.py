@@ -67,6 +67,8 @@ from search.suggest import suggest
 # Transcripts counted exactly, a bucket each, up to this many in the index: OpenSearch's
 # search.max_buckets is 65,535 (the 8x corpus has 46,280 transcripts).
 EXACT_TRANSCRIPTS = 60_000
+PARTIAL_TRIES = 4  # an answer missing shards is asked again this many times in all ...
+PARTIAL_PAUSE = 0.5  # ... after 0.5, 1, 1.5 s (a lost node's replicas are promoted in ~1 s)
 SCAN_BATCH = 1000  # documents per request of a scan
 SCAN_KEEP_ALIVE = "5m"  # a point in time lives this long between two requests
 WATCH_SECONDS = 1.0  # how long the alias's target is trusted before it is asked again
@@ -121,8 +123,8 @@ class ClusterGeneration:
         wanted = [k for k in dict.fromkeys(keys) if k not in self._df]
         if not wanted:
             return
-        found = self.conn.mget(index=vocabulary_alias(self.name),
-                               body={"ids": [word_id(f, w) for f, w in wanted]})
+        found = whole(self.settings, self.conn.mget(
+            index=vocabulary_alias(self.name), body={"ids": [word_id(f, w) for f, w in wanted]}))
         for key, doc in zip(wanted, found["docs"], strict=True):
             self._df[key] = int(doc["_source"]["df"]) if doc.get("found") else 0
         if len(self._df) > 100_000:
@@ -133,9 +135,9 @@ class ClusterGeneration:
         out: dict[str, int] = {}
         for start in range(0, len(words), 1000):
             chunk = words[start : start + 1000]
-            found = self.conn.mget(index=vocabulary_alias(self.name),
-                                   body={"ids": [word_id(EXACT, w) for w in chunk]},
-                                   _source_includes=["uses"])
+            found = whole(self.settings, self.conn.mget(
+                index=vocabulary_alias(self.name),
+                body={"ids": [word_id(EXACT, w) for w in chunk]}, _source_includes=["uses"]))
             for word, doc in zip(chunk, found["docs"], strict=True):
                 if doc.get("found"):
                     out[word] = int(doc["_source"].get("uses", 0))
@@ -158,7 +160,8 @@ class ClusterGeneration:
             "track_total_hits": True,
             "_source": ["word", "df"],
         }
-        answer = self.conn.search(index=vocabulary_alias(self.name), body=body)
+        answer = whole(self.settings, self.conn.search(index=vocabulary_alias(self.name),
+                                                       body=body))
         hits = sorted((h["_source"]["word"], int(h["_source"]["df"]))
                       for h in answer["hits"]["hits"])
         for word, df in hits:
@@ -179,7 +182,8 @@ class ClusterGeneration:
             "size": 1000,
             "_source": ["word", "df"],
         }
-        answer = self.conn.search(index=vocabulary_alias(self.name), body=body)
+        answer = whole(self.settings, self.conn.search(index=vocabulary_alias(self.name),
+                                                       body=body))
         words = []
         for h in answer["hits"]["hits"]:
             w, df = h["_source"]["word"], int(h["_source"]["df"])
@@ -274,11 +278,12 @@ class ClusterIndex:
         from opensearchpy import exceptions as ox
 
         try:
-            doc_count = int(self.conn.count(index=name)["count"])
-            transcripts = int(self.conn.count(
-                index=name, body={"query": {"term": {"kind": "page"}}})["count"])
-            value_counts = {f: _all_values(self.conn, name, f) for f in VALUE_FIELDS.values()}
-            years = _all_values(self.conn, name, "year")
+            doc_count = int(whole(self.settings, self.conn.count(index=name))["count"])
+            transcripts = int(whole(self.settings, self.conn.count(
+                index=name, body={"query": {"term": {"kind": "page"}}}))["count"])
+            value_counts = {f: _all_values(self.settings, self.conn, name, f)
+                            for f in VALUE_FIELDS.values()}
+            years = _all_values(self.settings, self.conn, name, "year")
             generation = self.conn.get(index=vocabulary_alias(name), id=mapping.GENERATION_DOC,
                                        _source_includes=["people"])["_source"]
         except ox.OpenSearchException as exc:
@@ -306,7 +311,8 @@ class ClusterIndex:
         )
 
 
-def _all_values(conn, index: str, fieldname: str) -> dict[str, int]:
+def _all_values(settings: ClusterSettings, conn, index: str, fieldname: str
+                ) -> dict[str, int]:
     """Every value of a keyword field with its document count (a composite aggregation,
     page after page: exact whatever the number of values)."""
     out: dict[str, int] = {}
@@ -316,7 +322,8 @@ def _all_values(conn, index: str, fieldname: str) -> dict[str, int]:
                                 "sources": [{"v": {"terms": {"field": fieldname}}}]}}
         if after:
             source["composite"]["after"] = after
-        answer = conn.search(index=index, body={"size": 0, "aggs": {"values": source}})
+        answer = whole(settings, conn.search(index=index,
+                                             body={"size": 0, "aggs": {"values": source}}))
         agg = answer["aggregations"]["values"]
         for bucket in agg["buckets"]:
             out[str(bucket["key"]["v"])] = int(bucket["doc_count"])
@@ -493,15 +500,48 @@ def _with_words_as_typed(query: dict, parsed: ParsedQuery) -> dict:
 
 
 def call(index: ClusterIndex, fn):
-    """A request to the cluster; its failure as ``ClusterUnavailable`` (one line)."""
+    """A request to the cluster; its failure as ``ClusterUnavailable`` (one line).
+
+    An answer from only some of the shards (a node lost a moment ago, its replicas not yet
+    promoted) would be a wrong count given as a right one: it is asked again, after a
+    pause, and if the cluster still cannot answer whole, that is said (503), not shown."""
     from opensearchpy import exceptions as ox
 
-    try:
-        return fn()
-    except ox.RequestError as exc:
-        raise QueryError(f"OpenSearch could not run this query: {exc.error}") from None
-    except ox.OpenSearchException as exc:
-        raise unavailable(index.settings, exc) from None
+    for attempt in range(PARTIAL_TRIES):
+        try:
+            answer = fn()
+        except ox.RequestError as exc:
+            raise QueryError(f"OpenSearch could not run this query: {exc.error}") from None
+        except ox.OpenSearchException as exc:
+            raise unavailable(index.settings, exc) from None
+        if not _partial(answer):
+            return answer
+        time.sleep(PARTIAL_PAUSE * (attempt + 1))
+    raise ClusterUnavailable(
+        f"OpenSearch at {index.settings.describe()} answered from only part of the index "
+        "(a node is being replaced); try again in a moment"
+    )
+
+
+def whole(settings: ClusterSettings, answer):
+    """The answer, if every shard gave its part (else ``ClusterUnavailable``): for what is
+    kept for a generation's life, and the vocabulary a query is parsed with."""
+    if _partial(answer):
+        raise ClusterUnavailable(
+            f"OpenSearch at {settings.describe()} answered from only part of the index "
+            "(a node is being replaced); try again in a moment"
+        )
+    return answer
+
+
+def _partial(answer) -> bool:
+    """Shards that did not answer a search or count, or documents an mget could not read."""
+    if not isinstance(answer, dict):
+        return False
+    parts = [answer, *(answer.get("responses") or [])]
+    if any(isinstance(p, dict) and (p.get("_shards") or {}).get("failed") for p in parts):
+        return True
+    return any(isinstance(d, dict) and "error" in d for d in answer.get("docs") or [])
 
 
 def scan(index: ClusterIndex, gen: ClusterGeneration, query: dict, sort: list,
