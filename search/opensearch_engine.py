@@ -508,14 +508,21 @@ def call(index: ClusterIndex, fn):
     from opensearchpy import exceptions as ox
 
     for attempt in range(PARTIAL_TRIES):
+        last = attempt == PARTIAL_TRIES - 1
         try:
             answer = fn()
         except ox.RequestError as exc:
             raise QueryError(f"OpenSearch could not run this query: {exc.error}") from None
+        except ox.TransportError as exc:
+            # Every copy of a shard failed this time (a node lost, its replica not yet
+            # promoted): HTTP 500 "search_phase_execution_exception", asked again too.
+            if last or not _shards_lost(exc):
+                raise unavailable(index.settings, exc) from None
         except ox.OpenSearchException as exc:
             raise unavailable(index.settings, exc) from None
-        if not _partial(answer):
-            return answer
+        else:
+            if not _partial(answer):
+                return answer
         time.sleep(PARTIAL_PAUSE * (attempt + 1))
     raise ClusterUnavailable(
         f"OpenSearch at {index.settings.describe()} answered from only part of the index "
@@ -532,6 +539,11 @@ def whole(settings: ClusterSettings, answer):
             "(a node is being replaced); try again in a moment"
         )
     return answer
+
+
+def _shards_lost(exc) -> bool:
+    return exc.status_code in (500, 503) and "search_phase_execution_exception" in str(
+        exc.error)
 
 
 def _partial(answer) -> bool:
