@@ -232,7 +232,9 @@ def test_killed_reindex_leaves_the_live_index_whole_and_the_next_one_completes(
                 deadline = time.monotonic() + 60
                 while not list(root.glob("build-*")) and time.monotonic() < deadline:
                     time.sleep(0.01)
-                time.sleep(rng.uniform(0.05, 0.5))
+                # At once: on a quiet machine the whole build of 160 pages is written in
+                # well under half a second, so a longer wait could land after it (it did).
+                time.sleep(rng.uniform(0.0, 0.02))
             else:
                 time.sleep(rng.uniform(0.1, 3.0))
             proc.send_signal(signal.SIGKILL)
