@@ -78,18 +78,9 @@ def reindex(
             manifest = None  # built by an older version: rebuild in full
         report = ReindexReport(full=manifest is None, rebuilt_because=because)
         old_files: dict[str, dict] = (manifest or {}).get("files", {})
-        parsed, new_files = read_files(paths, old_files, report, progress)
-        removed = [k for k in old_files if k not in new_files]
-        changed_files = [
-            k for k in new_files if k in old_files and new_files[k] is not old_files[k]
-        ]
-        report.files_removed = len(removed)
-        report.transcripts_total = sum(len(f["ids"]) for f in new_files.values())
-        if report.transcripts_total == 0:
-            raise NothingIndexed(
-                "nothing could be indexed: no readable transcript under "
-                + ", ".join(str(p) for p in paths)
-            )
+        parsed, new_files, removed, changed_files = read_changes(
+            paths, old_files, report, progress
+        )
         if manifest is not None and not parsed and not removed and not changed_files:
             if report.stats_refreshed:
                 _refresh_stats(live, manifest)  # hashed alike: skip them next time
@@ -98,11 +89,7 @@ def reindex(
             report.seconds = time.perf_counter() - started
             return report
 
-        names = set((manifest or {}).get("names", []))
-        for t in parsed:
-            names |= learn_names(t)
-        for t in parsed:
-            resolve_speakers(t, names)
+        names = resolve_names(parsed, set((manifest or {}).get("names", [])))
 
         build = location.new_build_dir(root)
         if manifest is None:
@@ -180,6 +167,37 @@ def read_files(
             if progress:
                 progress("read", i + 1, len(files))
     return _drop_duplicate_ids(parsed, new_files, old_files, report), new_files
+
+
+def read_changes(
+    paths: Iterable[str | os.PathLike],
+    old_files: dict[str, dict],
+    report: ReindexReport,
+    progress: Progress | None = None,
+) -> tuple[list[Transcript], dict[str, dict], list[str], list[str]]:
+    """``read_files``, and the manifest keys of the files removed and changed since
+    ``old_files``; NothingIndexed when no transcript is left to index."""
+    parsed, new_files = read_files(paths, old_files, report, progress)
+    removed = [k for k in old_files if k not in new_files]
+    changed = [k for k in new_files if k in old_files and new_files[k] is not old_files[k]]
+    report.files_removed = len(removed)
+    report.transcripts_total = sum(len(f["ids"]) for f in new_files.values())
+    if report.transcripts_total == 0:
+        raise NothingIndexed(
+            "nothing could be indexed: no readable transcript under "
+            + ", ".join(str(p) for p in paths)
+        )
+    return parsed, new_files, removed, changed
+
+
+def resolve_names(parsed: list[Transcript], names: set[str]) -> set[str]:
+    """The speaker names known so far plus those the new transcripts teach, each
+    transcript's speakers resolved against them all."""
+    for t in parsed:
+        names |= learn_names(t)
+    for t in parsed:
+        resolve_speakers(t, names)
+    return names
 
 
 def _read_one(

@@ -129,24 +129,29 @@ def export_rows(
     gen, table = plan.gen, plan.gen.table
     searcher = gen.searcher()
     for doc in plan.docs.tolist():
-        stored = searcher.stored_fields(doc)
         t = int(table.tid[doc])
-        meta = gen.meta(searcher, t)
-        tid, position = table.tids[t], int(table.pos[doc])
-        yield ExportRow(
-            transcript_id=tid,
-            title=meta.get("title", ""),
-            date=meta.get("effective_date", ""),
-            position=position,
-            kind=stored.get("kind", ""),
-            speaker=stored.get("speaker") or "",
-            role=stored.get("role") or "",
-            label=stored.get("label") or "",
-            note=stored.get("note") or "",
-            text=stored.get("body", ""),
-            permalink=permalink(tid, position),
-            source_url=meta.get("url", ""),
-        )
+        yield export_row(table.tids[t], int(table.pos[doc]), searcher.stored_fields(doc),
+                         gen.meta(searcher, t), permalink)
+
+
+def export_row(tid: str, position: int, stored: dict, meta: dict,
+               permalink: Callable[[str, int], str]) -> ExportRow:
+    """One utterance's row from its stored fields and its transcript's metadata (both
+    backends store them alike; OpenSearch's role as shown is ``role_shown``)."""
+    return ExportRow(
+        transcript_id=tid,
+        title=meta.get("title", ""),
+        date=meta.get("effective_date", ""),
+        position=position,
+        kind=stored.get("kind", ""),
+        speaker=stored.get("speaker") or "",
+        role=stored.get("role_shown", stored.get("role")) or "",
+        label=stored.get("label") or "",
+        note=stored.get("note") or "",
+        text=stored.get("body", ""),
+        permalink=permalink(tid, position),
+        source_url=meta.get("url", ""),
+    )
 
 
 def safe_cell(value):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from search.export import (
     ExportRow,
     check_export,
+    export_row,
     permalink_path,
     truncation_note,
 )
@@ -78,25 +79,8 @@ class ClusterExportPlan:
                 meta.clear()
             meta.update(metas(self.index, self.gen, new))
         for src in batch:
-            yield _row(src, meta.get(src["tid"], {}), permalink)
-
-
-def _row(src: dict, meta: dict, permalink: Callable[[str, int], str]) -> ExportRow:
-    tid, position = src["tid"], int(src["pos"])
-    return ExportRow(
-        transcript_id=tid,
-        title=meta.get("title", ""),
-        date=meta.get("effective_date", ""),
-        position=position,
-        kind=src.get("kind", ""),
-        speaker=src.get("speaker") or "",
-        role=src.get("role_shown") or "",
-        label=src.get("label") or "",
-        note=src.get("note") or "",
-        text=src.get("body", ""),
-        permalink=permalink(tid, position),
-        source_url=meta.get("url", ""),
-    )
+            yield export_row(src["tid"], int(src["pos"]), src, meta.get(src["tid"], {}),
+                             permalink)
 
 
 def plan_export(index: ClusterIndex, req: SearchRequest, sort: str = "oldest",

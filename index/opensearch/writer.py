@@ -35,8 +35,13 @@ from index.opensearch import mapping
 from index.opensearch.connection import ClusterSettings, ClusterUnavailable, client, unavailable
 from index.opensearch.mapping import vocabulary_alias, word_id
 from index.schema import EXACT, SCHEMA_VERSION, composed
-from index.speakers import learn_names, resolve_speakers
-from index.writer import NothingIndexed, Progress, ReindexReport, outdated, read_files
+from index.writer import (
+    Progress,
+    ReindexReport,
+    outdated,
+    read_changes,
+    resolve_names,
+)
 
 CHUNK = 500  # documents per bulk request
 BULK_TIMEOUT = 120.0
@@ -108,18 +113,8 @@ def cluster_has_index(settings: ClusterSettings) -> bool:
 def _full(conn, paths, settings, progress, shards, replicas, because: str) -> ReindexReport:
     alias = settings.alias
     report = ReindexReport(full=True, rebuilt_because=because)
-    parsed, new_files = read_files(paths, {}, report, progress)
-    report.transcripts_total = sum(len(f["ids"]) for f in new_files.values())
-    if report.transcripts_total == 0:
-        raise NothingIndexed(
-            "nothing could be indexed: no readable transcript under "
-            + ", ".join(str(p) for p in paths)
-        )
-    names: set[str] = set()
-    for t in parsed:
-        names |= learn_names(t)
-    for t in parsed:
-        resolve_speakers(t, names)
+    parsed, new_files, _, _ = read_changes(paths, {}, report, progress)
+    names = resolve_names(parsed, set())
     documents = sum(len(t.utterances) + 1 for t in parsed)
     shards = shards or default_shards(documents)
     replicas = default_replicas(conn) if replicas is None else replicas
@@ -269,26 +264,13 @@ def _update(conn, paths, settings, generation: dict, progress) -> ReindexReport:
     manifest = generation["manifest"]
     report = ReindexReport(full=False)
     old_files: dict[str, dict] = manifest.get("files", {})
-    parsed, new_files = read_files(paths, old_files, report, progress)
-    removed = [k for k in old_files if k not in new_files]
-    changed_files = [k for k in new_files if k in old_files and new_files[k] is not old_files[k]]
-    report.files_removed = len(removed)
-    report.transcripts_total = sum(len(f["ids"]) for f in new_files.values())
-    if report.transcripts_total == 0:
-        raise NothingIndexed(
-            "nothing could be indexed: no readable transcript under "
-            + ", ".join(str(p) for p in paths)
-        )
+    parsed, new_files, removed, changed_files = read_changes(paths, old_files, report, progress)
     [name] = _alias_targets(conn, alias) or [""]
     report.generation = name
     if not parsed and not removed and not changed_files:
         report.up_to_date = True
         return report
-    names = set(manifest.get("names", []))
-    for t in parsed:
-        names |= learn_names(t)
-    for t in parsed:
-        resolve_speakers(t, names)
+    names = resolve_names(parsed, set(manifest.get("names", [])))
     vocabulary_name = vocabulary_alias(name)
     conn.indices.put_settings(index=name, body={"index": {"refresh_interval": "-1"}})
     try:
