@@ -20,7 +20,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from index import location, person_names, tables
+from index import first_seen, location, person_names, tables
 from index.documents import transcript_documents
 from index.files import Skipped, discover_keyed, file_digest, os_reason, read_bytes
 from index.model import Transcript
@@ -133,6 +133,8 @@ def reindex(
             live if manifest is not None else None,
         )
         # Cloned as a hard link to the live one: replaced, not written through.
+        (build / first_seen.FILE).unlink(missing_ok=True)
+        first_seen.build(build, first_seen.load(live), new_files)
         (build / location.MANIFEST).unlink(missing_ok=True)
         (build / location.MANIFEST).write_text(
             json.dumps(

@@ -140,5 +140,27 @@ def ordered_hits(index, req: SearchRequest, sort: str, width: int):
     return opensearch_analysis.ordered_hits(index, req, sort, width)
 
 
+def new_passages(index, req: SearchRequest, after: float | None = None, limit: int = 50,
+                 dated_from=None):
+    """Following a search (``search.follow``): the passages it matches, newest to the
+    index first, from either engine."""
+    return _follow(index).new_passages(index, req, after, limit, dated_from)
+
+
+def generation_stamp(index) -> tuple[str, float]:
+    """(name, built_at) of the generation answering now: a feed's ETag and Last-Modified."""
+    return _follow(index).generation_stamp(index)
+
+
+def _follow(index) -> ModuleType:
+    if is_embedded(index):
+        from search import follow
+
+        return follow
+    from search import opensearch_follow
+
+    return opensearch_follow
+
+
 def person_names_of(index) -> PersonNames:
     return index.current().people

@@ -38,7 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("WARM_INDEX", True):
         index.watch()  # opened and searched once at start and after each swap
 
-    from web import analysis, api, errors, export, kwic, pages, views
+    from web import analysis, api, errors, export, feed, kwic, pages, views
 
     views.install(app)
     errors.install(app)
@@ -47,6 +47,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(kwic.bp)
     app.register_blueprint(export.bp)
     app.register_blueprint(analysis.bp)
+    app.register_blueprint(feed.bp)
     return app
 
 

@@ -51,6 +51,7 @@ from search.tables import analysis_tables
 from search.trends import BUCKETS, MAX_QUERIES, SPARSE_WORDS, Trends
 from web import current_index
 from web.charts import Line, bar_chart, line_chart
+from web.feed import feed_url
 from web.links import query_pairs, search_url, value_notes_header, value_notes_json
 from web.params import search_request
 
@@ -156,6 +157,8 @@ def trends_page() -> ResponseReturnValue:
         inputs=_query_inputs([q for q in result.queries if q]), mode=mode, req=req,
         filter_pairs=_filter_pairs(req), links=links, chart=_trends_chart(result, mode),
         sparse_words=SPARSE_WORDS,
+        feeds=[(f"“{q}”", feed_url(dataclasses.replace(req, q=q))) for q in result.queries if q]
+        or [("these filters", feed_url(req))],
     )
 
 
@@ -308,7 +311,10 @@ def speaker_page(name: str) -> ResponseReturnValue:
         "csv": url_for("analysis.speaker_csv", name=profile.name),
         "trends": _url("analysis.trends_page", [("speaker", profile.name)]),
     }
+    feed_req = (SearchRequest(speaker=[profile.name]) if profile.is_speaker
+                else SearchRequest(person=[profile.person_tag]))
     return render_template("speaker.html", p=profile, chart=chart, links=links,
+                           feeds=[(f"{profile.name}", feed_url(feed_req))],
                            tag_facets=(("geography", "Geography"), ("topic", "Topics"),
                                        ("person", "Persons")))
 

@@ -11,6 +11,7 @@ from search.query import QueryError
 from search.results import SORTS, SearchRequest
 from search.snippets import WordMatcher
 from web import current_index
+from web.feed import feed_url
 from web.links import Links, search_url
 from web.params import search_request
 from web.sidebar import facet_views
@@ -46,6 +47,7 @@ def search() -> ResponseReturnValue:
         facets=facet_views(result.facets, FACET_LABELS, links),
         sorts=SORTS,
         browsing=not req.q,
+        feeds=[("this search", feed_url(req))],
     )
 
 

@@ -1,0 +1,140 @@
+"""Following a search: the passages it matches, newest to this index first.
+
+A feed and an alert ask the same question of a generation: which passages does this
+search match, among the transcripts first indexed after a moment (``index.first_seen``)?
+Passages are the search's own documents (``engine.select``: the same query, filters,
+cost limits and notes), ordered by when their transcript was first indexed, then by the
+transcript's date, then by place in the transcript; each with its snippet, speaker and
+the credit its source asks for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from index import first_seen
+from search.engine import Generation, TranscriptIndex, _word_matcher, select
+from search.results import SearchRequest
+from search.snippets import snippet
+
+FEED_ENTRIES = 50  # a feed's default length: a day or two of a busy search
+MAX_ENTRIES = 500  # the most a feed or one digest lists (a digest links to the rest)
+
+
+@dataclass
+class Passage:
+    transcript_id: str
+    position: int  # 0 is the transcript's title and summary
+    kind: str  # page | turn | narrative
+    speaker: str  # "" for narrative and the page
+    label: str  # the speaker label as printed
+    role: str
+    text: str
+    snippet: str  # HTML: escaped, with <mark> around the words that matched
+    title: str
+    date: str  # ISO; the publication date where the page shows no event date
+    first_seen: float  # unix time its transcript was first indexed
+    source: str
+    url: str  # the original page
+    licence: str
+    attribution: str
+
+
+@dataclass
+class Followed:
+    generation: str  # the index generation answered from (a feed's ETag)
+    built_at: float  # every passage first seen up to then is in it (an alert's next cursor)
+    total: int  # passages in the window, of which ``passages`` are the newest
+    transcripts: int  # transcripts those passages are in
+    passages: list[Passage]
+
+
+@dataclass
+class FirstSeenTable:
+    built_at: float
+    times: np.ndarray  # per transcript ordinal: unix time first indexed
+
+
+def describe(req: SearchRequest) -> str:
+    """A search in a line, for a feed's title and a digest's subject:
+    '“grain corridor”, speaker: Vladimir Putin, from 2024-01-01'."""
+    parts = [f"“{req.q}”" if req.q else "everything"]
+    for name, values in req.filters().items():
+        if values:
+            parts.append(f"{name}: {' or '.join(values)}")
+    if req.date_from:
+        parts.append(f"from {req.date_from.isoformat()}")
+    if req.date_to:
+        parts.append(f"to {req.date_to.isoformat()}")
+    return ", ".join(parts)
+
+
+def first_seen_table(gen: Generation) -> FirstSeenTable:
+    return gen.derived("first_seen", _first_seen_table)
+
+
+def _first_seen_table(gen: Generation) -> FirstSeenTable:
+    record = first_seen.load(gen.path)
+    if record is None:  # built before records were kept: everything is as old as the build
+        built = gen.path.stat().st_mtime
+        return FirstSeenTable(built, np.zeros(len(gen.table.tids)))
+    times = np.array([record.times.get(t, record.built_at) for t in gen.table.tids], dtype=float)
+    return FirstSeenTable(record.built_at, times)
+
+
+def generation_stamp(index: TranscriptIndex) -> tuple[str, float]:
+    """(generation name, built_at) of the live index: a feed's validators."""
+    gen = index.current()
+    return gen.path.name, first_seen_table(gen).built_at
+
+
+def new_passages(
+    index: TranscriptIndex,
+    req: SearchRequest,
+    after: float | None = None,
+    limit: int = FEED_ENTRIES,
+    dated_from: dt.date | None = None,
+) -> Followed:
+    """The passages ``req`` matches whose transcript was first indexed after ``after``
+    (None: all of them), or dated ``dated_from`` or later; the newest ``limit`` in full."""
+    selection = select(index, req)
+    gen, table = selection.gen, selection.gen.table
+    seen = first_seen_table(gen)
+    docs = np.flatnonzero(selection.mask)
+    tids = table.tid[docs]
+    if after is not None:
+        wanted = seen.times[tids] > after
+        if dated_from is not None:
+            wanted |= table.tid_day[tids] >= (dated_from - dt.date(1970, 1, 1)).days
+        docs, tids = docs[wanted], tids[wanted]
+    order = np.lexsort((table.pos[docs], tids, -table.tid_day[tids], -seen.times[tids]))
+    shown = docs[order][:limit]
+    searcher = gen.searcher()
+    matcher = _word_matcher(gen, selection.parsed)
+    passages = []
+    for doc in shown.tolist():
+        t = int(table.tid[doc])
+        stored = gen.stored(searcher, doc)
+        meta = gen.meta(searcher, t)
+        text = stored.get("body", "")
+        passages.append(Passage(
+            transcript_id=table.tids[t],
+            position=int(table.pos[doc]),
+            kind=stored.get("kind", ""),
+            speaker=stored.get("speaker") or "",
+            label=stored.get("label") or "",
+            role=stored.get("role") or "",
+            text=text,
+            snippet=snippet(text, matcher),
+            title=meta.get("title", ""),
+            date=meta.get("effective_date", ""),
+            first_seen=float(seen.times[t]),
+            source=meta.get("source", ""),
+            url=meta.get("url", ""),
+            licence=meta.get("licence", ""),
+            attribution=meta.get("attribution", ""),
+        ))
+    return Followed(gen.path.name, seen.built_at, len(docs), len(np.unique(tids)), passages)
