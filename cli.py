@@ -37,12 +37,13 @@ from index.opensearch.writer import reindex as cluster_reindex
 from index.readers import ReadError, read_file
 from index.speakers import learn_names, resolve_speakers
 from index.writer import NothingIndexed, live_outdated, reindex
+from search import alerts, concordance, export, follow
 from search import backend as backends
-from search import concordance, export
 from search.backend import request_notes, search
 from search.engine import IndexMissing
 from search.query import QueryError
 from search.results import SORTS, SearchRequest
+from web import digest
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_SEEDS = PROJECT_DIR / "seeds"
@@ -74,6 +75,22 @@ def backend_options(command):
     ]):
         command = option(command)
     return command
+
+
+DEFAULT_SITE_URL = "http://127.0.0.1:8000"
+
+alerts_db_option = click.option(
+    "--alerts-db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help=f"The alerts' database (default: ${alerts.ENV_DB} or {alerts.DB_NAME} beside the "
+         "index folder).")
+site_url_option = click.option(
+    "--site-url", default=DEFAULT_SITE_URL, envvar="TRANSCRIPTS_SITE_URL", show_envvar=True,
+    show_default=True, help="Where the site answers: every link in a digest starts with it.")
+secrets_option = click.option(
+    "--secrets", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    envvar=alerts.ENV_SECRETS, show_envvar=True,
+    help=f"NAME=VALUE lines for the ${{NAME}}s in --notify URLs, readable by its owner only "
+         f"(default: {alerts.SECRETS_NAME} beside the database; the environment too).")
 
 
 def open_index(backend_name, index_dir, opensearch_url, opensearch_index):
@@ -351,6 +368,8 @@ def filter_options(command):
         click.option("--person", multiple=True, help="Only transcripts tagged with this person."),
         click.option("--geography", multiple=True, help="Only transcripts tagged with this place."),
         click.option("--topic", multiple=True, help="Only transcripts tagged with this topic."),
+        click.option("--source", multiple=True,
+                     help='Only transcripts from this source ("WebVTT", "ParlaMint-GB").'),
         click.option("--from", "date_from", help="From this date (YYYY-MM-DD)."),
         click.option("--to", "date_to", help="Up to this date (YYYY-MM-DD)."),
     ]
@@ -359,13 +378,15 @@ def filter_options(command):
     return command
 
 
-def filtered_request(query, speaker, person, geography, topic, date_from, date_to):
+def filtered_request(query, speaker, person, geography, topic, date_from, date_to,
+                     source=()) -> SearchRequest:
     return SearchRequest(
         q=query.strip(),
         speaker=list(speaker),
         person=list(person),
         geography=list(geography),
         topic=list(topic),
+        source=list(source),
         date_from=parse_date(date_from, "--from"),
         date_to=parse_date(date_to, "--to"),
     )
@@ -387,7 +408,7 @@ def filtered_request(query, speaker, person, geography, topic, date_from, date_t
               help="The site's address, for absolute permalinks (default: paths, /t/<id>#u<n>).")
 @index_dir_option
 @backend_options
-def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt, sort, bom,
+def export_cmd(query, speaker, person, geography, topic, source, date_from, date_to, fmt, sort, bom,
                limit, output, base_url, index_dir, backend,
         opensearch_url, opensearch_index) -> None:
     """Every utterance a search matches, as CSV (RFC 4180) or JSON Lines.
@@ -397,7 +418,8 @@ def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt
     many were left out, and a warning goes to standard error.
     """
     try:
-        req = filtered_request(query, speaker, person, geography, topic, date_from, date_to)
+        req = filtered_request(query, speaker, person, geography, topic, date_from, date_to,
+                               source)
         index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
         plan = backends.plan_export(index, req, sort, limit)
         print_value_notes(request_notes(index, req), err)
@@ -445,8 +467,8 @@ def export_cmd(query, speaker, person, geography, topic, date_from, date_to, fmt
 @click.option("--json", "as_json", is_flag=True, help="Print the page of lines as JSON.")
 @index_dir_option
 @backend_options
-def kwic_cmd(query, speaker, person, geography, topic, date_from, date_to, sort, page, per_page,
-             width, as_json, index_dir, backend,
+def kwic_cmd(query, speaker, person, geography, topic, source, date_from, date_to, sort, page,
+             per_page, width, as_json, index_dir, backend,
         opensearch_url, opensearch_index) -> None:
     """Every occurrence of QUERY with the words around it, one line each (a concordance).
 
@@ -454,7 +476,8 @@ def kwic_cmd(query, speaker, person, geography, topic, date_from, date_to, sort,
     file, use the site's /kwic.csv or `transcripts export` for whole utterances.
     """
     try:
-        req = filtered_request(query, speaker, person, geography, topic, date_from, date_to)
+        req = filtered_request(query, speaker, person, geography, topic, date_from, date_to,
+                               source)
         index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
         result = backends.concordance(index, req, sort, page, per_page, width)
         notes = request_notes(index, req)
@@ -487,28 +510,6 @@ def kwic_cmd(query, speaker, person, geography, topic, date_from, date_to, sort,
     out.print("\n[dim]Texts: President of Russia website, en.kremlin.ru, CC BY 4.0.[/dim]")
 
 
-def filter_options(command):
-    """The search's filters, for the analysis commands."""
-    for option in reversed([
-        click.option("--speaker", multiple=True, help="Only utterances by this speaker."),
-        click.option("--person", multiple=True, help="Only transcripts tagged with this person."),
-        click.option("--geography", multiple=True, help="Only transcripts tagged with this place."),
-        click.option("--topic", multiple=True, help="Only transcripts tagged with this topic."),
-        click.option("--from", "date_from", help="From this date (YYYY-MM-DD)."),
-        click.option("--to", "date_to", help="Up to this date (YYYY-MM-DD)."),
-    ]):
-        command = option(command)
-    return command
-
-
-def filters_request(q, speaker, person, geography, topic, date_from, date_to) -> SearchRequest:
-    return SearchRequest(
-        q=q, speaker=list(speaker), person=list(person), geography=list(geography),
-        topic=list(topic), date_from=parse_date(date_from, "--from"),
-        date_to=parse_date(date_to, "--to"),
-    )
-
-
 def fail(exc: Exception, as_json: bool, status: int = 2) -> None:
     """One line (or a JSON error) and the exit status: 2 for what the user asked, 1 for
     a cluster that cannot answer."""
@@ -527,12 +528,13 @@ def fail(exc: Exception, as_json: bool, status: int = 2) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the series as JSON.")
 @index_dir_option
 @backend_options
-def trends_cmd(queries, speaker, person, geography, topic, date_from, date_to, bucket,
+def trends_cmd(queries, speaker, person, geography, topic, source, date_from, date_to, bucket,
                as_json, index_dir, backend,
         opensearch_url, opensearch_index) -> None:
     """How often each query (up to four) is used over time: hits per million words."""
     try:
-        req = filters_request("", speaker, person, geography, topic, date_from, date_to)
+        req = filtered_request("", speaker, person, geography, topic, date_from, date_to,
+                               source)
         index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
         result = backends.trends(index, req, list(queries), bucket)
         notes = request_notes(index, req)
@@ -592,12 +594,13 @@ def trends_cmd(queries, speaker, person, geography, topic, date_from, date_to, b
 @click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON.")
 @index_dir_option
 @backend_options
-def speakers_cmd(query, speaker, person, geography, topic, date_from, date_to, sort, min_words,
-                 min_hits, min_transcripts, limit, as_json, index_dir, backend,
+def speakers_cmd(query, speaker, person, geography, topic, source, date_from, date_to, sort,
+                 min_words, min_hits, min_transcripts, limit, as_json, index_dir, backend,
         opensearch_url, opensearch_index) -> None:
     """Who uses QUERY most, per 10,000 of their own words (no query: who speaks most)."""
     try:
-        req = filters_request(query, speaker, person, geography, topic, date_from, date_to)
+        req = filtered_request(query, speaker, person, geography, topic, date_from, date_to,
+                               source)
         index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
         ranking = backends.speaker_ranking(
             index, req, sort=sort, min_words=min_words, min_hits=min_hits,
@@ -763,6 +766,11 @@ def _short(text: str, width: int = 160) -> str:
 )
 @click.option("--user-agent", default=None, help="Replace the User-Agent (keep a contact in it).")
 @click.option("--no-reindex", is_flag=True, help="Only fetch; do not update the index.")
+@click.option("--alerts", "run_alerts_after", is_flag=True,
+              help="Then run the alerts (`transcripts alerts run`).")
+@site_url_option
+@secrets_option
+@alerts_db_option
 @index_dir_option
 @backend_options
 def fetch_cmd(
@@ -779,6 +787,10 @@ def fetch_cmd(
     max_retry_after,
     user_agent,
     no_reindex,
+    run_alerts_after,
+    site_url,
+    secrets,
+    alerts_db,
     index_dir,
     backend,
     opensearch_url,
@@ -860,7 +872,11 @@ def fetch_cmd(
                 sys.exit(1)
     if report.interrupted:
         sys.exit(130)
-    sys.exit(0 if report.ok else 1)
+    status = 0 if report.ok else 1
+    if run_alerts_after:
+        index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
+        status = max(status, run_alerts(index, index_dir, alerts_db, site_url, secrets))
+    sys.exit(status)
 
 
 def reindex_fetched_into_cluster(folder: Path, settings: ClusterSettings) -> None:
@@ -1086,3 +1102,243 @@ def server_address(server) -> str:
 
 if __name__ == "__main__":
     main()
+
+
+# -- alerts ----------------------------------------------------------------------------------
+@main.group("alerts")
+def alerts_group() -> None:
+    """Send new passages of saved searches to e-mail, chat or webhooks (via Apprise)."""
+
+
+@contextlib.contextmanager
+def _alert_store(index_dir: Path | None, alerts_db: Path | None) -> Iterator[sqlite3.Connection]:
+    db = alerts.db_path(location.index_root(index_dir), alerts_db)
+    try:
+        with alerts.open_store(db) as conn:
+            yield conn
+    except sqlite3.Error as exc:
+        err.print(f"[red]error:[/red] the alerts database {db} cannot be used: {escape(str(exc))}")
+        sys.exit(1)
+    except OSError as exc:
+        err.print(f"[red]error:[/red] the alerts database {db}: {os_reason(exc)}")
+        sys.exit(1)
+
+
+def _alert_fail(message: str, status: int = 2) -> NoReturn:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    sys.exit(status)
+
+
+@alerts_group.command("add")
+@click.argument("name")
+@click.argument("query", required=False, default="")
+@filter_options
+@click.option("--notify", "urls", multiple=True, required=True, metavar="URL",
+              help="An Apprise URL (repeatable): mailto://…, json://…, slack://…; "
+                   "secrets as ${NAME}.")
+@click.option("--since", metavar="YYYY-MM-DD",
+              help="Also send, in the first digest, passages already indexed that are dated "
+                   "on or after this day.")
+@alerts_db_option
+@index_dir_option
+@backend_options
+def alerts_add_cmd(name, query, speaker, person, geography, topic, source, date_from, date_to,
+                   urls, since, alerts_db, index_dir, backend, opensearch_url,
+                   opensearch_index) -> None:
+    """Save a search as the alert NAME: from now on, each `alerts run` sends what is new."""
+    index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
+    try:
+        req = filtered_request(query, speaker, person, geography, topic, date_from, date_to,
+                               source)
+        since_date = parse_date(since, "--since")
+        try:  # the search must run now, or every run would fail on it
+            backends.new_passages(index, req, after=float("inf"), limit=1)
+            start = backends.generation_stamp(index)[1]
+        except IndexMissing:
+            start = 0.0  # no index yet: everything indexed later is new
+        with _alert_store(index_dir, alerts_db) as conn:
+            alert = alerts.add_alert(conn, name, req, list(urls), start, since_date)
+    except (QueryError, alerts.AlertError) as exc:
+        _alert_fail(str(exc))
+    except ClusterUnavailable as exc:
+        _alert_fail(str(exc), 1)
+    out.print(f"Added the alert [bold]{escape(alert.name)}[/bold]: "
+              f"{escape(follow.describe(alert.request))}, to "
+              + ", ".join(escape(alerts.mask(t.url)) for t in alert.targets) + ".")
+    out.print("It sends what is indexed from now on"
+              + (f", and passages dated from {since_date} on" if since_date else "")
+              + ": run `transcripts alerts run` after each fetch (or `transcripts fetch "
+              "--alerts`).")
+
+
+@alerts_group.command("list")
+@alerts_db_option
+@index_dir_option
+def alerts_list_cmd(alerts_db, index_dir) -> None:
+    """Every alert: its search and its targets (secrets masked)."""
+    with _alert_store(index_dir, alerts_db) as conn:
+        found = alerts.list_alerts(conn)
+    if not found:
+        out.print("No alerts. Add one with `transcripts alerts add NAME QUERY --notify URL`.")
+        return
+    for alert in found:
+        out.print(f"[bold]{escape(alert.name)}[/bold]  {escape(follow.describe(alert.request))}")
+        for t in alert.targets:
+            state = f"[red]failing ({t.failures}×): {escape(t.last_error)}[/red]" \
+                if t.failures else f"up to {_when(t.cursor)}"
+            out.print(f"  → {escape(alerts.mask(t.url))}  {state}")
+
+
+@alerts_group.command("show")
+@click.argument("name")
+@alerts_db_option
+@index_dir_option
+def alerts_show_cmd(name, alerts_db, index_dir) -> None:
+    """One alert: its search as options, its targets and its last deliveries."""
+    with _alert_store(index_dir, alerts_db) as conn:
+        try:
+            alert = alerts.get_alert(conn, name)
+        except alerts.AlertError as exc:
+            _alert_fail(str(exc))
+        history = alerts.recent_deliveries(conn, name)
+    out.print(f"[bold]{escape(alert.name)}[/bold], added {_when(alert.created)}")
+    out.print(f"Search: {escape(follow.describe(alert.request))}")
+    out.print(f"  as options: {escape(_search_options(alert.request))}")
+    out.print("Targets:")
+    for t in alert.targets:
+        line = f"  {escape(alerts.mask(t.url))}: delivered up to {_when(t.cursor)}"
+        if t.backfill_from:
+            line += f"; the first digest also holds passages dated from {t.backfill_from}"
+        if t.failures:
+            line += f"; [red]{t.failures} failed deliveries in a row: {escape(t.last_error)}[/red]"
+        out.print(line)
+    if history:
+        out.print("Last deliveries:")
+    for d in history:
+        what = f"{_count(d['passages'], 'passage')} in {_count(d['transcripts'], 'transcript')}"
+        result = f"[red]failed: {escape(d['error'])}[/red]" if d["error"] else "sent"
+        out.print(f"  {_when(d['at'])}  {escape(alerts.mask(d['url']))}  {what}  {result}")
+
+
+@alerts_group.command("remove")
+@click.argument("name")
+@alerts_db_option
+@index_dir_option
+def alerts_remove_cmd(name, alerts_db, index_dir) -> None:
+    """Delete the alert NAME and its history."""
+    with _alert_store(index_dir, alerts_db) as conn:
+        try:
+            alerts.remove_alert(conn, name)
+        except alerts.AlertError as exc:
+            _alert_fail(str(exc))
+    out.print(f"Removed the alert {escape(name)}.")
+
+
+@alerts_group.command("test")
+@click.argument("name")
+@click.option("--limit", type=click.IntRange(1, 50), default=5, show_default=True,
+              help="Passages in the test digest.")
+@site_url_option
+@secrets_option
+@alerts_db_option
+@index_dir_option
+@backend_options
+def alerts_test_cmd(name, limit, site_url, secrets, alerts_db, index_dir, backend,
+                    opensearch_url, opensearch_index) -> None:
+    """Send the alert's targets a test digest of the newest passages it matches now;
+    nothing is marked as sent."""
+    db = alerts.db_path(location.index_root(index_dir), alerts_db)
+    index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
+    with _alert_store(index_dir, alerts_db) as conn:
+        try:
+            alert = alerts.get_alert(conn, name)
+            known = alerts.load_secrets(alerts.secrets_path(db, secrets))
+            followed = backends.new_passages(index, alert.request, limit=limit)
+        except (alerts.AlertError, QueryError, IndexMissing) as exc:
+            _alert_fail(str(exc))
+        except ClusterUnavailable as exc:
+            _alert_fail(str(exc), 1)
+    failed = 0
+    for t in alert.targets:
+        try:
+            reason = alerts.apprise_send(alerts.fill_secrets(t.url, known),
+                                         digest.subject(alert, followed, test=True),
+                                         digest.body(alert, followed, site_url, test=True))
+        except alerts.AlertError as exc:
+            reason = str(exc)
+        failed += bool(reason)
+        out.print(f"{escape(alerts.mask(t.url))}: "
+                  + (f"[red]failed: {escape(reason)}[/red]" if reason else
+                     f"sent a test digest of {len(followed.passages)} passages"))
+    sys.exit(1 if failed else 0)
+
+
+@alerts_group.command("run")
+@click.argument("names", nargs=-1)
+@site_url_option
+@secrets_option
+@alerts_db_option
+@index_dir_option
+@backend_options
+def alerts_run_cmd(names, site_url, secrets, alerts_db, index_dir, backend, opensearch_url,
+                   opensearch_index) -> None:
+    """Send each alert's targets (or only those of NAMES) what is new since their last
+    digest: one digest each, nothing when nothing is new. Exit 1 if a delivery failed
+    (it is sent again on the next run)."""
+    index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
+    sys.exit(run_alerts(index, index_dir, alerts_db, site_url, secrets, list(names)))
+
+
+def run_alerts(index, index_dir, alerts_db, site_url, secrets, names=None) -> int:
+    """``alerts run`` (and ``fetch --alerts``): the exit status."""
+    db = alerts.db_path(location.index_root(index_dir), alerts_db)
+
+    def send(alert, url, followed) -> str | None:
+        return alerts.apprise_send(url, digest.subject(alert, followed),
+                                   digest.body(alert, followed, site_url))
+
+    try:
+        with alerts.run_lock(db), _alert_store(index_dir, alerts_db) as conn:
+            if names:
+                for name in names:
+                    alerts.get_alert(conn, name)
+            known = alerts.load_secrets(alerts.secrets_path(db, secrets))
+            report = alerts.run(conn, index, send, known, names)
+    except (alerts.AlertsLocked, alerts.AlertError, IndexMissing, ClusterUnavailable,
+            OSError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        return 1
+    if not report.deliveries:
+        out.print("No alerts to run. Add one with `transcripts alerts add`.")
+    for d in report.deliveries:
+        where = f"{escape(d.alert)} → {escape(d.url)}"
+        if d.error:
+            out.print(f"{where}: [red]failed: {escape(d.error)}[/red] "
+                      f"({_count(d.passages, 'passage')} kept for the next run)")
+        elif d.sent:
+            out.print(f"{where}: sent {_count(d.passages, 'passage')} in "
+                      f"{_count(d.transcripts, 'transcript')}")
+        else:
+            out.print(f"{where}: nothing new")
+    return 1 if report.failed else 0
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _when(timestamp: float) -> str:
+    if not timestamp:
+        return "the beginning"
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _search_options(req: SearchRequest) -> str:
+    """The search as `transcripts search` options, to paste into a shell."""
+    parts = [_quoted(req.q)] if req.q else []
+    for name, values in req.filters().items():
+        parts += [f"--{name} {_quoted(v)}" for v in values]
+    for name, day in (("from", req.date_from), ("to", req.date_to)):
+        if day:
+            parts.append(f"--{name} {day.isoformat()}")
+    return " ".join(parts) or "(everything)"
