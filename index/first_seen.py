@@ -41,15 +41,24 @@ def load(generation: Path | None) -> FirstSeen | None:
     if generation is None:
         return None
     try:
-        data = json.loads((generation / FILE).read_text(encoding="utf-8"))
-        return FirstSeen(float(data["built_at"]), {k: float(v) for k, v in data["times"].items()})
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return from_dict(json.loads((generation / FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
         return None
 
 
 def build(generation: Path, previous: FirstSeen | None, files: dict[str, dict]) -> FirstSeen:
     """Write the record of a new generation whose manifest is ``files`` (file key -> entry
     with the transcript ``ids`` it gave), carrying ``previous`` (the live generation's)."""
+    record = assign(previous, files)
+    tmp = generation / (FILE + ".tmp")
+    tmp.write_text(json.dumps(as_dict(record)), encoding="utf-8")
+    os.replace(tmp, generation / FILE)
+    return record
+
+
+def assign(previous: FirstSeen | None, files: dict[str, dict]) -> FirstSeen:
+    """The record of a build of ``files``: ``previous``'s times, and a time for each id
+    it lacks (the OpenSearch writer keeps it in its generation document)."""
     now = time.time()
     if previous is not None:
         now = max(now, previous.built_at + 1e-3)  # a clock set back never reorders builds
@@ -61,11 +70,19 @@ def build(generation: Path, previous: FirstSeen | None, files: dict[str, dict]) 
         when = now if previous is not None else min(now, _modified(key) or now)
         for tid in missing:
             times[tid] = when
-    record = FirstSeen(now, times)
-    tmp = generation / (FILE + ".tmp")
-    tmp.write_text(json.dumps({"built_at": record.built_at, "times": times}), encoding="utf-8")
-    os.replace(tmp, generation / FILE)
-    return record
+    return FirstSeen(now, times)
+
+
+def as_dict(record: FirstSeen) -> dict:
+    return {"built_at": record.built_at, "times": record.times}
+
+
+def from_dict(data: dict | None) -> FirstSeen | None:
+    try:
+        return FirstSeen(float(data["built_at"]),  # type: ignore[index]
+                         {k: float(v) for k, v in data["times"].items()})  # type: ignore[index]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 def _modified(file_key: str) -> float | None:

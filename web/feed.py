@@ -47,7 +47,8 @@ def feed() -> ResponseReturnValue:
     index = current_index()
     generation, built_at = generation_stamp(index)
     validator = hashlib.sha256(
-        "\n".join((FEED_FORMAT, generation, site_root(), request.query_string.decode()))
+        "\n".join((FEED_FORMAT, generation, repr(built_at), site_root(),
+                   request.query_string.decode()))
         .encode()
     ).hexdigest()[:32]
     modified = dt.datetime.fromtimestamp(int(built_at), dt.UTC)

@@ -32,7 +32,9 @@ ANALYZER = "whitespace"  # prebuilt in core: splits on spaces, changes nothing e
 WORD_FIELDS = (TEXT, EXACT, "title", "role")  # searched by word, with positions
 STEMMED_FIELDS = {TEXT, "title"}
 FACET_FIELDS = tuple(VALUE_FIELDS.values())  # f_speaker, f_person ...
-MAPPING_VERSION = 1  # kept in the index's _meta: a reader refuses an index it cannot read
+MAPPING_VERSION = 2  # in _meta and the generation document; 2: first_seen
+# What changed in each mapping version, for the message that explains a full rebuild.
+MAPPING_CHANGES = {2: "each document keeps when its transcript was first indexed"}
 
 # In a vocabulary count, the key of a word's occurrences in ``exact`` (every use, not the
 # documents): the rest of the corpus a speaker's distinctive words are compared with.
@@ -60,6 +62,7 @@ def index_body(shards: int, replicas: int) -> dict:
         "month": {"type": "integer"},  # year * 12 + month - 1, -1 undated (over time)
         "words": {"type": "integer"},
         "file": {"type": "keyword"},
+        "first_seen": {"type": "double"},  # unix time its transcript was first indexed
         **{name: dict(word) for name in WORD_FIELDS},
         **{name: {"type": "keyword"} for name in FACET_FIELDS},
         # Shown, never searched: kept in _source only.

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from index import person_names
+from index import first_seen, person_names
 from index.documents import transcript_documents
 from index.files import Skipped
 from index.model import Transcript
@@ -85,17 +85,34 @@ def reindex(
     conn = client(settings, timeout=BULK_TIMEOUT)
     try:
         with _lock(conn, settings.alias):
-            generation = None if full else _generation_doc(conn, settings.alias)
-            manifest = (generation or {}).get("manifest")
-            because = outdated(manifest) if manifest is not None else ""
+            generation = _generation_doc(conn, settings.alias)
+            previous = first_seen.from_dict((generation or {}).get("first_seen"))
+            manifest = None if full else (generation or {}).get("manifest")
+            because = outdated_mapping(manifest)
             if manifest is None or because:
-                report = _full(conn, paths, settings, progress, shards, replicas, because)
+                report = _full(conn, paths, settings, progress, shards, replicas, because,
+                               previous)
             else:
-                report = _update(conn, paths, settings, generation or {}, progress)
+                report = _update(conn, paths, settings, generation or {}, progress, previous)
     except ox.OpenSearchException as exc:
         raise unavailable(settings, exc) from None
     report.seconds = time.perf_counter() - started
     return report
+
+
+def outdated_mapping(manifest: dict | None) -> str:
+    """Why the index with this manifest must be rebuilt in full ("" when it need not):
+    ``writer.outdated``'s reasons, and a mapping this version cannot update in place."""
+    if manifest is None:
+        return ""
+    because = outdated(manifest)
+    version = manifest.get("mapping", 1)
+    if not because and version != mapping.MAPPING_VERSION:
+        change = mapping.MAPPING_CHANGES.get(mapping.MAPPING_VERSION, "")
+        because = (f"the OpenSearch index was built by an older version of transcripts "
+                   f"(mapping {version}, now {mapping.MAPPING_VERSION}"
+                   + (f": {change}" if change else "") + ")")
+    return because
 
 
 def cluster_has_index(settings: ClusterSettings) -> bool:
@@ -110,10 +127,12 @@ def cluster_has_index(settings: ClusterSettings) -> bool:
 
 
 # -- a full build ---------------------------------------------------------------------------
-def _full(conn, paths, settings, progress, shards, replicas, because: str) -> ReindexReport:
+def _full(conn, paths, settings, progress, shards, replicas, because: str,
+          previous: first_seen.FirstSeen | None) -> ReindexReport:
     alias = settings.alias
     report = ReindexReport(full=True, rebuilt_because=because)
     parsed, new_files, _, _ = read_changes(paths, {}, report, progress)
+    seen = first_seen.assign(previous, new_files)
     names = resolve_names(parsed, set())
     documents = sum(len(t.utterances) + 1 for t in parsed)
     shards = shards or default_shards(documents)
@@ -125,11 +144,11 @@ def _full(conn, paths, settings, progress, shards, replicas, because: str) -> Re
     conn.indices.create(index=name, body=mapping.index_body(shards, 0))
     conn.indices.create(index=vocabulary_name, body=mapping.vocabulary_body(1, 0))
     vocabulary: Counter = Counter()
-    _bulk(conn, _index_actions(name, parsed, vocabulary, report, progress), report)
+    _bulk(conn, _index_actions(name, parsed, vocabulary, report, progress, seen), report)
     evidence = {t.id: e for t in parsed if (e := person_names.transcript_evidence(t))}
     speakers = names | {u.speaker for t in parsed for u in t.utterances if u.speaker}
     _bulk(conn, _vocabulary_actions(vocabulary_name, vocabulary), report)
-    _put_generation(conn, vocabulary_name, new_files, names, evidence, speakers)
+    _put_generation(conn, vocabulary_name, new_files, names, evidence, speakers, seen)
     if progress:
         progress("commit", 0, 1)
     # Flushed first: a replica is then a copy of the segment files (seconds), not a replay
@@ -159,15 +178,16 @@ def _new_index_name(alias: str) -> str:
 
 def _index_actions(
     index: str, parsed: list[Transcript], vocabulary: Counter, report: ReindexReport,
-    progress: Progress | None,
+    progress: Progress | None, seen: first_seen.FirstSeen,
 ) -> Iterator[dict]:
     for i, t in enumerate(parsed):
+        when = seen.times.get(t.id, seen.built_at)
         for doc in transcript_documents(t):
             yield {
                 "_op_type": "index",
                 "_index": index,
                 "_id": mapping.doc_id(doc),
-                "_source": mapping.source(doc, vocabulary),
+                "_source": {**mapping.source(doc, vocabulary), "first_seen": when},
                 "_file": t.file,  # for the report, taken out before sending
             }
         report.transcripts_indexed += 1
@@ -191,15 +211,17 @@ def _word_doc(field: str, word: str, df: int, uses: int) -> dict:
 
 
 def _put_generation(conn, vocabulary_index: str, files: dict, names: set[str],
-                    evidence: dict, speakers: set[str]) -> None:
+                    evidence: dict, speakers: set[str], seen: first_seen.FirstSeen) -> None:
     people = person_names.decide(evidence, speakers)
     conn.index(
         index=vocabulary_index,
         id=mapping.GENERATION_DOC,
         body={
             "field": "_generation",
-            "manifest": {"schema": SCHEMA_VERSION, "files": files, "names": sorted(names)},
+            "manifest": {"schema": SCHEMA_VERSION, "mapping": mapping.MAPPING_VERSION,
+                         "files": files, "names": sorted(names)},
             "people": people.names,
+            "first_seen": first_seen.as_dict(seen),
             "evidence": evidence,
             "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         },
@@ -259,7 +281,8 @@ def _remove_old(conn, alias: str, keep: list[str]) -> None:
 
 
 # -- an update in place ---------------------------------------------------------------------
-def _update(conn, paths, settings, generation: dict, progress) -> ReindexReport:
+def _update(conn, paths, settings, generation: dict, progress,
+            previous: first_seen.FirstSeen | None) -> ReindexReport:
     alias = settings.alias
     manifest = generation["manifest"]
     report = ReindexReport(full=False)
@@ -271,6 +294,7 @@ def _update(conn, paths, settings, generation: dict, progress) -> ReindexReport:
         report.up_to_date = True
         return report
     names = resolve_names(parsed, set(manifest.get("names", [])))
+    seen = first_seen.assign(previous, new_files)
     vocabulary_name = vocabulary_alias(name)
     conn.indices.put_settings(index=name, body={"index": {"refresh_interval": "-1"}})
     try:
@@ -285,14 +309,17 @@ def _update(conn, paths, settings, generation: dict, progress) -> ReindexReport:
         _bulk(conn, ({"_op_type": "delete", "_index": name, "_id": i} for i in stale_ids),
               report)
         added: Counter = Counter()
-        _bulk(conn, _index_actions(name, parsed, added, report, progress), report)
+        _bulk(conn, _index_actions(name, parsed, added, report, progress, seen), report)
         _adjust_vocabulary(conn, vocabulary_name, added, gone, report)
         evidence = {k: v for k, v in generation.get("evidence", {}).items() if k not in dropped}
         evidence.update({t.id: e for t in parsed if (e := person_names.transcript_evidence(t))})
         speakers = names | {u.speaker for t in parsed for u in t.utterances if u.speaker}
         if progress:
             progress("commit", 0, 1)
-        _put_generation(conn, vocabulary_name, new_files, names, evidence, speakers)
+        # The new documents are searchable before the generation document says they
+        # exist: an alert that sees this build's time sees all of its passages.
+        conn.indices.refresh(index=name)
+        _put_generation(conn, vocabulary_name, new_files, names, evidence, speakers, seen)
     finally:
         conn.indices.put_settings(index=name, body={"index": {"refresh_interval": "1s"}})
         conn.indices.refresh(index=f"{name},{vocabulary_name}")
