@@ -92,6 +92,7 @@ PAGES = [
     ("/speakers.csv?q=%22unclosed", "speakers-csv-bad-query", 400),
     ("/kwic.csv?q=%22unclosed", "kwic-csv-bad-query", 400),
     ("/speaker-words/Nobody%20Atall.csv", "speaker-words-csv-unknown", 404),
+    ("/feed?q=%22unclosed", "feed-bad-query", 400),  # the feed itself is Atom, not a page
 ]
 
 
