@@ -21,6 +21,7 @@ so a rebuilt index gets back the times it had, and alerts do not send old passag
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -61,7 +62,9 @@ def assign(previous: FirstSeen | None, files: dict[str, dict]) -> FirstSeen:
     it lacks (the OpenSearch writer keeps it in its generation document)."""
     now = time.time()
     if previous is not None:
-        now = max(now, previous.built_at + 1e-3)  # a clock set back never reorders builds
+        # Later than the previous build, by a whole second: a clock set back never
+        # reorders builds, and two builds never share a Last-Modified (whole seconds).
+        now = max(now, math.floor(previous.built_at) + 1)
     times = dict(previous.times) if previous is not None else {}
     for key, entry in files.items():
         missing = [tid for tid in entry["ids"] if tid not in times]

@@ -20,6 +20,7 @@ from search.follow import Followed, Passage, describe
 from search.results import SearchRequest
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]~])")  # never at a line's start: only inline
 
 
@@ -108,7 +109,7 @@ def credit(p: Passage) -> str:
 def text(value: str) -> str:
     """Plain text as Markdown that shows it as written: HTML's specials as entities (a
     transcript's ``<b>`` must not reach an HTML part as markup), Markdown's escaped."""
-    value = html.escape(value, quote=False)
+    value = html.escape(_CONTROL.sub("", value), quote=False)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", re.sub(r"\s+", " ", value))
 
 

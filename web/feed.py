@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from html import escape
 from urllib.parse import quote, urlencode
 
@@ -36,6 +37,7 @@ bp = Blueprint("feed", __name__)
 
 ATOM = "application/atom+xml"
 FEED_FORMAT = "1"  # in the ETag: a change to the feed's layout must reach every reader
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 TAG_DATE = "2026"  # the tag URI's date (RFC 4151): when this naming began; never changes
 
 
@@ -59,7 +61,7 @@ def feed() -> ResponseReturnValue:
     if response.make_conditional(request).status_code == 304:
         return response  # nothing changed: no search run
     followed = new_passages(index, req, limit=limit)
-    response.set_data(render_template(
+    response.set_data(xml_safe(render_template(
         "feed.xml",
         feed_id=tag_uri("feed", "?" + urlencode(sorted(search_pairs(req)))),
         title=feed_title(req),
@@ -69,8 +71,14 @@ def feed() -> ResponseReturnValue:
             [*search_pairs(req), ("sort", "newest")]),
         followed=followed,
         entries=[entry(p) for p in followed.passages],
-    ))
+    )))
     return response
+
+
+def xml_safe(text: str) -> str:
+    """Without the characters XML 1.0 forbids (a control character in a query or a
+    transcript would make the whole feed unreadable; escaping cannot express them)."""
+    return _NOT_XML.sub("", text)
 
 
 def entry(p: follow.Passage) -> dict:
