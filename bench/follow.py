@@ -162,7 +162,7 @@ def alert_run(tmp: Path, corpus: Path, queries, scale: int, console: Console) ->
             req.sort = "relevance"
             alerts.add_alert(conn, f"q{n}", req, [hook.url], start)
     for f in held:
-        f.rename(folder / f.name)
+        (aside / f.name).rename(folder / f.name)
     started = time.perf_counter()
     reindex([folder], root)
     update_s = time.perf_counter() - started
