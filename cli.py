@@ -1100,8 +1100,6 @@ def server_address(server) -> str:
     return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
 
 
-if __name__ == "__main__":
-    main()
 
 
 # -- alerts ----------------------------------------------------------------------------------
@@ -1342,3 +1340,7 @@ def _search_options(req: SearchRequest) -> str:
         if day:
             parts.append(f"--{name} {day.isoformat()}")
     return " ".join(parts) or "(everything)"
+
+
+if __name__ == "__main__":
+    main()

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from index import location
 from search.backend import generation_stamp, new_passages
@@ -50,6 +50,8 @@ SECRETS_NAME = "alerts.secrets"
 ENV_DB = "TRANSCRIPTS_ALERTS_DB"
 ENV_SECRETS = "TRANSCRIPTS_ALERTS_SECRETS"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Query parameters that carry a secret in Apprise URLs (a password, a token, a key).
+_SECRET_PARAMS = {"pass", "password", "pwd", "token", "apikey", "api_key", "key", "secret"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -184,6 +186,14 @@ def check_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.scheme or "://" not in url:
         raise AlertError(f"'{mask(url)}' is not a notification URL (e.g. mailto://…, json://…).")
+    written = [k for k, v in parse_qsl(parts.query)
+               if k.lower() in _SECRET_PARAMS and not _PLACEHOLDER.fullmatch(v)]
+    if written:
+        raise AlertError(
+            f"a password or token is written out in a --notify URL ({written[0]}=…): put it in "
+            f"the environment or the secrets file and name it instead, e.g. "
+            f"{written[0]}=${{SMTP_PASSWORD}} (alerts never store or print a secret)."
+        )
     if parts.password and not _PLACEHOLDER.fullmatch(parts.password):
         raise AlertError(
             "a password is written out in a --notify URL: put it in the environment or the "
@@ -270,7 +280,7 @@ def run_lock(db: Path) -> Iterator[None]:
 def run(conn: sqlite3.Connection, index, send: Send, secrets: dict[str, str],
         names: list[str] | None = None) -> RunReport:
     """Send every target of every alert (or of ``names``) what is new for it; the caller
-    holds ``run_lock``. All of it is read from one generation."""
+    holds ``run_lock``."""
     generation, built_at = generation_stamp(index)
     report = RunReport(generation)
     for alert in list_alerts(conn):
@@ -278,12 +288,14 @@ def run(conn: sqlite3.Connection, index, send: Send, secrets: dict[str, str],
             continue
         for target in alert.targets:
             report.deliveries.append(
-                _deliver(conn, index, alert, target, generation, built_at, send, secrets))
+                _deliver(conn, index, alert, target, built_at, send, secrets))
     return report
 
 
-def _deliver(conn, index, alert: Alert, target: Target, generation: str, built_at: float,
-             send: Send, secrets: dict[str, str]) -> Delivery:
+def _deliver(conn, index, alert: Alert, target: Target, built_at: float, send: Send,
+             secrets: dict[str, str]) -> Delivery:
+    """One target's digest. A reindex may swap the generation during a run: the window
+    closes at the generation the passages were read from (``followed``), never later."""
     done = Delivery(alert.name, mask(target.url))
     backfill = dt.date.fromisoformat(target.backfill_from) if target.backfill_from else None
     if built_at <= target.cursor and backfill is None:
@@ -303,26 +315,25 @@ def _deliver(conn, index, alert: Alert, target: Target, generation: str, built_a
                 conn.execute(
                     "UPDATE targets SET failures = failures + 1, last_error = ? "
                     "WHERE alert = ? AND url = ?", (reason, alert.name, target.url))
-                _record(conn, alert, target, generation, built_at, followed, reason)
+                _record(conn, alert, target, followed, reason)
             return done
         done.sent = True
     with _transaction(conn):  # delivered (or nothing to deliver): the window is closed
         conn.execute(
             "UPDATE targets SET cursor = ?, backfill_from = NULL, failures = 0, "
             "last_error = '' WHERE alert = ? AND url = ?",
-            (max(built_at, target.cursor), alert.name, target.url))
+            (max(followed.built_at, target.cursor), alert.name, target.url))
         if done.sent:
-            _record(conn, alert, target, generation, built_at, followed, "")
+            _record(conn, alert, target, followed, "")
     return done
 
 
-def _record(conn, alert: Alert, target: Target, generation: str, built_at: float,
-            followed: Followed, error: str) -> None:
+def _record(conn, alert: Alert, target: Target, followed: Followed, error: str) -> None:
     conn.execute(
         "INSERT INTO deliveries (alert, url, at, generation, after, upto, passages, "
         "transcripts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (alert.name, target.url, time.time(), generation, target.cursor, built_at,
-         followed.total, followed.transcripts, error))
+        (alert.name, target.url, time.time(), followed.generation, target.cursor,
+         followed.built_at, followed.total, followed.transcripts, error))
 
 
 @contextlib.contextmanager
@@ -340,10 +351,12 @@ def fill_secrets(url: str, secrets: dict[str, str]) -> str:
     """``${NAME}`` replaced from ``secrets`` (the secrets file, then the environment)."""
     def value(m: re.Match) -> str:
         name = m.group(1)
+        # Escaped: a password with ':', '@' or '/' must not change the URL (Apprise
+        # decodes it again).
         if name in secrets:
-            return secrets[name]
+            return quote(secrets[name], safe="")
         if name in os.environ:
-            return os.environ[name]
+            return quote(os.environ[name], safe="")
         raise AlertError(f"${{{name}}} in {mask(url)} is set neither in the environment "
                          "nor in the secrets file")
 
@@ -413,7 +426,7 @@ def apprise_send(url: str, subject: str, markdown: str) -> str | None:
     import apprise
 
     notifier = apprise.Apprise()
-    with apprise.LogCapture(level=apprise.logging.WARNING) as log:
+    with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
         if not notifier.add(url):
             return f"Apprise does not understand the URL {mask(url)}"
         ok = notifier.notify(title=subject, body=markdown,

@@ -29,9 +29,13 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    """aiosmtpd on 127.0.0.1, keeping every message it is given (parsed)."""
+    """aiosmtpd on 127.0.0.1, keeping every message it is given (parsed). With
+    ``credentials`` (user, password) it offers AUTH (without TLS: loopback only), accepts
+    only those, and keeps every (user, password) it was offered in ``logins``."""
 
-    def __init__(self) -> None:
+    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+        self.credentials = credentials
+        self.logins: list[tuple[str, str]] = []
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self._changed = threading.Condition()
@@ -40,8 +44,17 @@ class SmtpSink:
 
     def __enter__(self) -> SmtpSink:
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import AuthResult, LoginPassword
 
         sink = self
+
+        def authenticate(server, session, envelope, mechanism, data) -> AuthResult:
+            if not isinstance(data, LoginPassword):
+                return AuthResult(success=False, handled=False)
+            offered = (data.login.decode(), data.password.decode())
+            with sink._changed:
+                sink.logins.append(offered)
+            return AuthResult(success=offered == sink.credentials, handled=False)  # 535
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
@@ -53,18 +66,21 @@ class SmtpSink:
                 return "250 Message accepted for delivery"
 
         self.port = free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        auth = {"authenticator": authenticate, "auth_require_tls": False} \
+            if self.credentials else {}
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **auth)
         self.controller.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.controller.stop()
 
-    def url(self, query: str = "") -> str:
-        """An Apprise URL for this server: from and to as the tests expect."""
-        extra = f"&{query}" if query else ""
-        return (f"mailto://127.0.0.1:{self.port}?from=alerts@example.org&to=desk@example.org"
-                f"&mode=insecure{extra}")
+    def url(self, userinfo: str = "") -> str:
+        """An Apprise URL for this server, from and to as the tests expect; ``userinfo``
+        as ``user:password`` for the AUTH it offers."""
+        at = f"{userinfo}@" if userinfo else ""
+        return (f"mailto://{at}127.0.0.1:{self.port}?from=alerts@example.org"
+                "&to=desk@example.org&mode=insecure")
 
     def wait_for(self, count: int, timeout: float = WAIT) -> list[EmailMessage]:
         with self._changed:
