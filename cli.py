@@ -43,7 +43,6 @@ from search.backend import request_notes, search
 from search.engine import IndexMissing
 from search.query import QueryError
 from search.results import SORTS, SearchRequest
-from web import digest
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_SEEDS = PROJECT_DIR / "seeds"
@@ -1245,6 +1244,8 @@ def alerts_test_cmd(name, limit, site_url, secrets, alerts_db, index_dir, backen
                     opensearch_url, opensearch_index) -> None:
     """Send the alert's targets a test digest of the newest passages it matches now;
     nothing is marked as sent."""
+    from web import digest  # Flask's import only for the commands that write digests
+
     db = alerts.db_path(location.index_root(index_dir), alerts_db)
     index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
     with _alert_store(index_dir, alerts_db) as conn:
@@ -1289,6 +1290,8 @@ def alerts_run_cmd(names, site_url, secrets, alerts_db, index_dir, backend, open
 
 def run_alerts(index, index_dir, alerts_db, site_url, secrets, names=None) -> int:
     """``alerts run`` (and ``fetch --alerts``): the exit status."""
+    from web import digest
+
     db = alerts.db_path(location.index_root(index_dir), alerts_db)
 
     def send(alert, url, followed) -> str | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from html import escape
 from urllib.parse import quote, urlencode
@@ -39,6 +40,7 @@ ATOM = "application/atom+xml"
 FEED_FORMAT = "1"  # in the ETag: a change to the feed's layout must reach every reader
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 TAG_DATE = "2026"  # the tag URI's date (RFC 4151): when this naming began; never changes
+ENV_AUTHORITY = "TRANSCRIPTS_FEED_AUTHORITY"
 
 
 @bp.get("/feed")
@@ -114,8 +116,10 @@ def credit(p: follow.Passage) -> str:
 
 def tag_uri(*parts: str) -> str:
     """tag:AUTHORITY,DATE:PARTS (RFC 4151). The authority is the site's host name
-    (``FEED_AUTHORITY`` overrides it), so ids stay the same as long as the address does."""
-    authority = current_app.config.get("FEED_AUTHORITY") or request.host.rsplit(":", 1)[0]
+    (``FEED_AUTHORITY`` or $TRANSCRIPTS_FEED_AUTHORITY overrides it), so ids stay the
+    same as long as the address does."""
+    authority = (current_app.config.get("FEED_AUTHORITY") or os.environ.get(ENV_AUTHORITY)
+                 or request.host.rsplit(":", 1)[0])
     authority = authority.strip("[]") or "localhost"
     return f"tag:{authority},{TAG_DATE}:" + "/".join(parts)
 
