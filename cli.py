@@ -24,25 +24,30 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from index import location
-from index.fetch import FetchOptions, run_fetch
-from index.fetch.clock import Clock
-from index.fetch.run import DEFAULT_BASE_URL, DEFAULT_CORPUS
-from index.fetch.state import STATE_FILE, FetchLocked, index_is_behind, mark_indexed
-from index.model import clock
-from index.opensearch.connection import ENV_ALIAS, ENV_URL, ClusterSettings, ClusterUnavailable
-from index.opensearch.writer import ReindexLocked, cluster_has_index
-from index.opensearch.writer import reindex as cluster_reindex
-from index.readers import ReadError, read_file
-from index.speakers import learn_names, resolve_speakers
-from index.writer import NothingIndexed, live_outdated, reindex
-from search import alerts, concordance, export, follow
-from search import backend as backends
-from search.backend import request_notes, search
-from search.engine import IndexMissing
-from search.query import QueryError
-from search.results import SORTS, SearchRequest
+from transcripts import __version__
+from transcripts.index import location
+from transcripts.index.fetch import FetchOptions, run_fetch
+from transcripts.index.fetch.clock import Clock
+from transcripts.index.fetch.run import DEFAULT_BASE_URL, DEFAULT_CORPUS
+from transcripts.index.fetch.state import STATE_FILE, FetchLocked, index_is_behind, mark_indexed
+from transcripts.index.model import clock
+from transcripts.index.opensearch.connection import (
+    ENV_ALIAS,
+    ENV_URL,
+    ClusterSettings,
+    ClusterUnavailable,
+)
+from transcripts.index.opensearch.writer import ReindexLocked, cluster_has_index
+from transcripts.index.opensearch.writer import reindex as cluster_reindex
+from transcripts.index.readers import ReadError, read_file
+from transcripts.index.speakers import learn_names, resolve_speakers
+from transcripts.index.writer import NothingIndexed, live_outdated, reindex
+from transcripts.search import alerts, concordance, export, follow
+from transcripts.search import backend as backends
+from transcripts.search.backend import request_notes, search
+from transcripts.search.engine import IndexMissing
+from transcripts.search.query import QueryError
+from transcripts.search.results import SORTS, SearchRequest
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_SEEDS = PROJECT_DIR / "seeds"
@@ -98,7 +103,7 @@ def open_index(backend_name, index_dir, opensearch_url, opensearch_index):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="transcripts")
+@click.version_option(__version__, prog_name="transcripts")
 def main() -> None:
     """Full-text search over speech transcripts: who said what, when, about whom, where."""
 
@@ -982,7 +987,7 @@ def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None, backen
     is ready. Connections arriving during that build wait in the socket's backlog and
     are answered when it is done.
     """
-    from web import create_app
+    from transcripts.web import create_app
 
     logging.basicConfig()  # waitress's and the app's warnings and errors, as waitress.serve does
     app_slot: list = []
@@ -1244,7 +1249,7 @@ def alerts_test_cmd(name, limit, site_url, secrets, alerts_db, index_dir, backen
                     opensearch_url, opensearch_index) -> None:
     """Send the alert's targets a test digest of the newest passages it matches now;
     nothing is marked as sent."""
-    from web import digest  # Flask's import only for the commands that write digests
+    from transcripts.web import digest  # Flask's import only for the commands that write digests
 
     db = alerts.db_path(location.index_root(index_dir), alerts_db)
     index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
@@ -1290,7 +1295,7 @@ def alerts_run_cmd(names, site_url, secrets, alerts_db, index_dir, backend, open
 
 def run_alerts(index, index_dir, alerts_db, site_url, secrets, names=None) -> int:
     """``alerts run`` (and ``fetch --alerts``): the exit status."""
-    from web import digest
+    from transcripts.web import digest
 
     db = alerts.db_path(location.index_root(index_dir), alerts_db)
 

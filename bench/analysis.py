@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.corpus.is_dir():
                 console.print(f"no corpus at {args.corpus}: nothing to measure")
                 return 0
-            from index.writer import reindex
+            from transcripts.index.writer import reindex
 
             root = Path(tmp) / "index"
             console.print(f"building {args.corpus} …")
@@ -59,13 +59,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(root: Path, runs: int) -> dict:
-    from search.distinctive import word_table
-    from search.engine import TranscriptIndex
-    from search.results import SearchRequest
-    from search.speaker_profile import speaker_profile, speaker_roles
-    from search.speaker_stats import speaker_ranking
-    from search.trends import trends
-    from web import create_app
+    from transcripts.search.distinctive import word_table
+    from transcripts.search.engine import TranscriptIndex
+    from transcripts.search.results import SearchRequest
+    from transcripts.search.speaker_profile import speaker_profile, speaker_roles
+    from transcripts.search.speaker_stats import speaker_ranking
+    from transcripts.search.trends import trends
+    from transcripts.web import create_app
 
     index = TranscriptIndex(root)
     first: dict[str, float] = {}
@@ -148,8 +148,7 @@ def most_common_word(gen) -> str:
 
 def top_speaker(gen) -> str:
     import numpy as np
-
-    from search.tables import analysis_tables
+    from transcripts.search.tables import analysis_tables
 
     speaker = analysis_tables(gen).speaker
     live = gen.table.live & (speaker >= 0)

@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     started = time.perf_counter()
-    from index import location
-    from index.writer import reindex
+    from transcripts.index import location
+    from transcripts.index.writer import reindex
 
     imported = time.perf_counter()
     report = reindex(args.paths, args.root, full=args.full, procs=args.procs)

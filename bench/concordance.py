@@ -21,9 +21,10 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from transcripts.index.location import live_generation
+from transcripts.index.writer import reindex
+
 from bench.machine import describe
-from index.location import live_generation
-from index.writer import reindex
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = PROJECT_DIR.parent / "shared" / "corpus" / "text"
@@ -32,8 +33,7 @@ DEFAULT_OUT = PROJECT_DIR / "bench" / "results"
 
 def most_common_word(app) -> str:
     import numpy as np
-
-    from web import current_index
+    from transcripts.web import current_index
 
     with app.app_context():
         vocabulary = current_index().current().vocabularies["exact"]
@@ -79,7 +79,7 @@ def streamed(client, url: str) -> dict:
 
 
 def run(index_dir: Path, runs: int) -> dict:
-    from web import create_app
+    from transcripts.web import create_app
 
     app = create_app({"INDEX_DIR": str(index_dir), "TESTING": True})
     client = app.test_client()

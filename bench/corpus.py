@@ -16,10 +16,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.documents import EPOCH, transcript_documents
-from index.files import discover
-from index.readers import ReadError, read_file_bytes
-from index.speakers import learn_names, resolve_speakers
+from transcripts.index.documents import EPOCH, transcript_documents
+from transcripts.index.files import discover
+from transcripts.index.readers import ReadError, read_file_bytes
+from transcripts.index.speakers import learn_names, resolve_speakers
 
 # 24 years: a multiple of 4 that keeps every 29 February valid until 2100.
 YEAR_STEP = 24

@@ -64,9 +64,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def feeds(tmp: Path, corpus: Path, queries, runs: int, console: Console) -> dict:
+    from transcripts.index.writer import reindex
+    from transcripts.web import create_app
+
     from bench.fts5 import Fts5, build
-    from index.writer import reindex
-    from web import create_app
 
     root = tmp / "dev-index"
     console.print(f"building {corpus} …")
@@ -132,11 +133,11 @@ class Webhook:
 
 
 def alert_run(tmp: Path, corpus: Path, queries, scale: int, console: Console) -> dict:
-    from index.writer import reindex
-    from search import alerts
-    from search.backend import generation_stamp, new_passages
-    from search.engine import TranscriptIndex
-    from web import digest
+    from transcripts.index.writer import reindex
+    from transcripts.search import alerts
+    from transcripts.search.backend import generation_stamp, new_passages
+    from transcripts.search.engine import TranscriptIndex
+    from transcripts.web import digest
 
     folder = tmp / f"x{scale}"
     materialize(source_files(corpus), folder, scale)

@@ -125,20 +125,20 @@ class Node:
 
 
 def settings_for(url: str, alias: str):
-    from index.opensearch.connection import ClusterSettings
+    from transcripts.index.opensearch.connection import ClusterSettings
 
     return ClusterSettings.from_env(url, alias, env={})
 
 
 def _indices(settings, generation: str) -> list[str]:
-    from index.opensearch.writer import vocabulary_alias
+    from transcripts.index.opensearch.writer import vocabulary_alias
 
     return [generation, vocabulary_alias(generation)]
 
 
 def store(settings, generation: str) -> dict:
     """Bytes on disk (primaries' store) and segments of the main and vocabulary indices."""
-    from index.opensearch.connection import client
+    from transcripts.index.opensearch.connection import client
 
     conn = client(settings)
     names = _indices(settings, generation)
@@ -155,7 +155,7 @@ def store(settings, generation: str) -> dict:
 
 def _settle(settings, generation: str, limit: float = MERGE_WAIT_SECONDS) -> float:
     """Seconds until the merges the build set off have finished (at most ``limit``)."""
-    from index.opensearch.connection import client
+    from transcripts.index.opensearch.connection import client
 
     conn = client(settings)
     index = ",".join(_indices(settings, generation))
@@ -169,7 +169,7 @@ def _settle(settings, generation: str, limit: float = MERGE_WAIT_SECONDS) -> flo
 
 
 def _version(settings) -> str:
-    from index.opensearch.connection import client
+    from transcripts.index.opensearch.connection import client
 
     with contextlib.suppress(Exception):
         return str(client(settings).info()["version"]["number"])
@@ -179,7 +179,7 @@ def _version(settings) -> str:
 def build(folder: Path, url: str, alias: str) -> dict:
     """Our OpenSearch writer's full build of ``folder`` into ``alias``: seconds (with its
     phases), bytes on disk and what it indexed."""
-    from index.opensearch.writer import reindex
+    from transcripts.index.opensearch.writer import reindex
 
     settings = settings_for(url, alias)
     marks: dict[str, float] = {}
@@ -217,7 +217,7 @@ def build(folder: Path, url: str, alias: str) -> dict:
 
 def forcemerged(url: str, alias: str, generation: str) -> dict:
     """Size after ``_forcemerge`` to one segment (changes the index: run after the searches)."""
-    from index.opensearch.connection import client
+    from transcripts.index.opensearch.connection import client
 
     settings = settings_for(url, alias)
     conn = client(settings, timeout=600)
@@ -232,7 +232,7 @@ def forcemerged(url: str, alias: str, generation: str) -> dict:
 
 def drop(url: str, alias: str, generation: str) -> None:
     """Remove the benchmark's indices (their aliases go with them)."""
-    from index.opensearch.connection import client
+    from transcripts.index.opensearch.connection import client
 
     settings = settings_for(url, alias)
     with contextlib.suppress(Exception):  # a node already gone has nothing left to remove
@@ -303,12 +303,12 @@ class OpenSearch:
     name = "opensearch"
 
     def __init__(self, settings):
-        from search.opensearch_engine import ClusterIndex
+        from transcripts.search.opensearch_engine import ClusterIndex
 
         self.index = ClusterIndex(settings)
 
     def page(self, query: WorkQuery) -> Page:
-        from search.opensearch_engine import search
+        from transcripts.search.opensearch_engine import search
 
         result = search(self.index, query.request())
         return Page(

@@ -278,7 +278,7 @@ def settle(conn, index: str, limit: float = 300) -> float:
 
 def index_size(conn, generation: str) -> dict:
     """Primaries and all copies of the main and vocabulary indices, each shard, segments."""
-    from index.opensearch.writer import vocabulary_alias
+    from transcripts.index.opensearch.writer import vocabulary_alias
 
     vocabulary = vocabulary_alias(generation)
     rows = conn.cat.indices(index=f"{generation},{vocabulary}", format="json", bytes="b",
@@ -323,7 +323,7 @@ def index_size(conn, generation: str) -> dict:
 def build(cluster, conn, settings, folder: Path, shards: int, replicas: int, say: Say) -> dict:
     """The writer's full build, timed by phase; the bulk requests timed apart from the
     Python that makes their documents (``_send_chunk`` wrapped for the build's length)."""
-    from index.opensearch import writer
+    from transcripts.index.opensearch import writer
 
     marks: dict[str, float] = {}
 
@@ -444,7 +444,7 @@ class Client:
     transport is wrapped to add up the nodes' ``took`` and failed shards per page."""
 
     def __init__(self, settings, capture: bool = False):
-        from search.opensearch_engine import ClusterIndex
+        from transcripts.search.opensearch_engine import ClusterIndex
 
         self.index = ClusterIndex(settings)
         self.capture = capture
@@ -471,7 +471,7 @@ class Client:
         transport.perform_request = counted
 
     def page(self, query, qi: int, t0: float, baseline: dict | None = None) -> Sample:
-        from search.opensearch_engine import search
+        from transcripts.search.opensearch_engine import search
 
         self.calls.clear()
         self.reasons = []
@@ -633,7 +633,7 @@ def anatomy(settings, queries: list, runs: int, say: Say) -> dict:
     """The page's main search request as sent, then again with its parts taken out, each
     ``runs`` times interleaved: the nodes' ``took`` of each variant, and how far
     ``cardinality`` would be from the exact transcript count at this size."""
-    from search.opensearch_engine import FILTER_PATH
+    from transcripts.search.opensearch_engine import FILTER_PATH
 
     client = Client(settings, capture=True)
     conn = client.index.conn
@@ -849,7 +849,7 @@ def after_recovery(cluster, conn, settings, queries: list, baseline: dict,
                    expected: dict) -> dict:
     """Document counts against the source, every shard copy started, and one pass of the
     workload with the healthy cluster's totals."""
-    from index.opensearch.writer import vocabulary_alias
+    from transcripts.index.opensearch.writer import vocabulary_alias
 
     wait_green(conn, expected["generation"], timeout=300)
     main = int(conn.count(index=ALIAS)["count"])
@@ -914,10 +914,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace, say: Say) -> dict:
+    from transcripts.index.opensearch.connection import ClusterSettings, client
+    from transcripts.index.opensearch.writer import vocabulary_alias
+
     from bench import corpus, machine, workload
     from bench import opensearch_cluster as oc
-    from index.opensearch.connection import ClusterSettings, client
-    from index.opensearch.writer import vocabulary_alias
 
     data: dict = {
         "started": dt.datetime.now().isoformat(timespec="seconds"),

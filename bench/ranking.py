@@ -68,7 +68,7 @@ class Turn:
 
 
 def _tokens(text: str) -> list[str]:
-    from index.schema import WORD_RE
+    from transcripts.index.schema import WORD_RE
 
     return [m.group() for m in WORD_RE.finditer(text)]
 
@@ -86,7 +86,7 @@ def gold_files(gold: Path, limit: int | None = None) -> list[Path]:
 
 
 def read_gold(gold: Path, limit: int | None = None) -> Gold:
-    from index.schema import fold
+    from transcripts.index.schema import fold
 
     out = Gold([], Counter(), {})
     for path in gold_files(gold, limit):
@@ -195,9 +195,10 @@ def _stamp(text_dir: Path, files: list[Path]) -> str:
 def prepare(text_dir: Path, cache: Path, rebuild: bool, files_limit: int | None,
             say=print) -> dict[str, Path]:
     """Build (or reuse) our index, the FTS5 database and the tantivy index in ``cache``."""
+    from transcripts.index.writer import reindex
+
     from bench import corpus as corpus_mod
     from bench import fts5, tantivy_peer
-    from index.writer import reindex
 
     files = corpus_mod.source_files(text_dir, files_limit)
     stamp = _stamp(text_dir, files)
@@ -232,8 +233,9 @@ def open_engines(paths: dict[str, Path], names=DEFAULT_ENGINES, cluster_url: str
               "tantivy": lambda: tantivy_peer.Tantivy(paths["tantivy"])}
     engines = {name: makers[name]() for name in names if name != "opensearch"}
     if "opensearch" in names:
+        from transcripts.index.opensearch.writer import reindex
+
         from bench.opensearch_peer import OpenSearch, settings_for
-        from index.opensearch.writer import reindex
 
         settings = settings_for(cluster_url, "transcripts-ranking")
         say(f"indexing {text_dir} into OpenSearch at {cluster_url} ...")
@@ -293,8 +295,8 @@ GRID = (
 
 def quick_ranks(index, items: list[Item]) -> list[int]:
     """Like ``ranks`` for ours, without facets and snippets: only what orders the page."""
-    from search import engine
-    from search.results import SearchRequest
+    from transcripts.search import engine
+    from transcripts.search.results import SearchRequest
 
     out = []
     for item in items:
@@ -311,8 +313,8 @@ def quick_ranks(index, items: list[Item]) -> list[int]:
 
 def tune(root: Path, items: list[Item], rounds: int = 1, say=print) -> dict:
     """Coordinate ascent over GRID on the tune half (MRR@10 + success@10); both halves shown."""
-    from search import ranking
-    from search.engine import TranscriptIndex
+    from transcripts.search import ranking
+    from transcripts.search.engine import TranscriptIndex
 
     index = TranscriptIndex(root)
     tune_items = [i for i in items if i.kind == "vague" and i.half == "tune"]

@@ -63,7 +63,7 @@ def _get(url: str, timeout: float = 60) -> tuple[int, bytes]:
 def start_server(root: Path, port: int, threads: int | None = None,
                  wait: float = 60) -> subprocess.Popen:
     """``transcripts serve`` on 127.0.0.1, returned once it answers a search."""
-    cmd = [sys.executable, str(PROJECT_DIR / "cli.py"), "serve", "--index-dir", str(root),
+    cmd = [sys.executable, "-m", "transcripts", "serve", "--index-dir", str(root),
            "--host", "127.0.0.1", "--port", str(port)]
     if threads:
         cmd += ["--threads", str(threads)]
@@ -147,8 +147,7 @@ def measure(root: Path, queries: list[WorkQuery], queries_file: Path, runs: int)
 
 def _child(argv: list[str] | None = None) -> None:
     import psutil
-
-    from search.engine import TranscriptIndex, search
+    from transcripts.search.engine import TranscriptIndex, search
 
     ap = argparse.ArgumentParser(prog="python -m bench.site")
     ap.add_argument("--root", type=Path, required=True)

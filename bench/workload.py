@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from search.results import SearchRequest
+from transcripts.search.results import SearchRequest
 
 CLASSES = (
     "term", "and", "phrase", "boolean", "prefix", "filtered", "browse", "sorted", "misspelled",

@@ -12,8 +12,8 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 
-from index.model import Transcript
-from index.schema import (
+from transcripts.index.model import Transcript
+from transcripts.index.schema import (
     KIND_ANONYMOUS,
     KIND_NARRATIVE,
     KIND_PAGE,
@@ -21,7 +21,7 @@ from index.schema import (
     composed,
     word_count,
 )
-from index.speakers import is_anonymous
+from transcripts.index.speakers import is_anonymous
 
 EPOCH = dt.date(1970, 1, 1)
 

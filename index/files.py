@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.readers import SUFFIXES
+from transcripts.index.readers import SUFFIXES
 
 
 @dataclass

@@ -27,7 +27,20 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-DEFAULT_INDEX_DIR = Path("instance") / "index"
+
+def instance_dir() -> Path:
+    """Where runtime data lives: ``instance/`` in a checkout (git-ignored), else the
+    user's data folder (``~/.local/share/transcripts`` on Linux), so an installed
+    ``transcripts serve`` works from any folder and never writes into site-packages."""
+    package = Path(__file__).resolve().parents[1]  # the repository root in a checkout
+    if (package / "pyproject.toml").is_file():
+        return package / "instance"
+    from platformdirs import user_data_path
+
+    return user_data_path("transcripts", appauthor=False)
+
+
+DEFAULT_INDEX_DIR = instance_dir() / "index"
 ENV_VAR = "TRANSCRIPTS_INDEX"
 CURRENT = "current"
 MANIFEST = "manifest.json"

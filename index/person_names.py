@@ -30,8 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.model import Transcript, Utterance
-from index.schema import PERSON_NAMES, PERSON_NAMES_FORMAT
+from transcripts.index.model import Transcript, Utterance
+from transcripts.index.schema import PERSON_NAMES, PERSON_NAMES_FORMAT, open_whoosh
 
 MAX_WORDS = 8  # longer tags are not reordered (their reorderings would be many)
 SPEAKER_WEIGHT = 1000  # a reordering that is someone's speaker name is decisive
@@ -184,7 +184,7 @@ def indexed_transcripts(generation: Path, wanted: set[str]) -> list[Transcript]:
     from whoosh.filedb.filestore import FileStorage
 
     found: dict[str, Transcript] = {}
-    ix = FileStorage(str(generation), supports_mmap=False, readonly=True).open_index()
+    ix = open_whoosh(FileStorage(str(generation), supports_mmap=False, readonly=True).open_index)
     with ix.reader() as reader:
         for _, stored in reader.iter_docs():  # live documents (the order does not matter)
             tid = stored.get("tid")

@@ -23,14 +23,18 @@ values tokenized, so ``speaker:putin`` works in the query box.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TypeVar
 
 from nltk.stem.snowball import SnowballStemmer
 from whoosh import columns, fields
 from whoosh.analysis import RegexTokenizer, Token, Tokenizer
 
 _snowball = SnowballStemmer("english")
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=200_000)
@@ -290,3 +294,24 @@ def make_schema() -> fields.Schema:
         # The file a document came from: an incremental reindex deletes by it.
         file=fields.ID(),
     )
+
+
+def open_whoosh(open_index: Callable[[], T]) -> T:
+    """``open_index()`` (a Whoosh index opened), also for an index written before the
+    package was named ``transcripts``: its schema was pickled with this module's
+    functions as ``index.schema.…``, and those names resolve for as long as it is read."""
+    try:
+        return open_index()
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("index", "index.schema"):
+            raise
+    from transcripts import index as package
+
+    added = [name for name in ("index", "index.schema") if name not in sys.modules]
+    sys.modules.setdefault("index", package)
+    sys.modules.setdefault("index.schema", sys.modules[__name__])
+    try:
+        return open_index()
+    finally:
+        for name in added:
+            sys.modules.pop(name, None)

@@ -25,9 +25,9 @@ import json
 import re
 from pathlib import Path
 
-from index.model import Transcript
-from index.readers.base import ReadError
-from index.speakers import resolve_speakers
+from transcripts.index.model import Transcript
+from transcripts.index.readers.base import ReadError
+from transcripts.index.speakers import resolve_speakers
 
 SUFFIX = ".meta.json"
 STRING_KEYS = (

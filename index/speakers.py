@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from itertools import pairwise
 
-from index.model import Transcript
+from transcripts.index.model import Transcript
 
 # -- anonymous turns --------------------------------------------------------------------
 

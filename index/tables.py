@@ -38,9 +38,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from transcripts.index.schema import (
+    EXACT,
+    KIND_PAGE,
+    TEXT,
+    VALUE_FIELDS,
+    WORD_PATTERN,
+    WORD_RE,
+    fold,
+    stem,
+)
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
-
-from index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_PATTERN, WORD_RE, fold, stem
 
 FOLDER = "tables"
 INFO = "tables.json"

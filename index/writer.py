@@ -18,16 +18,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from transcripts.index import first_seen, location, person_names, tables
+from transcripts.index.documents import transcript_documents
+from transcripts.index.files import Skipped, discover_keyed, file_digest, os_reason, read_bytes
+from transcripts.index.model import Transcript
+from transcripts.index.readers import ReadError, SidecarError, companion_files, read_file_bytes
+from transcripts.index.schema import KIND_PAGE, SCHEMA_VERSION, make_schema, open_whoosh
+from transcripts.index.sidecar import sidecar_path
+from transcripts.index.speakers import learn_names, resolve_speakers
 from whoosh import index as whoosh_index
-
-from index import first_seen, location, person_names, tables
-from index.documents import transcript_documents
-from index.files import Skipped, discover_keyed, file_digest, os_reason, read_bytes
-from index.model import Transcript
-from index.readers import ReadError, SidecarError, companion_files, read_file_bytes
-from index.schema import KIND_PAGE, SCHEMA_VERSION, make_schema
-from index.sidecar import sidecar_path
-from index.speakers import learn_names, resolve_speakers
 
 MAX_FILE_BYTES = 20 * 2**20  # the largest real page is well under 1 MB
 
@@ -97,7 +96,7 @@ def reindex(
             writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=256)
         else:
             location.clone_generation(live, build)
-            ix = whoosh_index.open_dir(build)
+            ix = open_whoosh(lambda: whoosh_index.open_dir(build))
             writer = ix.writer(limitmb=256)
             for key in removed + changed_files:
                 writer.delete_by_term("file", key)

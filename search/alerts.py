@@ -39,10 +39,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from index import location
-from search.backend import generation_stamp, new_passages
-from search.follow import MAX_ENTRIES, Followed
-from search.results import SearchRequest
+from transcripts.index import location
+from transcripts.search.backend import generation_stamp, new_passages
+from transcripts.search.follow import MAX_ENTRIES, Followed
+from transcripts.search.results import SearchRequest
 
 DB_NAME = "alerts.sqlite"
 LOCK_NAME = "alerts.lock"

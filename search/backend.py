@@ -11,13 +11,13 @@ import os
 from pathlib import Path
 from types import ModuleType
 
-from index import location
-from index.opensearch.connection import ClusterSettings
-from search import engine, export
-from search.engine import TranscriptIndex
-from search.person_names import PersonNames
-from search.results import SearchRequest, SearchResult, ValueNote
-from search.snippets import WordMatcher
+from transcripts.index import location
+from transcripts.index.opensearch.connection import ClusterSettings
+from transcripts.search import engine, export
+from transcripts.search.engine import TranscriptIndex
+from transcripts.search.person_names import PersonNames
+from transcripts.search.results import SearchRequest, SearchResult, ValueNote
+from transcripts.search.snippets import WordMatcher
 
 ENV_BACKEND = "TRANSCRIPTS_BACKEND"
 EMBEDDED = "embedded"
@@ -41,7 +41,7 @@ def open_index(
     """The index to search: a ``TranscriptIndex`` at ``index_dir`` (embedded) or a
     ``ClusterIndex`` behind an alias on OpenSearch."""
     if chosen(backend) == OPENSEARCH:
-        from search.opensearch_engine import ClusterIndex
+        from transcripts.search.opensearch_engine import ClusterIndex
 
         return ClusterIndex(ClusterSettings.from_env(opensearch_url, opensearch_index))
     return TranscriptIndex(location.index_root(index_dir))
@@ -54,7 +54,7 @@ def is_embedded(index) -> bool:
 def _engine(index) -> ModuleType:
     if is_embedded(index):
         return engine
-    from search import opensearch_engine
+    from transcripts.search import opensearch_engine
 
     return opensearch_engine
 
@@ -80,7 +80,7 @@ def plan_export(index, req: SearchRequest, sort: str, limit: int):
     cluster's, streamed through a point in time)."""
     if is_embedded(index):
         return export.plan_export(index, req, sort, limit)
-    from search import opensearch_export
+    from transcripts.search import opensearch_export
 
     return opensearch_export.plan_export(index, req, sort, limit)
 
@@ -88,10 +88,10 @@ def plan_export(index, req: SearchRequest, sort: str, limit: int):
 def trends(index, req: SearchRequest, queries: list[str], bucket: str | None = None):
     """Over time (``search.trends``): the same figures from either engine."""
     if is_embedded(index):
-        from search.trends import trends as embedded_trends
+        from transcripts.search.trends import trends as embedded_trends
 
         return embedded_trends(index, req, queries, bucket)
-    from search.opensearch_analysis import trends as cluster_trends
+    from transcripts.search.opensearch_analysis import trends as cluster_trends
 
     return cluster_trends(index, req, queries, bucket)
 
@@ -99,10 +99,10 @@ def trends(index, req: SearchRequest, queries: list[str], bucket: str | None = N
 def speaker_ranking(index, req: SearchRequest, **options):
     """Who said it most (``search.speaker_stats``): the same figures from either engine."""
     if is_embedded(index):
-        from search.speaker_stats import speaker_ranking as embedded_ranking
+        from transcripts.search.speaker_stats import speaker_ranking as embedded_ranking
 
         return embedded_ranking(index, req, **options)
-    from search.opensearch_analysis import speaker_ranking as cluster_ranking
+    from transcripts.search.opensearch_analysis import speaker_ranking as cluster_ranking
 
     return cluster_ranking(index, req, **options)
 
@@ -110,10 +110,10 @@ def speaker_ranking(index, req: SearchRequest, **options):
 def speaker_profile(index, name: str):
     """A speaker's page (``search.speaker_profile``) from either engine."""
     if is_embedded(index):
-        from search.speaker_profile import speaker_profile as embedded_profile
+        from transcripts.search.speaker_profile import speaker_profile as embedded_profile
 
         return embedded_profile(index, name)
-    from search.opensearch_analysis import speaker_profile as cluster_profile
+    from transcripts.search.opensearch_analysis import speaker_profile as cluster_profile
 
     return cluster_profile(index, name)
 
@@ -121,10 +121,10 @@ def speaker_profile(index, name: str):
 def concordance(index, req: SearchRequest, sort: str, page: int, per_page: int, width: int):
     """One page of the concordance (``search.concordance``) from either engine."""
     if is_embedded(index):
-        from search import concordance as embedded
+        from transcripts.search import concordance as embedded
 
         return embedded.concordance(index, req, sort, page, per_page, width)
-    from search import opensearch_analysis
+    from transcripts.search import opensearch_analysis
 
     return opensearch_analysis.concordance(index, req, sort, page, per_page, width)
 
@@ -132,10 +132,10 @@ def concordance(index, req: SearchRequest, sort: str, page: int, per_page: int, 
 def ordered_hits(index, req: SearchRequest, sort: str, width: int):
     """Every line of the concordance, in order (for its CSV), from either engine."""
     if is_embedded(index):
-        from search import concordance as embedded
+        from transcripts.search import concordance as embedded
 
         return embedded.ordered_hits(index, req, sort, width)
-    from search import opensearch_analysis
+    from transcripts.search import opensearch_analysis
 
     return opensearch_analysis.ordered_hits(index, req, sort, width)
 
@@ -154,10 +154,10 @@ def generation_stamp(index) -> tuple[str, float]:
 
 def _follow(index) -> ModuleType:
     if is_embedded(index):
-        from search import follow
+        from transcripts.search import follow
 
         return follow
-    from search import opensearch_follow
+    from transcripts.search import opensearch_follow
 
     return opensearch_follow
 

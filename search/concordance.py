@@ -24,12 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from transcripts.index.schema import EXACT, TEXT, WORD_PATTERN
+from transcripts.search.engine import Generation, Selection, TranscriptIndex, select
+from transcripts.search.query import QueryError
+from transcripts.search.results import SearchRequest
 from whoosh import query as wq
-
-from index.schema import EXACT, TEXT, WORD_PATTERN
-from search.engine import Generation, Selection, TranscriptIndex, select
-from search.query import QueryError
-from search.results import SearchRequest
 
 # Orders a concordance can be read in. Context sorts are by the folded word, then the
 # next one out, then by date, so equal contexts stay in reading order.

@@ -21,9 +21,8 @@ import threading
 from dataclasses import asdict, dataclass
 
 import numpy as np
-
-from index.schema import EXACT, WORD_RE, fold
-from search.tables import analysis_tables
+from transcripts.index.schema import EXACT, WORD_RE, fold
+from transcripts.search.tables import analysis_tables
 
 G2_MIN = 15.13
 MIN_USES = 5

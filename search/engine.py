@@ -18,17 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import numpy.ma  # np.unique imports it on first use: at start, not in a search
-from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import FileStorage
-
-from index import location, tables
-from index.documents import day_number
-from index.model import Transcript, Utterance
-from index.schema import EXACT, FACETS, TEXT
-from search import person_names, ranking
-from search.facets import DocTable, Facet, NearestValues, doc_table
-from search.person_names import PersonNames
-from search.query import (
+from transcripts.index import location, tables
+from transcripts.index.documents import day_number
+from transcripts.index.model import Transcript, Utterance
+from transcripts.index.schema import EXACT, FACETS, TEXT, open_whoosh
+from transcripts.search import person_names, ranking
+from transcripts.search.facets import DocTable, Facet, NearestValues, doc_table
+from transcripts.search.person_names import PersonNames
+from transcripts.search.query import (
     ParsedQuery,
     QueryError,
     ValueLookup,
@@ -36,7 +33,7 @@ from search.query import (
     make_parser,
     parse,
 )
-from search.results import (
+from transcripts.search.results import (
     MAX_PAGE,
     SORTS,
     Alternative,
@@ -48,9 +45,11 @@ from search.results import (
     UtteranceHit,
     ValueNote,
 )
-from search.scoring import Scorer, TokenStream
-from search.snippets import WordMatcher, snippet
-from search.suggest import suggest
+from transcripts.search.scoring import Scorer, TokenStream
+from transcripts.search.snippets import WordMatcher, snippet
+from transcripts.search.suggest import suggest
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +145,7 @@ def open_generation(path: Path) -> Generation:
     memory instead (about a second), and works the same."""
     # Without mmap: Whoosh copies each mmap'd segment into a private BytesIO per searcher
     # (the whole index again for every thread); plain files cost no speed here.
-    ix = FileStorage(str(path), supports_mmap=False, readonly=True).open_index()
+    ix = open_whoosh(FileStorage(str(path), supports_mmap=False, readonly=True).open_index)
     kept = tables.load(path, ix.doc_count_all())
     if kept is None or (kept.tokens is None and tables.needs_tokens(ix.schema)):
         with ix.reader() as reader:

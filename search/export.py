@@ -22,10 +22,9 @@ from dataclasses import astuple, dataclass, fields
 from urllib.parse import quote
 
 import numpy as np
-
-from search.engine import Generation, TranscriptIndex, select
-from search.query import QueryError
-from search.results import SearchRequest
+from transcripts.search.engine import Generation, TranscriptIndex, select
+from transcripts.search.query import QueryError
+from transcripts.search.results import SearchRequest
 
 MAX_ROWS = 100_000
 FORMATS = ("csv", "jsonl")

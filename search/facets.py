@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
-
-from index import tables
-from index.schema import fold
+from transcripts.index import tables
+from transcripts.index.schema import fold
 
 
 @dataclass

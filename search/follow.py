@@ -14,11 +14,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-
-from index import first_seen
-from search.engine import Generation, TranscriptIndex, _word_matcher, select
-from search.results import SearchRequest
-from search.snippets import snippet
+from transcripts.index import first_seen
+from transcripts.search.engine import Generation, TranscriptIndex, _word_matcher, select
+from transcripts.search.results import SearchRequest
+from transcripts.search.snippets import snippet
 
 FEED_ENTRIES = 50  # a feed's default length: a day or two of a busy search
 MAX_ENTRIES = 500  # the most a feed or one digest lists (a digest links to the rest)

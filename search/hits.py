@@ -28,10 +28,9 @@ holds: the exactness tests recount them from the source files.
 from __future__ import annotations
 
 import numpy as np
+from transcripts.index.schema import EXACT, TEXT
+from transcripts.search.scoring import phrase_counts
 from whoosh import query as wq
-
-from index.schema import EXACT, TEXT
-from search.scoring import phrase_counts
 
 TEXT_FIELDS = (TEXT, EXACT, "title")
 

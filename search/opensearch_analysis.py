@@ -16,11 +16,9 @@ import re
 from collections.abc import Iterator
 
 import numpy as np
-from whoosh import query as wq
-
-from index.opensearch.mapping import exact_words
-from index.schema import EXACT, TEXT, WORD_RE, fold, stem
-from search.concordance import (
+from transcripts.index.opensearch.mapping import exact_words
+from transcripts.index.schema import EXACT, TEXT, WORD_RE, fold, stem
+from transcripts.search.concordance import (
     CONTEXT_KEYS,
     Concordance,
     ConcordanceLine,
@@ -31,9 +29,9 @@ from search.concordance import (
     left_context,
     right_context,
 )
-from search.concordance import PER_PAGE as CONCORDANCE_PER_PAGE
-from search.concordance import WIDTH as CONCORDANCE_WIDTH
-from search.distinctive import (
+from transcripts.search.concordance import PER_PAGE as CONCORDANCE_PER_PAGE
+from transcripts.search.concordance import WIDTH as CONCORDANCE_WIDTH
+from transcripts.search.distinctive import (
     CACHED_SPEAKERS,
     G2_MIN,
     MIN_TRANSCRIPTS,
@@ -42,8 +40,8 @@ from search.distinctive import (
     DistinctiveWord,
     g2_of,
 )
-from search.hits import positive_leaves
-from search.opensearch_engine import (
+from transcripts.search.hits import positive_leaves
+from transcripts.search.opensearch_engine import (
     SCAN_BATCH,
     ClusterGeneration,
     ClusterIndex,
@@ -55,10 +53,10 @@ from search.opensearch_engine import (
     transcript_count,
     whole,
 )
-from search.opensearch_export import ORDERS
-from search.query import ParsedQuery, QueryError
-from search.results import SearchRequest
-from search.speaker_profile import (
+from transcripts.search.opensearch_export import ORDERS
+from transcripts.search.query import ParsedQuery, QueryError
+from transcripts.search.results import SearchRequest
+from transcripts.search.speaker_profile import (
     EXCERPT_CHARS,
     SHOWN_TAGS,
     SHOWN_TURNS,
@@ -71,7 +69,7 @@ from search.speaker_profile import (
     speaker_for_tag,
     surname_for,
 )
-from search.speaker_stats import (
+from transcripts.search.speaker_stats import (
     DEFAULT_MIN_HITS,
     DEFAULT_MIN_TRANSCRIPTS,
     DEFAULT_MIN_WORDS,
@@ -79,7 +77,7 @@ from search.speaker_stats import (
     check_ranking,
     ranked,
 )
-from search.trends import (
+from transcripts.search.trends import (
     BUCKETS,
     MONTHS_UP_TO_DAYS,
     Trends,
@@ -89,6 +87,7 @@ from search.trends import (
     series,
     spans_of,
 )
+from whoosh import query as wq
 
 
 # -- hits ----------------------------------------------------------------------------------

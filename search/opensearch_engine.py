@@ -26,15 +26,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from index.documents import day_number
-from index.model import Transcript, Utterance
-from index.opensearch import mapping
-from index.opensearch.connection import ClusterSettings, ClusterUnavailable, client, unavailable
-from index.opensearch.mapping import vocabulary_alias, word_id
-from index.schema import EXACT, FACETS, VALUE_FIELDS, make_schema
-from search import person_names, ranking
-from search.engine import (
+from transcripts.index.documents import day_number
+from transcripts.index.model import Transcript, Utterance
+from transcripts.index.opensearch import mapping
+from transcripts.index.opensearch.connection import (
+    ClusterSettings,
+    ClusterUnavailable,
+    client,
+    unavailable,
+)
+from transcripts.index.opensearch.mapping import vocabulary_alias, word_id
+from transcripts.index.schema import EXACT, FACETS, VALUE_FIELDS, make_schema
+from transcripts.search import person_names, ranking
+from transcripts.search.engine import (
     SHOWN_PER_TRANSCRIPT,
     IndexMissing,
     canonical_request,
@@ -42,10 +46,10 @@ from search.engine import (
     facet_values,
     value_notes,
 )
-from search.facets import Facet
-from search.opensearch_query import to_dsl
-from search.person_names import PersonNames
-from search.query import (
+from transcripts.search.facets import Facet
+from transcripts.search.opensearch_query import to_dsl
+from transcripts.search.person_names import PersonNames
+from transcripts.search.query import (
     MAX_EXPANSION,
     ParsedQuery,
     QueryError,
@@ -53,7 +57,7 @@ from search.query import (
     make_parser,
     parse,
 )
-from search.results import (
+from transcripts.search.results import (
     Relaxation,
     SearchRequest,
     SearchResult,
@@ -61,8 +65,8 @@ from search.results import (
     UtteranceHit,
     ValueNote,
 )
-from search.snippets import WordMatcher, snippet
-from search.suggest import suggest
+from transcripts.search.snippets import WordMatcher, snippet
+from transcripts.search.suggest import suggest
 
 # Transcripts counted exactly, a bucket each, up to this many in the index: OpenSearch's
 # search.max_buckets is 65,535 (the 8x corpus has 46,280 transcripts).

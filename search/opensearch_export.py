@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from search.export import (
+from transcripts.search.export import (
     ExportRow,
     check_export,
     export_row,
     permalink_path,
     truncation_note,
 )
-from search.opensearch_engine import (
+from transcripts.search.opensearch_engine import (
     SCAN_BATCH,
     ClusterGeneration,
     ClusterIndex,
@@ -30,7 +30,7 @@ from search.opensearch_engine import (
     scan,
     selection,
 )
-from search.results import SearchRequest
+from transcripts.search.results import SearchRequest
 
 FIELDS = ["tid", "pos", "kind", "body", "label", "note", "speaker", "role_shown"]
 # The embedded export's order: by the transcript's date, then transcript, then place.

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from index.documents import day_number
-from index.opensearch import mapping
-from index.opensearch.mapping import vocabulary_alias
-from search.follow import FEED_ENTRIES, Followed, Passage
-from search.opensearch_engine import (
+from transcripts.index.documents import day_number
+from transcripts.index.opensearch import mapping
+from transcripts.index.opensearch.mapping import vocabulary_alias
+from transcripts.search.follow import FEED_ENTRIES, Followed, Passage
+from transcripts.search.opensearch_engine import (
     SHOWN_FIELDS,
     ClusterIndex,
     call,
@@ -25,8 +25,8 @@ from search.opensearch_engine import (
     selection,
     transcript_count,
 )
-from search.results import SearchRequest
-from search.snippets import WordMatcher, snippet
+from transcripts.search.results import SearchRequest
+from transcripts.search.snippets import WordMatcher, snippet
 
 ORDER = [{"first_seen": {"order": "desc", "missing": "_last", "unmapped_type": "double"}},
          {"day": "desc"}, {"tid": "asc"}, {"pos": "asc"}, {"kind": "desc"}]

@@ -13,10 +13,9 @@ gaps together, so each gap is a ``span_near`` of its own, nested left to right.
 
 from __future__ import annotations
 
+from transcripts.index.opensearch.mapping import ANALYZER
+from transcripts.search.query import QueryError
 from whoosh import query as wq
-
-from index.opensearch.mapping import ANALYZER
-from search.query import QueryError
 
 MAX_SCORED_TERMS = 32  # an OR of more words of one field is one ``terms`` query
 

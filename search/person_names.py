@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index import person_names
+from transcripts.index import person_names
 
 
 @dataclass

@@ -16,12 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from whoosh import fields
-from whoosh import query as wq
-from whoosh.qparser import QueryParser, plugins
-from whoosh.qparser.taggers import RegexTagger
-
-from index.schema import (
+from transcripts.index.schema import (
     EXACT,
     TEXT,
     VALUE_FIELDS,
@@ -30,7 +25,11 @@ from index.schema import (
     fold,
     stemming_analyzer,
 )
-from index.tables import KeptField
+from transcripts.index.tables import KeptField
+from whoosh import fields
+from whoosh import query as wq
+from whoosh.qparser import QueryParser, plugins
+from whoosh.qparser.taggers import RegexTagger
 
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 8

@@ -13,17 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from whoosh import query as wq
-
-from index.schema import EXACT
-from index.tables import (
+from transcripts.index.schema import EXACT
+from transcripts.index.tables import (
     chars_at,
     postings,
     ranges,
     token_chars,
     word_lengths,
 )
-from search.ranking import term_scores
+from transcripts.search.ranking import term_scores
+from whoosh import query as wq
 
 GATHER_COST = 8  # a gathered token costs this many scanned ones (uint16 compare), measured
 CACHE_MIN_POSTINGS = 1_000  # cache a term's decoded postings from this many on ...

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
-
-from index.schema import fold, fold_text, stem
+from transcripts.index.schema import fold, fold_text, stem
 
 _SENTENCE_START = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 # The last of them in a text: the greedy .* leaves the regex engine to find it from the end.

@@ -15,12 +15,11 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-
-from index.documents import EPOCH
-from index.schema import EXACT, fold
-from search.distinctive import DistinctiveWord, distinctive_words
-from search.engine import TranscriptIndex
-from search.tables import analysis_tables
+from transcripts.index.documents import EPOCH
+from transcripts.index.schema import EXACT, fold
+from transcripts.search.distinctive import DistinctiveWord, distinctive_words
+from transcripts.search.engine import TranscriptIndex
+from transcripts.search.tables import analysis_tables
 
 SHOWN_TURNS = 10
 SHOWN_TAGS = 12

@@ -20,12 +20,11 @@ import dataclasses
 from dataclasses import asdict, dataclass
 
 import numpy as np
-
-from search.engine import TranscriptIndex, select
-from search.hits import hit_counts
-from search.query import QueryError
-from search.results import SearchRequest
-from search.tables import analysis_tables, wilson
+from transcripts.search.engine import TranscriptIndex, select
+from transcripts.search.hits import hit_counts
+from transcripts.search.query import QueryError
+from transcripts.search.results import SearchRequest
+from transcripts.search.tables import analysis_tables, wilson
 
 PER_WORDS = 10_000
 SORT_KEYS = ("low", "rate", "hits", "words", "transcripts", "name")

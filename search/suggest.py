@@ -6,8 +6,7 @@ import re
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
-
-from index.schema import EXACT, fold
+from transcripts.index.schema import EXACT, fold
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -26,13 +26,12 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-
-from index.documents import EPOCH
-from search.engine import TranscriptIndex, select
-from search.hits import hit_counts, positive_leaves
-from search.query import QueryError
-from search.results import SearchRequest
-from search.tables import analysis_tables, wilson
+from transcripts.index.documents import EPOCH
+from transcripts.search.engine import TranscriptIndex, select
+from transcripts.search.hits import hit_counts, positive_leaves
+from transcripts.search.query import QueryError
+from transcripts.search.results import SearchRequest
+from transcripts.search.tables import analysis_tables, wilson
 
 MAX_QUERIES = 4
 BUCKETS = ("year", "month")

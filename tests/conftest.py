@@ -36,8 +36,8 @@ def corpus_text() -> Path:
 def corpus_transcripts(corpus_text):
     """Every corpus page parsed, speakers resolved across the corpus as the writer does:
     what the brute-force counts compare the index with (read once per run; read-only)."""
-    from index.readers import read_file
-    from index.speakers import learn_names, resolve_speakers
+    from transcripts.index.readers import read_file
+    from transcripts.index.speakers import learn_names, resolve_speakers
 
     transcripts = [t for path in sorted(corpus_text.glob("*.txt")) for t in read_file(path)]
     names: set[str] = set()
@@ -51,8 +51,8 @@ def corpus_transcripts(corpus_text):
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory, corpus_text):
     """The whole 5,785-page corpus indexed once (about half a minute on two cores)."""
-    from index.writer import reindex
-    from search.engine import TranscriptIndex
+    from transcripts.index.writer import reindex
+    from transcripts.search.engine import TranscriptIndex
 
     root = tmp_path_factory.mktemp("corpus-index")
     report = reindex([corpus_text], root, full=True, procs=2)
@@ -85,9 +85,9 @@ def opensearch_node():
 
 def cluster_index(node, alias: str, paths: list[Path]):
     """``paths`` indexed into ``alias`` on the node (a full build), and its ClusterIndex."""
-    from index.opensearch.connection import ClusterSettings
-    from index.opensearch.writer import reindex
-    from search.opensearch_engine import ClusterIndex
+    from transcripts.index.opensearch.connection import ClusterSettings
+    from transcripts.index.opensearch.writer import reindex
+    from transcripts.search.opensearch_engine import ClusterIndex
 
     settings = ClusterSettings.from_env(node.url, alias, env={})
     report = reindex(paths, settings, full=True)
@@ -108,8 +108,8 @@ def corpus_cluster_index(opensearch_node, corpus_text):
 @pytest.fixture(scope="session")
 def seeds_index(tmp_path_factory):
     """The demo corpus in an embedded index (once per run; read-only)."""
-    from index.writer import reindex
-    from search.engine import TranscriptIndex
+    from transcripts.index.writer import reindex
+    from transcripts.search.engine import TranscriptIndex
 
     root = tmp_path_factory.mktemp("seeds-index")
     reindex([SEEDS], root, full=True)

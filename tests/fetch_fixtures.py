@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import SHARED_DIR
-
-from index.fetch import FetchOptions
-from index.fetch.clock import Clock
+from transcripts.index.fetch import FetchOptions
+from transcripts.index.fetch.clock import Clock
 
 SITE_DIR = SHARED_DIR / "site" / "en.kremlin.ru"
 NEWS = "/events/president/news"

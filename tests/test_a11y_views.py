@@ -31,10 +31,10 @@ from test_browser import (  # noqa: F401  # the running server and browser fixtu
     server,
 )
 from test_browser import PAGES as SEARCH_PAGES
+from transcripts.index.writer import reindex
 from web_fixtures import web_index_dir  # noqa: F401
 from werkzeug.exceptions import NotFound
 
-from index.writer import reindex
 from tests.axe import WCAG_21_AA, assert_accessible, needs_axe
 from tests.conftest import SHARED_DIR
 
@@ -365,7 +365,7 @@ ERROR_STATES = ["index-missing-503", "unexpected-500", "method-not-allowed-405"]
 
 def error_state(name: str, index_dir: Path, tmp_path: Path):
     """The response a real app gives in that state (Flask's test client)."""
-    from web import create_app
+    from transcripts.web import create_app
 
     if name == "index-missing-503":
         return create_app({"INDEX_DIR": str(tmp_path), "WARM_INDEX": False}).test_client().get("/")
@@ -407,7 +407,7 @@ def test_every_page_route_of_the_site_is_checked_by_axe(web_index_dir):  # noqa:
     """A new page (or a new blueprint) cannot be forgotten: every GET route must have a
     URL in the lists above, unless it answers only JSON (the API, errors included,
     checked here) or is a static file."""
-    from web import create_app
+    from transcripts.web import create_app
 
     app = create_app({"INDEX_DIR": str(web_index_dir), "WARM_INDEX": False})
     urls = app.url_map.bind("localhost")

@@ -18,8 +18,8 @@ import unicodedata
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from transcripts.index.schema import WORD_RE, fold, fold_text
 
-from index.schema import WORD_RE, fold, fold_text
 from tests.conftest import CORPUS_TEXT, need
 
 # Real pages: 54983 and 55883 say "café", 9219 "Cafe", 57692 and 62137 "cafes";
@@ -37,8 +37,8 @@ DECOMPOSED = "Vladimir Putin: Minister Cavuşog\u0306lu and Mr Erdog\u0306an arr
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    from index.writer import reindex
-    from search.engine import TranscriptIndex
+    from transcripts.index.writer import reindex
+    from transcripts.search.engine import TranscriptIndex
 
     src = tmp_path_factory.mktemp("accents-src")
     for page in PAGES:
@@ -52,8 +52,8 @@ def index(tmp_path_factory):
 
 
 def _hits(index, q, **kw):
-    from search.engine import search
-    from search.results import SearchRequest
+    from transcripts.search.engine import search
+    from transcripts.search.results import SearchRequest
 
     result = search(index, SearchRequest(q=q, per_page=100, **kw))
     found = {(t.id, u.position) for t in result.transcripts for u in t.utterances}
@@ -115,9 +115,9 @@ def test_a_speaker_filter_without_the_accents_finds_the_speaker(index):
 
 
 def test_a_value_selected_without_its_accents_is_unticked_by_the_value_as_written():
-    from search.results import SearchRequest
-    from web import create_app
-    from web.links import Links
+    from transcripts.search.results import SearchRequest
+    from transcripts.web import create_app
+    from transcripts.web.links import Links
 
     links = Links(SearchRequest(q="talks", speaker=["Recep Tayyip Erdogan"]))
     with create_app({"INDEX_DIR": "/nonexistent"}).test_request_context():
@@ -133,13 +133,13 @@ def test_did_you_mean_ignores_accents_and_corrects_across_them(index):
 
 
 def test_every_analysis_count_is_the_same_for_either_spelling(index):
-    from search.concordance import concordance
-    from search.engine import select
-    from search.export import plan_export
-    from search.hits import hit_counts
-    from search.results import SearchRequest
-    from search.speaker_stats import speaker_ranking
-    from search.trends import trends
+    from transcripts.search.concordance import concordance
+    from transcripts.search.engine import select
+    from transcripts.search.export import plan_export
+    from transcripts.search.hits import hit_counts
+    from transcripts.search.results import SearchRequest
+    from transcripts.search.speaker_stats import speaker_ranking
+    from transcripts.search.trends import trends
 
     def counts(q):
         req = SearchRequest(q=q)
@@ -165,8 +165,9 @@ def test_every_analysis_count_is_the_same_for_either_spelling(index):
 
 
 def test_an_index_of_the_previous_schema_is_rebuilt_and_says_why(tmp_path):
-    from index import location
-    from index.writer import live_outdated, reindex
+    from transcripts.index import location
+    from transcripts.index.writer import live_outdated, reindex
+
     from tests.test_cli import cli
 
     src = tmp_path / "src"

@@ -19,9 +19,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
-
-from index.readers import kremlin_html, kremlin_text
-from index.speakers import resolve_speakers
+from transcripts.index.readers import kremlin_html, kremlin_text
+from transcripts.index.speakers import resolve_speakers
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 META = (

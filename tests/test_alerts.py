@@ -38,15 +38,14 @@ from fetch_fixtures import (  # noqa: F401  # no_proxy is an autouse fixture
     no_proxy,
     options,
 )
-
-from index.fetch import run_fetch
-from index.readers import read_file
-from index.writer import reindex
-from search import alerts
-from search.engine import TranscriptIndex
-from search.follow import describe, new_passages
-from search.results import SearchRequest
-from web import digest
+from transcripts.index.fetch import run_fetch
+from transcripts.index.readers import read_file
+from transcripts.index.writer import reindex
+from transcripts.search import alerts
+from transcripts.search.engine import TranscriptIndex
+from transcripts.search.follow import describe, new_passages
+from transcripts.search.results import SearchRequest
+from transcripts.web import digest
 
 # Kremlin pages from seeds/, named by their page id: the first BASE are indexed before any
 # alert exists; LATER ones are copied in afterwards, as a fetch would add them.
@@ -166,8 +165,8 @@ def passage_of(url: str) -> tuple[str, int]:
 def running_site(root: Path) -> Iterator[str]:
     """The search site over the index at ``root``, served by waitress as `transcripts
     serve` serves it, on a free loopback port: its base URL."""
-    from cli import bind_server, server_address
-    from web import create_app
+    from transcripts.cli import bind_server, server_address
+    from transcripts.web import create_app
 
     app = create_app({"INDEX_DIR": str(root), "BACKEND": "embedded", "WARM_INDEX": False})
     server = bind_server(app, "127.0.0.1", 0, 4)
@@ -668,9 +667,10 @@ def test_a_reindex_during_a_run_sends_nothing_twice(lib):
             assert sorted(got) == sorted(expected), target
 
 
-def test_python_dash_m_cli_knows_the_alerts_commands():
-    """`python -m cli …` is how the other tests (and bench/) run the command."""
-    done = subprocess.run([sys.executable, "-m", "cli", "alerts", "--help"], cwd=PROJECT_DIR,
+def test_python_dash_m_transcripts_knows_the_alerts_commands():
+    """`python -m transcripts …` is how the other tests (and bench/) run the command."""
+    done = subprocess.run([sys.executable, "-m", "transcripts",
+                           "alerts", "--help"], cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=600, env=environment())
     assert done.returncode == 0, said(done)
     assert "run" in done.stdout

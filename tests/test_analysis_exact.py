@@ -14,14 +14,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import pytest
-
-from index.documents import transcript_documents
-from index.schema import exact_analyzer, stemming_analyzer
-from search.distinctive import G2_MIN, distinctive_words
-from search.engine import TranscriptIndex
-from search.results import SearchRequest
-from search.speaker_stats import speaker_ranking
-from search.trends import trends
+from transcripts.index.documents import transcript_documents
+from transcripts.index.schema import exact_analyzer, stemming_analyzer
+from transcripts.search.distinctive import G2_MIN, distinctive_words
+from transcripts.search.engine import TranscriptIndex
+from transcripts.search.results import SearchRequest
+from transcripts.search.speaker_stats import speaker_ranking
+from transcripts.search.trends import trends
 
 pytestmark = pytest.mark.corpus
 

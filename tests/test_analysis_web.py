@@ -205,7 +205,7 @@ def test_transcript_page_links_speakers_to_their_page(client):
 # --- the command line --------------------------------------------------------------
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=PROJECT_DIR,
+    return subprocess.run([sys.executable, "-m", "transcripts", *args], cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=300,
                           env={**os.environ, "COLUMNS": "160"})
 

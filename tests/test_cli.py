@@ -21,7 +21,7 @@ DEMO_FILES = sorted(SEEDS.glob("*.txt"))
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
+        [sys.executable, "-m", "transcripts", *args],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -66,7 +66,7 @@ def first_serve(tmp_path_factory):
     base = f"http://127.0.0.1:{free_port()}"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--index-dir", str(root),
+            [sys.executable, "-m", "transcripts", "serve", "--index-dir", str(root),
              "--port", base.rsplit(":", 1)[1]],
             cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-
-from index.schema import WORD_RE, fold, stem
-from search.concordance import NoWordsToShow, concordance, ordered_hits
-from search.engine import search, select
-from search.export import export_rows, plan_export
-from search.results import SearchRequest
-from search.snippets import WordMatcher
+from transcripts.index.schema import WORD_RE, fold, stem
+from transcripts.search.concordance import NoWordsToShow, concordance, ordered_hits
+from transcripts.search.engine import search, select
+from transcripts.search.export import export_rows, plan_export
+from transcripts.search.results import SearchRequest
+from transcripts.search.snippets import WordMatcher
 
 pytestmark = pytest.mark.corpus
 

@@ -8,12 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-
-from index.writer import reindex
-from search.concordance import concordance
-from search.engine import TranscriptIndex
-from search.results import SearchRequest
-from web.kwic import page_links
+from transcripts.index.writer import reindex
+from transcripts.search.concordance import concordance
+from transcripts.search.engine import TranscriptIndex
+from transcripts.search.results import SearchRequest
+from transcripts.web.kwic import page_links
 
 TRANSCRIPTS = [
     {

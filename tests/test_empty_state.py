@@ -23,10 +23,10 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from transcripts.web import create_app
 from web_fixtures import web_index_dir  # noqa: F401  # the shared session fixture
 
 from tests.conftest import PROJECT_DIR
-from web import create_app
 
 SPELLING = "Check the spelling, or use fewer words"
 
@@ -181,7 +181,7 @@ def test_the_cli_names_the_options_to_leave_out(client, web_index_dir):  # noqa:
     topic, geography = disjoint(client)
     data = api(client, [("topic", topic), ("geography", geography)])
     done = subprocess.run(
-        [sys.executable, "-m", "cli", "search", "--topic", topic, "--geography", geography,
+        [sys.executable, "-m", "transcripts", "search", "--topic", topic, "--geography", geography,
          "--index-dir", str(web_index_dir)],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
         env={**os.environ, "COLUMNS": "200"})

@@ -14,10 +14,9 @@ import pytest
 import web_fixtures
 from flask import url_for
 from flask.testing import FlaskClient
+from transcripts.search import export
+from transcripts.search.export import COLUMNS, csv_chunks, permalink_path
 from web_fixtures import get, web_index_dir  # noqa: F401  # the shared session fixture
-
-from search import export
-from search.export import COLUMNS, csv_chunks, permalink_path
 
 app, client = web_fixtures.app, web_fixtures.client  # the site over the sample index
 

@@ -20,7 +20,7 @@ COLUMNS_START = "transcript_id,title,date,position,kind,speaker,role,label,note,
 def cli(*args: str) -> subprocess.CompletedProcess:
     """Bytes, not text: the CSV's CRLF line ends must arrive untouched."""
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
+        [sys.executable, "-m", "transcripts", *args],
         cwd=PROJECT_DIR,
         capture_output=True,
         timeout=300,

@@ -25,11 +25,11 @@ from fetch_fixtures import (  # noqa: F401  # no_proxy is an autouse fixture
     options,
     stored,
 )
+from transcripts.index.fetch import run_fetch
+from transcripts.index.fetch.discovery import parse_listing
+from transcripts.index.fetch.state import LOCK_FILE, STATE_FILE
 
 from bench.replay_site import ReplaySite
-from index.fetch import run_fetch
-from index.fetch.discovery import parse_listing
-from index.fetch.state import LOCK_FILE, STATE_FILE
 
 DELAY = 2.0
 
@@ -136,9 +136,9 @@ def test_state_database_is_plain_and_complete(full):
 def test_searching_the_fetched_corpus_equals_indexing_the_replay(site, fake, tmp_path):
     """Fetch part of the history (eight listing pages, to keep two builds quick), then
     index it and the same pages copied straight from the replay: every search agrees."""
-    from index.writer import reindex
-    from search.engine import TranscriptIndex, search
-    from search.results import SearchRequest
+    from transcripts.index.writer import reindex
+    from transcripts.search.engine import TranscriptIndex, search
+    from transcripts.search.results import SearchRequest
 
     fetched, direct = tmp_path / "fetched", tmp_path / "direct"
     report = run_fetch(options(fetched, site.url, pages=8), fake.clock())

@@ -22,9 +22,9 @@ from fetch_fixtures import (  # noqa: F401  # no_proxy is an autouse fixture
     no_proxy,
     stored,
 )
+from transcripts.index.fetch.state import STATE_FILE, corpus_lock
 
 from bench.replay_site import ReplaySite
-from index.fetch.state import STATE_FILE, corpus_lock
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,8 @@ def cli_env() -> dict[str, str]:
 
 
 def fetch_args(site, corpus: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "cli", "fetch", "--base-url", site.url, "--to", str(corpus),
+    return [sys.executable, "-m", "transcripts",
+            "fetch", "--base-url", site.url, "--to", str(corpus),
             "--delay", "0", "--max-requests", "5000", *extra]
 
 
@@ -129,7 +130,7 @@ def test_nothing_listening_is_one_clear_line(tmp_path):
     with socket.socket() as s:  # a port that was free a moment ago
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    r = run_cli([sys.executable, "-m", "cli", "fetch", "--base-url", f"http://127.0.0.1:{port}",
+    r = run_cli([sys.executable, "-m", "transcripts", "fetch", "--base-url", f"http://127.0.0.1:{port}",
                  "--to", str(tmp_path / "c"), "--no-reindex"])
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "127.0.0.1 refused the connection (nothing listening)" in r.stdout
@@ -159,7 +160,8 @@ def test_http_proxy_from_the_environment_is_honoured(site, tmp_path):
     on 127.0.0.1, so only a request sent through the proxy can succeed."""
     env = cli_env()
     env["HTTP_PROXY"] = site.url
-    args = [sys.executable, "-m", "cli", "fetch", "--base-url", "http://127.0.0.1:9", "--to",
+    args = [sys.executable, "-m", "transcripts",
+            "fetch", "--base-url", "http://127.0.0.1:9", "--to",
             str(tmp_path / "c"), "--delay", "0", "--no-reindex"]
     r = subprocess.run(args, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -168,10 +170,10 @@ def test_http_proxy_from_the_environment_is_honoured(site, tmp_path):
 
 
 def test_bad_options_are_usage_errors(tmp_path):
-    r = run_cli([sys.executable, "-m", "cli", "fetch", "--all", "--pages", "3",
+    r = run_cli([sys.executable, "-m", "transcripts", "fetch", "--all", "--pages", "3",
                  "--to", str(tmp_path)])
     assert r.returncode == 2 and "at most one of --since, --pages and --all" in r.stderr
-    r = run_cli([sys.executable, "-m", "cli", "fetch", "--since", "May 2020", "--to",
+    r = run_cli([sys.executable, "-m", "transcripts", "fetch", "--since", "May 2020", "--to",
                  str(tmp_path)])
     assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
 
@@ -184,7 +186,7 @@ def test_fetch_then_reindex_then_search(site, tmp_path):
     assert "32 new, 0 updated, 0 unchanged, 0 gone, 0 failed" in out
     assert "listing page 1 is missing (HTTP 404); skipped" in out
     assert "Full rebuild of" in out and "32 transcripts in the index" in out
-    s = run_cli([sys.executable, "-m", "cli", "search", "Biryusa", "--json", "--index-dir",
+    s = run_cli([sys.executable, "-m", "transcripts", "search", "Biryusa", "--json", "--index-dir",
                  str(index)])
     assert '"63911"' in s.stdout
     again = run_cli(fetch_args(site, corpus, "--index-dir", str(index)))

@@ -9,13 +9,12 @@ import ssl
 import pytest
 import requests
 from fetch_fixtures import FakeClock
-
-from index.fetch.client import HttpClient, Response, _explain, default_user_agent
-from index.fetch.client import retry_after_seconds as ra
-from index.fetch.discovery import event_path, listing_path, parse_feed, parse_listing
-from index.fetch.robots import RobotsRules
-from index.fetch.run import html_problem
-from index.fetch.throttle import Throttle
+from transcripts.index.fetch.client import HttpClient, Response, _explain, default_user_agent
+from transcripts.index.fetch.client import retry_after_seconds as ra
+from transcripts.index.fetch.discovery import event_path, listing_path, parse_feed, parse_listing
+from transcripts.index.fetch.robots import RobotsRules
+from transcripts.index.fetch.run import html_problem
+from transcripts.index.fetch.throttle import Throttle
 
 BASE = "http://127.0.0.1:8999"
 

@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from index.readers import ReadError, SidecarError, read_file, read_file_bytes
-from index.readers.captions import decode_caption_bytes, split_speaker
-from index.readers.webvtt import cue_segments
+from transcripts.index.readers import ReadError, SidecarError, read_file, read_file_bytes
+from transcripts.index.readers.captions import decode_caption_bytes, split_speaker
+from transcripts.index.readers.webvtt import cue_segments
 
 FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
 VTT = FORMATS / "webvtt"

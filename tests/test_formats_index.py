@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from index.writer import reindex
-from web import create_app
+from transcripts.index.writer import reindex
+from transcripts.web import create_app
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 FORMATS = PROJECT_DIR.parent / "shared" / "formats"
@@ -120,7 +119,7 @@ def test_source_is_a_query_field_too(client):
 
 def test_cli_search_by_source_prints_times(built):
     _, root, _ = built
-    cmd = [sys.executable, "-m", "cli", "search", "podcast", "--source", "SRT",
+    cmd = [sys.executable, "-m", "transcripts", "search", "podcast", "--source", "SRT",
            "--index-dir", str(root)]
     done = subprocess.run([*cmd, "--json"], cwd=PROJECT_DIR, capture_output=True, text=True,
                           timeout=120)
@@ -135,7 +134,8 @@ def test_cli_search_by_source_prints_times(built):
 def test_cli_parse_shows_times_and_speakers(built):
     folder = built[0]
     done = subprocess.run(
-        [sys.executable, "-m", "cli", "parse", str(folder / "mozilla-vttjs_spec-example.vtt")],
+        [sys.executable, "-m", "transcripts",
+         "parse", str(folder / "mozilla-vttjs_spec-example.vtt")],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr

@@ -12,11 +12,11 @@ import sys
 import time
 
 import pytest
+from transcripts.index.schema import EXACT
+from transcripts.search.engine import search
+from transcripts.search.query import MAX_EXPANSION_POSTINGS, MAX_PATTERNS, QueryError, parse
+from transcripts.search.results import SearchRequest, SearchResult
 
-from index.schema import EXACT
-from search.engine import search
-from search.query import MAX_EXPANSION_POSTINGS, MAX_PATTERNS, QueryError, parse
-from search.results import SearchRequest, SearchResult
 from tests.conftest import PROJECT_DIR
 
 # A guard against runaway work (seconds, where a runaway query takes minutes), not a speed
@@ -131,7 +131,8 @@ def test_ordinary_long_queries_are_not_refused(corpus_index):
 
 def cli_search(corpus_index, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "cli", "search", "--index-dir", str(corpus_index.root), *args],
+        [sys.executable, "-m", "transcripts",
+         "search", "--index-dir", str(corpus_index.root), *args],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -186,7 +187,7 @@ WEB_CASES = {
 
 @pytest.fixture(scope="module")
 def client(corpus_index):
-    web = pytest.importorskip("web", reason="the web package is not there yet")
+    web = pytest.importorskip("transcripts.web", reason="the web package is not there yet")
     client = web.create_app({"INDEX_DIR": str(corpus_index.root), "TESTING": True}).test_client()
     for path in ("/", "/api/search"):  # compile the templates outside the time bound
         client.get(path, query_string={"q": "gas"})

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from index.writer import reindex
-from web import create_app
+from transcripts.index.writer import reindex
+from transcripts.web import create_app
 
 EVIL = '<script>alert(1)</script>'
 QUOTE = '" onmouseover="alert(2)'

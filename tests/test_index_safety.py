@@ -1,7 +1,7 @@
 """The live index under stress: searches during reindexes, killed reindexes, two at once.
 
 Everything here is real: on-disk indexes of a few hundred corpus pages, reindexes and
-searches in separate processes, SIGKILL. A reindex runs as ``python -m cli reindex`` (the
+searches in separate processes, SIGKILL. A reindex runs as ``python -m transcripts reindex`` (the
 ``transcripts`` command) so a kill hits the process and its Whoosh writer processes.
 """
 
@@ -19,22 +19,22 @@ import time
 from pathlib import Path
 
 import pytest
+from transcripts.index import location
+from transcripts.index.writer import reindex
+from transcripts.search.engine import TranscriptIndex, search
+from transcripts.search.results import SearchRequest
 
-from index import location
-from index.writer import reindex
-from search.engine import TranscriptIndex, search
-from search.results import SearchRequest
 from tests.conftest import PROJECT_DIR
 
-CLI = [sys.executable, "-m", "cli"]
+CLI = [sys.executable, "-m", "transcripts"]
 
 # A search loop for a separate process: answers from a long-lived index (as the web
 # server holds one) and from a freshly opened one (as each CLI call opens one).
 SEARCH_LOOP = r"""
 import json, sys, time
 from pathlib import Path
-from search.engine import TranscriptIndex, search
-from search.results import SearchRequest
+from transcripts.search.engine import TranscriptIndex, search
+from transcripts.search.results import SearchRequest
 root, stop = Path(sys.argv[1]), Path(sys.argv[2])
 held = TranscriptIndex(root)
 while not stop.exists():
@@ -286,7 +286,7 @@ def test_generation_renamed_but_never_swapped_in_is_removed_not_the_previous_one
 GATED_REINDEX = r"""
 import sys, time
 from pathlib import Path
-from index.writer import reindex
+from transcripts.index.writer import reindex
 root, folder, gate = map(Path, sys.argv[1:])
 
 def wait_for_gate(*_):
@@ -336,7 +336,7 @@ def test_second_reindex_while_one_runs_stops_with_a_clear_message(
 
 
 def test_web_app_answers_from_the_new_index_after_a_reindex(tmp_path, corpus_text, page_names):
-    web = pytest.importorskip("web")
+    web = pytest.importorskip("transcripts.web")
     folder = copy_pages(corpus_text, page_names[:40], tmp_path / "docs")
     root = tmp_path / "ix"
     reindex([folder], root)

@@ -29,13 +29,12 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_DIR, SEEDS
-
-from index.opensearch.connection import ClusterSettings, client
-from index.opensearch.writer import lock_index, reindex, vocabulary_alias
-from index.schema import EXACT, TEXT
-from search import opensearch_engine
-from search.opensearch_engine import ClusterIndex
-from search.results import SearchRequest
+from transcripts.index.opensearch.connection import ClusterSettings, client
+from transcripts.index.opensearch.writer import lock_index, reindex, vocabulary_alias
+from transcripts.index.schema import EXACT, TEXT
+from transcripts.search import opensearch_engine
+from transcripts.search.opensearch_engine import ClusterIndex
+from transcripts.search.results import SearchRequest
 
 USER, SECRET = "reader", "s3cret-Pa55word"
 ENV_NAMES = ("TRANSCRIPTS_BACKEND", "TRANSCRIPTS_OPENSEARCH_URL", "TRANSCRIPTS_OPENSEARCH_INDEX")
@@ -50,7 +49,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=PROJECT_DIR,
+    return subprocess.run([sys.executable, "-m", "transcripts", *args], cwd=PROJECT_DIR,
                           capture_output=True, text=True, timeout=300, env=env or clean_env())
 
 
@@ -133,7 +132,7 @@ PAGES = ["/", "/?q=russia", "/?q=russia&speaker=Vladimir+Putin", "/t/62094", "/t
 
 
 def test_the_site_answers_503_when_the_cluster_cannot_be_reached(dead_port, caplog):
-    from web import create_app
+    from transcripts.web import create_app
 
     url = f"http://{USER}:{SECRET}@127.0.0.1:{dead_port}"
     app = create_app({"BACKEND": "opensearch", "OPENSEARCH_URL": url, "TESTING": True,
@@ -204,7 +203,8 @@ class Server:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "cli", "serve", "--port", str(self.port), *on(node, alias)],
+            [sys.executable, "-m", "transcripts",
+             "serve", "--port", str(self.port), *on(node, alias)],
             cwd=PROJECT_DIR, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True,
         )
@@ -255,7 +255,7 @@ API_SEARCHES = ["/api/search?q=russia", "/api/search?q=russia&page=2",
 def test_two_servers_over_one_cluster_answer_alike_and_the_first_builds_the_seeds(
     opensearch_node, seeds_index
 ):
-    from search import engine
+    from transcripts.search import engine
 
     alias = "cli-serve"
     drop_alias(opensearch_node, alias)

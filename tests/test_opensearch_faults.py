@@ -29,14 +29,14 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_DIR, SEEDS
+from transcripts.index.opensearch.connection import ClusterSettings, client
+from transcripts.index.opensearch.writer import lock_index, reindex, vocabulary_alias
+from transcripts.index.readers import read_file
+from transcripts.search import engine, opensearch_engine
+from transcripts.search.opensearch_engine import ClusterIndex
+from transcripts.search.results import SearchRequest, SearchResult
 
 from bench import opensearch_cluster as oc
-from index.opensearch.connection import ClusterSettings, client
-from index.opensearch.writer import lock_index, reindex, vocabulary_alias
-from index.readers import read_file
-from search import engine, opensearch_engine
-from search.opensearch_engine import ClusterIndex
-from search.results import SearchRequest, SearchResult
 
 BASE = PROJECT_DIR / "instance" / "opensearch-faults"  # reachable by the nodes' user
 NAME = "faults"
@@ -287,7 +287,7 @@ def test_a_reindex_killed_mid_build_leaves_the_alias_and_the_next_one_takes_over
     before = our_indices(admin, alias)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRANSCRIPTS_")}
     env["PYTHONPATH"] = str(PROJECT_DIR)
-    command = [sys.executable, "-m", "cli", "reindex", "--backend", "opensearch",
+    command = [sys.executable, "-m", "transcripts", "reindex", "--backend", "opensearch",
                "--opensearch-url", cluster.url, "--opensearch-index", alias, str(SEEDS)]
     template = f"{alias}-stuck"
     admin.indices.put_index_template(name=template, body={

@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 
 from fetch_fixtures import need_site, no_proxy  # noqa: F401  # no_proxy is an autouse fixture
+from transcripts.index.writer import reindex
+from transcripts.search import engine, opensearch_engine
+from transcripts.search.engine import TranscriptIndex
+from transcripts.search.results import SearchRequest
 
 from bench.replay_site import ReplaySite
-from index.writer import reindex
-from search import engine, opensearch_engine
-from search.engine import TranscriptIndex
-from search.results import SearchRequest
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -28,7 +28,7 @@ def cli(*args: str, url: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env.update(PYTHONPATH=str(PROJECT), COLUMNS="200", TRANSCRIPTS_BACKEND="opensearch",
                TRANSCRIPTS_OPENSEARCH_URL=url, TRANSCRIPTS_OPENSEARCH_INDEX="fetched")
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=PROJECT, env=env,
+    return subprocess.run([sys.executable, "-m", "transcripts", *args], cwd=PROJECT, env=env,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -46,7 +46,7 @@ def test_a_fetch_updates_the_opensearch_index(opensearch_node, tmp_path):
     assert "Traceback" not in first.stderr + again.stderr
     embedded = TranscriptIndex(tmp_path / "ix")
     reindex([corpus], embedded.root, full=True)
-    from index.opensearch.connection import ClusterSettings
+    from transcripts.index.opensearch.connection import ClusterSettings
 
     cluster = opensearch_engine.ClusterIndex(
         ClusterSettings.from_env(opensearch_node.url, "fetched", env={}))

@@ -8,13 +8,12 @@ import shutil
 import feedparser
 import pytest
 from conftest import SEEDS, cluster_index
-
-from index.opensearch.connection import ClusterSettings
-from index.opensearch.writer import reindex as cluster_reindex
-from search import alerts
-from search.backend import generation_stamp, new_passages
-from search.results import SearchRequest
-from web import create_app
+from transcripts.index.opensearch.connection import ClusterSettings
+from transcripts.index.opensearch.writer import reindex as cluster_reindex
+from transcripts.search import alerts
+from transcripts.search.backend import generation_stamp, new_passages
+from transcripts.search.results import SearchRequest
+from transcripts.web import create_app
 
 REQUESTS = [
     SearchRequest(q="sanctions"),

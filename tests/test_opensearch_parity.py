@@ -20,8 +20,7 @@ import re
 
 import pytest
 from conftest import QUERIES, need
-
-from search import (
+from transcripts.search import (
     concordance,
     engine,
     export,
@@ -29,11 +28,11 @@ from search import (
     opensearch_engine,
     opensearch_export,
 )
-from search.query import QueryError
-from search.results import SearchRequest, SearchResult
-from search.speaker_profile import speaker_profile
-from search.speaker_stats import speaker_ranking
-from search.trends import trends
+from transcripts.search.query import QueryError
+from transcripts.search.results import SearchRequest, SearchResult
+from transcripts.search.speaker_profile import speaker_profile
+from transcripts.search.speaker_stats import speaker_ranking
+from transcripts.search.trends import trends
 
 SYNTAX = [
     "", "*", "russia", "Russia's", "oil prices", '"trade and economic"', '"oil prices"~3',
@@ -339,7 +338,7 @@ def test_transcripts_are_counted_exactly_up_to_what_a_search_may_bucket():
 
 
 def test_the_cluster_scores_utterances_with_the_embedded_bm25():
-    from index.opensearch.mapping import BM25
-    from search.ranking import PARAMS
+    from transcripts.index.opensearch.mapping import BM25
+    from transcripts.search.ranking import PARAMS
 
     assert {"k1": PARAMS.k1, "b": PARAMS.b} == BM25

@@ -13,11 +13,11 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from transcripts.index.writer import reindex
+from transcripts.search.engine import TranscriptIndex, search
+from transcripts.search.query import QueryError
+from transcripts.search.results import SearchRequest, SearchResult
 
-from index.writer import reindex
-from search.engine import TranscriptIndex, search
-from search.query import QueryError
-from search.results import SearchRequest, SearchResult
 from tests.conftest import SEEDS
 
 # A guard against runaway work (seconds, where a runaway query takes minutes), not a speed

@@ -106,7 +106,7 @@ def test_quickstart_install_gives_a_working_transcripts_in_the_venv(tmp_path):
                                env=env, capture_output=True, text=True, timeout=60)
     assert help_text.returncode == 0, help_text.stderr
     assert "serve" in help_text.stdout and "reindex" in help_text.stdout
-    where = subprocess.run([venv_python, "-c", "import cli; print(cli.__file__)"],
+    where = subprocess.run([venv_python, "-c", "import transcripts.cli as c; print(c.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
     assert Path(where.stdout.strip()) == copy / "cli.py"  # editable: the copy's code
 

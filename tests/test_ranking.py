@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from transcripts.index.writer import reindex
+from transcripts.search import ranking
+from transcripts.search.engine import TranscriptIndex, search
+from transcripts.search.results import SearchRequest
 
-from index.writer import reindex
-from search import ranking
-from search.engine import TranscriptIndex, search
-from search.results import SearchRequest
 from tests.conftest import CORPUS_GOLD, CORPUS_TEXT, PROJECT_DIR
 
 FILLER = [f"filler{i}" for i in range(40)]

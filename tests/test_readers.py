@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from index.model import KREMLIN_EVENT_URL, Transcript, Utterance
-from index.readers import SUFFIXES, ReadError, decode_bytes, read_file, read_file_bytes
-from index.readers.jsonl import parse_jsonl
-from index.readers.kremlin_html import parse_html
-from index.readers.kremlin_text import parse_text, render_text
-from index.speakers import learn_names, resolve_speakers
+from transcripts.index.model import KREMLIN_EVENT_URL, Transcript, Utterance
+from transcripts.index.readers import SUFFIXES, ReadError, decode_bytes, read_file, read_file_bytes
+from transcripts.index.readers.jsonl import parse_jsonl
+from transcripts.index.readers.kremlin_html import parse_html
+from transcripts.index.readers.kremlin_text import parse_text, render_text
+from transcripts.index.speakers import learn_names, resolve_speakers
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_91ae9584c00e0a1f.txt"
@@ -471,7 +470,7 @@ def test_parse_text_never_crashes(text: str) -> None:
 
 
 def test_an_enumeration_word_before_a_colon_is_not_a_speaker() -> None:
-    from index.readers.kremlin_text import split_label
+    from transcripts.index.readers.kremlin_text import split_label
 
     assert split_label("Second: Ms Abramchenko said that she has good news.", set()) is None
     assert split_label("Finally: one more thing.", set()) is None

@@ -8,13 +8,13 @@ import re
 
 import numpy as np
 import pytest
+from transcripts.index.schema import WORD_RE, fold
+from transcripts.search.engine import get_transcript, search
+from transcripts.search.query import QueryError, parse
+from transcripts.search.results import SearchRequest
 from whoosh import query as wq
 from whoosh import sorting
 
-from index.schema import WORD_RE, fold
-from search.engine import get_transcript, search
-from search.query import QueryError, parse
-from search.results import SearchRequest
 from tests.conftest import QUERIES, need
 
 
@@ -214,7 +214,7 @@ def test_html_in_text_is_escaped_in_snippets(corpus_index):
 
 
 def test_transcript_comes_back_whole_and_in_order(corpus_index, corpus_text):
-    from index.readers import read_file
+    from transcripts.index.readers import read_file
 
     path = corpus_text / "51279.txt"
     need(path)
@@ -252,9 +252,9 @@ def test_every_benchmark_query_answers(corpus_index):
 def test_every_benchmark_query_gives_the_same_answer_from_the_api(corpus_index):
     """The page and the API share the search layer: same totals and facet counts."""
     from markupsafe import escape
+    from transcripts.web import create_app
 
     from bench.workload import load as load_queries
-    from web import create_app
 
     client = create_app({"INDEX_DIR": str(corpus_index.root), "TESTING": True}).test_client()
     for query in load_queries(need(QUERIES)):
@@ -330,7 +330,7 @@ def test_phrase_matches_are_the_documents_with_those_words_in_that_order(
 
 
 def test_kept_stored_fields_drop_the_least_recently_used_beyond_their_bound():
-    from search.engine import ShownCache
+    from transcripts.search.engine import ShownCache
 
     kept = ShownCache(max_chars=10)
     kept.put(1, {"body": "aaaa"}, 4)
@@ -349,7 +349,7 @@ def test_plain_words_parse_as_whoosh_parses_them(corpus_index):
     capitals, several at once, and operator words left to the parser."""
     import random
 
-    from search.query import _PLAIN_WORDS, _parse
+    from transcripts.search.query import _PLAIN_WORDS, _parse
 
     gen = corpus_index.current()
     words = [w for w in gen.vocabularies["exact"].words if re.fullmatch("[a-z]+", w)]
@@ -372,7 +372,7 @@ def test_the_turns_a_page_shows_are_each_transcripts_best_in_the_order_said(corp
     """``_shown_docs`` picks a whole page's turns at once; for every transcript it must
     pick what one transcript at a time gives: the best-scoring three (ties: the earlier
     document), or the first three by position for a date sort, in the order said."""
-    from search.engine import SHOWN_PER_TRANSCRIPT, _shown_docs
+    from transcripts.search.engine import SHOWN_PER_TRANSCRIPT, _shown_docs
 
     table = corpus_index.current().table
     rng = np.random.default_rng(2)

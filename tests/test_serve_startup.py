@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from transcripts.index.writer import reindex
 
-from index.writer import reindex
 from tests.conftest import PROJECT_DIR, SEEDS
 
 SEED = SEEDS / "000_91ae9584c00e0a1f.txt"
@@ -40,7 +40,7 @@ needs_mode_bits = pytest.mark.skipif(
 
 def transcripts_serve(*args: str) -> list[str]:
     """The command, bound by mode bits even when run as root."""
-    return [*BOUND_BY_MODE_BITS, sys.executable, "-m", "cli", "serve", *args]
+    return [*BOUND_BY_MODE_BITS, sys.executable, "-m", "transcripts", "serve", *args]
 
 
 def serve(*args: str, env: dict | None = None, timeout: float = 120

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from index.readers import read_file
-from index.schema import WORD_RE, fold, stem
-from search.snippets import WordMatcher, highlight, mark, snippet
+from transcripts.index.readers import read_file
+from transcripts.index.schema import WORD_RE, fold, stem
+from transcripts.search.snippets import WordMatcher, highlight, mark, snippet
+
 from tests.conftest import QUERIES, SEEDS, need
 
 
@@ -43,7 +44,7 @@ def test_apostrophes_of_either_kind_join_a_word():
 
 
 def test_possessive_s_is_a_word_of_its_own():
-    from index.schema import exact_analyzer
+    from transcripts.index.schema import exact_analyzer
 
     words = [t.text for t in exact_analyzer()("The Security Council’s decision, O'Neill's")]
     assert words == ["the", "security", "council", "s", "decision", "o'neill", "s"]
@@ -63,7 +64,7 @@ def test_snippet_of_a_short_text_is_the_whole_text():
 
 
 def test_edit_distance_counts_a_swap_of_two_letters_as_one():
-    from search.suggest import edit_distance
+    from transcripts.search.suggest import edit_distance
 
     assert edit_distance("sanctoins", "sanctions") == 1
     assert edit_distance("erdgan", "erdogan") == 1
@@ -140,9 +141,10 @@ def test_snippets_and_transcript_highlights_are_those_of_the_reference_scan(corp
     stream and offsets), and every turn of the two leading transcripts as the transcript
     page highlights them (scanned), marks exactly the same words as the reference scan
     and the fast scan."""
+    from transcripts.search.engine import _page_spans, get_transcript, matcher_for, search
+    from transcripts.search.query import parse
+
     from bench.workload import load
-    from search.engine import _page_spans, get_transcript, matcher_for, search
-    from search.query import parse
 
     gen = corpus_index.current()
     oil = parse("oil prices", gen.parser, gen.searcher().reader(), gen.values, gen.vocabularies)
@@ -180,7 +182,7 @@ def test_the_densest_window_of_a_long_match_list_is_the_two_pointer_walks():
     with arrays; it must be the window the two-pointer walk finds, ties to the first."""
     import random
 
-    from search import snippets
+    from transcripts.search import snippets
 
     rng = random.Random(3)
     for _ in range(300):
@@ -196,7 +198,7 @@ def test_the_last_sentence_start_is_the_last_of_all_sentence_starts():
     ``_SENTENCE_START`` finds, whatever the mix of stops and spaces."""
     import random
 
-    from search.snippets import _LAST_SENTENCE_START, _SENTENCE_START
+    from transcripts.search.snippets import _LAST_SENTENCE_START, _SENTENCE_START
 
     rng = random.Random(1)
     for _ in range(20_000):

@@ -16,17 +16,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from cli import main
-from index.documents import transcript_documents
-from index.model import Transcript, Utterance
-from index.readers import read_file
-from index.schema import KIND_ANONYMOUS, KIND_TURN
-from index.speakers import PARTICLES, is_anonymous, learn_names, resolve_speakers
-from index.writer import reindex
-from search.engine import TranscriptIndex, get_transcript, search
-from search.results import SearchRequest
-from web import create_app
+from transcripts.cli import main
+from transcripts.index.documents import transcript_documents
+from transcripts.index.model import Transcript, Utterance
+from transcripts.index.readers import read_file
+from transcripts.index.schema import KIND_ANONYMOUS, KIND_TURN
+from transcripts.index.speakers import PARTICLES, is_anonymous, learn_names, resolve_speakers
+from transcripts.index.writer import reindex
+from transcripts.search.engine import TranscriptIndex, get_transcript, search
+from transcripts.search.results import SearchRequest
+from transcripts.web import create_app
 
 CORPUS_TEXT = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "text"
 REQUIRED = 99.5

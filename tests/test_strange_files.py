@@ -16,11 +16,11 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from transcripts.index.readers import read_file
+from transcripts.index.writer import MAX_FILE_BYTES, reindex
+from transcripts.search.engine import TranscriptIndex, get_transcript, search
+from transcripts.search.results import SearchRequest
 
-from index.readers import read_file
-from index.writer import MAX_FILE_BYTES, reindex
-from search.engine import TranscriptIndex, get_transcript, search
-from search.results import SearchRequest
 from tests.conftest import CORPUS_HTML, PROJECT_DIR, need
 
 GOOD = ("51279.txt", "17116.txt", "62866.txt")
@@ -252,7 +252,8 @@ def test_cli_summary_lists_each_skipped_file_and_a_fifo_does_not_hang_it(tmp_pat
     (folder / "a.txt").symlink_to("b.txt")
     (folder / "b.txt").symlink_to("a.txt")
     done = subprocess.run(
-        [sys.executable, "-m", "cli", "reindex", "--index-dir", str(tmp_path / "ix"), str(folder)],
+        [sys.executable, "-m", "transcripts",
+         "reindex", "--index-dir", str(tmp_path / "ix"), str(folder)],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,

@@ -11,15 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from transcripts.index import location, tables
+from transcripts.index.schema import EXACT, TEXT, WORD_RE, fold, stem
+from transcripts.index.writer import reindex
+from transcripts.search import scoring
+from transcripts.search.engine import TranscriptIndex, open_generation, search
+from transcripts.search.query import QueryError, Vocabulary
+from transcripts.search.results import SearchRequest
 from whoosh.filedb.filestore import FileStorage
-
-from index import location, tables
-from index.schema import EXACT, TEXT, WORD_RE, fold, stem
-from index.writer import reindex
-from search import scoring
-from search.engine import TranscriptIndex, open_generation, search
-from search.query import QueryError, Vocabulary
-from search.results import SearchRequest
 
 PAGES = ("51279", "17116", "62866", "29282", "17113", "17180", "17400", "17404", "17519")
 
@@ -136,8 +135,8 @@ def test_refusing_a_costly_query_reads_no_postings(root, monkeypatch):
 
     monkeypatch.setattr(Vocabulary, "postings", no_postings)
     monkeypatch.setattr(scoring, "postings", no_postings)
-    monkeypatch.setattr("search.query.MAX_QUERY_COST", 10)
-    monkeypatch.setattr("search.query.MAX_COST_PER_DOCUMENT", 0)
+    monkeypatch.setattr("transcripts.search.query.MAX_QUERY_COST", 10)
+    monkeypatch.setattr("transcripts.search.query.MAX_COST_PER_DOCUMENT", 0)
     with pytest.raises(QueryError, match="too long"):
         search(index, SearchRequest(q="the OR and OR of"))
 
@@ -266,7 +265,7 @@ def test_facet_counts_of_a_few_documents_equal_counting_every_pair(root):
 def test_facets_counted_together_equal_each_counted_alone(root):
     """With nothing ticked the search counts every facet in one pass
     (``DocTable.count_together``); each facet's counts must be its own count's."""
-    from index.schema import FACETS
+    from transcripts.index.schema import FACETS
 
     gen = open_generation(location.live_generation(root))
     rng = np.random.default_rng(11)
@@ -282,7 +281,7 @@ def test_proximity_places_from_the_token_stream_are_the_words_places_in_the_text
     """The ranking's word places come from the token stream (no text read): each is the
     place, counted in words, where the stored text has that word (or a word of that
     stem)."""
-    from search.engine import _places_in_stream
+    from transcripts.search.engine import _places_in_stream
 
     gen = open_generation(location.live_generation(root))
     places_of = _places_in_stream(gen)

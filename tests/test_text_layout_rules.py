@@ -8,7 +8,7 @@ real turns around it are still opened. The pages follow the text layout of
 
 from __future__ import annotations
 
-from index.readers.kremlin_text import parse_text
+from transcripts.index.readers.kremlin_text import parse_text
 
 HEAD = ["Events", "Meeting with journalists", "The President answered questions.",
         "March 5, 2020", "14:00", "The Kremlin, Moscow"]

@@ -9,12 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import web_fixtures
 from flask.testing import FlaskClient
+from transcripts.search.results import SearchRequest
+from transcripts.web import create_app, current_index
+from transcripts.web.params import search_request
+from transcripts.web.views import SECURITY_HEADERS
 from web_fixtures import web_index_dir  # noqa: F401  # the shared session fixture
-
-from search.results import SearchRequest
-from web import create_app, current_index
-from web.params import search_request
-from web.views import SECURITY_HEADERS
 
 app, client = web_fixtures.app, web_fixtures.client  # the site over the sample index
 
@@ -355,8 +354,8 @@ def test_unexpected_failure_is_a_plain_500_without_traceback(app, client, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("web.pages.run_search", broken)
-    monkeypatch.setattr("web.api.run_search", broken)
+    monkeypatch.setattr("transcripts.web.pages.run_search", broken)
+    monkeypatch.setattr("transcripts.web.api.run_search", broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     try:
         body = page(client, "/?q=oil", status=500)

@@ -1,8 +1,8 @@
 """The search site and its JSON API: server-rendered pages over ``search.backend``.
 
-``create_app`` is the one entry point, for ``flask --app web run`` in development and for
-``transcripts serve`` (waitress) in production. Each app holds one index (embedded or
-on OpenSearch):
+``create_app`` is the one entry point, for ``flask --app transcripts.web run`` in
+development and for ``transcripts serve`` (waitress) in production. Each app holds one
+index (embedded or on OpenSearch):
 its generation is opened and searched once in the background at start and right after
 each reindex's swap, so no visitor waits for it.
 """
@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
-
-from index import location
-from search import backend
+from transcripts.index import location
+from transcripts.search import backend
 
 _INDEX_KEY = "transcripts.index"
 
@@ -38,7 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("WARM_INDEX", True):
         index.watch()  # opened and searched once at start and after each swap
 
-    from web import analysis, api, errors, export, feed, kwic, pages, views
+    from transcripts.web import analysis, api, errors, export, feed, kwic, pages, views
 
     views.install(app)
     errors.install(app)

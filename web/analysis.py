@@ -26,34 +26,33 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from werkzeug.datastructures import MultiDict
-
-from search.backend import (
+from transcripts.search.backend import (
     is_embedded,
     request_notes,
     speaker_profile,
     speaker_ranking,
     trends,
 )
-from search.distinctive import word_table
-from search.engine import IndexMissing
-from search.query import QueryError
-from search.results import SearchRequest
-from search.speaker_profile import speaker_roles
-from search.speaker_stats import (
+from transcripts.search.distinctive import word_table
+from transcripts.search.engine import IndexMissing
+from transcripts.search.query import QueryError
+from transcripts.search.results import SearchRequest
+from transcripts.search.speaker_profile import speaker_roles
+from transcripts.search.speaker_stats import (
     DEFAULT_MIN_HITS,
     DEFAULT_MIN_TRANSCRIPTS,
     DEFAULT_MIN_WORDS,
     SORT_KEYS,
     SpeakerRanking,
 )
-from search.tables import analysis_tables
-from search.trends import BUCKETS, MAX_QUERIES, SPARSE_WORDS, Trends
-from web import current_index
-from web.charts import Line, bar_chart, line_chart
-from web.feed import feed_url
-from web.links import query_pairs, search_url, value_notes_header, value_notes_json
-from web.params import search_request
+from transcripts.search.tables import analysis_tables
+from transcripts.search.trends import BUCKETS, MAX_QUERIES, SPARSE_WORDS, Trends
+from transcripts.web import current_index
+from transcripts.web.charts import Line, bar_chart, line_chart
+from transcripts.web.feed import feed_url
+from transcripts.web.links import query_pairs, search_url, value_notes_header, value_notes_json
+from transcripts.web.params import search_request
+from werkzeug.datastructures import MultiDict
 
 bp = Blueprint("analysis", __name__)
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
-
-from search.backend import get_transcript, person_names_of
-from search.backend import search as run_search
-from web import current_index
-from web.links import Links, value_notes_json
-from web.pages import MAX_ID_CHARS
-from web.params import search_request
+from transcripts.search.backend import get_transcript, person_names_of
+from transcripts.search.backend import search as run_search
+from transcripts.web import current_index
+from transcripts.web.links import Links, value_notes_json
+from transcripts.web.pages import MAX_ID_CHARS
+from transcripts.web.params import search_request
 
 bp = Blueprint("api", __name__)
 

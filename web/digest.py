@@ -15,9 +15,9 @@ import html
 import re
 from urllib.parse import quote, urlencode
 
-from search.alerts import Alert
-from search.follow import Followed, Passage, describe
-from search.results import SearchRequest
+from transcripts.search.alerts import Alert
+from transcripts.search.follow import Followed, Passage, describe
+from transcripts.search.results import SearchRequest
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

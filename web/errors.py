@@ -11,11 +11,10 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from transcripts.index.opensearch.connection import ClusterUnavailable
+from transcripts.search.engine import IndexMissing
+from transcripts.search.query import QueryError
 from werkzeug.exceptions import HTTPException
-
-from index.opensearch.connection import ClusterUnavailable
-from search.engine import IndexMissing
-from search.query import QueryError
 
 _log = logging.getLogger(__name__)
 

@@ -15,15 +15,14 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request, url_for
 from flask.typing import ResponseReturnValue
+from transcripts.search import export
+from transcripts.search.backend import plan_export, request_notes
+from transcripts.search.query import QueryError
+from transcripts.search.results import SearchRequest
+from transcripts.web import current_index
+from transcripts.web.links import query_pairs, value_notes_header
+from transcripts.web.params import _short, search_request
 from werkzeug.datastructures import MultiDict
-
-from search import export
-from search.backend import plan_export, request_notes
-from search.query import QueryError
-from search.results import SearchRequest
-from web import current_index
-from web.links import query_pairs, value_notes_header
-from web.params import _short, search_request
 
 bp = Blueprint("export", __name__)
 

@@ -25,14 +25,13 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-
-from search import follow
-from search.backend import generation_stamp, new_passages
-from search.export import permalink_path
-from search.results import SearchRequest
-from web import current_index
-from web.export import int_param, search_pairs, search_part, site_root
-from web.views import long_date
+from transcripts.search import follow
+from transcripts.search.backend import generation_stamp, new_passages
+from transcripts.search.export import permalink_path
+from transcripts.search.results import SearchRequest
+from transcripts.web import current_index
+from transcripts.web.export import int_param, search_pairs, search_part, site_root
+from transcripts.web.views import long_date
 
 bp = Blueprint("feed", __name__)
 

@@ -12,15 +12,13 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.datastructures import MultiDict
-
-from search import backend, export
-from search import concordance as conc
-from search.backend import request_notes
-from search.query import QueryError
-from search.results import SearchRequest
-from web import current_index
-from web.export import (
+from transcripts.search import backend, export
+from transcripts.search import concordance as conc
+from transcripts.search.backend import request_notes
+from transcripts.search.query import QueryError
+from transcripts.search.results import SearchRequest
+from transcripts.web import current_index
+from transcripts.web.export import (
     choice_param,
     download,
     file_name,
@@ -30,7 +28,8 @@ from web.export import (
     search_part,
     site_root,
 )
-from web.links import Links, value_notes_header, value_notes_json
+from transcripts.web.links import Links, value_notes_header, value_notes_json
+from werkzeug.datastructures import MultiDict
 
 bp = Blueprint("kwic", __name__)
 

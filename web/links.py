@@ -14,11 +14,10 @@ import json
 from urllib.parse import urlencode
 
 from flask import request, url_for
+from transcripts.index.schema import fold
+from transcripts.search.results import SORTS, SearchRequest, ValueNote
+from transcripts.web.params import FACET_PARAMS
 from werkzeug.datastructures import MultiDict
-
-from index.schema import fold
-from search.results import SORTS, SearchRequest, ValueNote
-from web.params import FACET_PARAMS
 
 
 def query_pairs(req: SearchRequest) -> list[tuple[str, str]]:

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
-
-from search.backend import get_transcript, matcher_for, person_names_of
-from search.backend import search as run_search
-from search.query import QueryError
-from search.results import SORTS, SearchRequest
-from search.snippets import WordMatcher
-from web import current_index
-from web.feed import feed_url
-from web.links import Links, search_url
-from web.params import search_request
-from web.sidebar import facet_views
-from web.views import FACET_LABELS
+from transcripts.search.backend import get_transcript, matcher_for, person_names_of
+from transcripts.search.backend import search as run_search
+from transcripts.search.query import QueryError
+from transcripts.search.results import SORTS, SearchRequest
+from transcripts.search.snippets import WordMatcher
+from transcripts.web import current_index
+from transcripts.web.feed import feed_url
+from transcripts.web.links import Links, search_url
+from transcripts.web.params import search_request
+from transcripts.web.sidebar import facet_views
+from transcripts.web.views import FACET_LABELS
 
 bp = Blueprint("pages", __name__)
 

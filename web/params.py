@@ -11,10 +11,9 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
+from transcripts.search.query import QueryError
+from transcripts.search.results import MAX_PAGE, SORTS, SearchRequest
 from werkzeug.datastructures import MultiDict
-
-from search.query import QueryError
-from search.results import MAX_PAGE, SORTS, SearchRequest
 
 FACET_PARAMS = ("speaker", "person", "geography", "topic", "source")
 MAX_VALUES = 50  # ticked values per facet: far more than a person ticks, bounded for the engine

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from search.results import FacetValue
-from web.links import Links
+from transcripts.search.results import FacetValue
+from transcripts.web.links import Links
 
 TOP_VALUES = 10
 FILTER_BOX_FROM = 12  # values in a facet before it gets a type-to-filter box

@@ -12,11 +12,10 @@ import re
 
 from flask import Flask, Response
 from markupsafe import Markup
-
-from index.model import clock
-from search.backend import person_names_of
-from search.snippets import WordMatcher, highlight
-from web import current_index, links
+from transcripts.index.model import clock
+from transcripts.search.backend import person_names_of
+from transcripts.search.snippets import WordMatcher, highlight
+from transcripts.web import current_index, links
 
 SOURCE_NAME = "President of Russia website (en.kremlin.ru)"
 SOURCE_HOME = "http://en.kremlin.ru/"

@@ -16,6 +16,6 @@ Small modules, one concept each, composed by ``run``:
 Nothing here renders: the CLI shows the progress and the ``FetchReport``.
 """
 
-from index.fetch.run import FetchOptions, FetchReport, run_fetch
+from transcripts.index.fetch.run import FetchOptions, FetchReport, run_fetch
 
 __all__ = ["FetchOptions", "FetchReport", "run_fetch"]

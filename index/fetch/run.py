@@ -18,11 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.fetch import discovery
-from index.fetch.client import HttpClient, NetworkError, Response, retry_after_seconds
-from index.fetch.clock import Clock, iso
-from index.fetch.robots import RobotsRules
-from index.fetch.state import (
+from transcripts.index.fetch import discovery
+from transcripts.index.fetch.client import HttpClient, NetworkError, Response, retry_after_seconds
+from transcripts.index.fetch.clock import Clock, iso
+from transcripts.index.fetch.robots import RobotsRules
+from transcripts.index.fetch.state import (
     CHANGED_AT,
     FAILED,
     FETCHED,
@@ -36,10 +36,11 @@ from index.fetch.state import (
     sync_folder,
     write_atomically,
 )
-from index.fetch.throttle import Throttle
+from transcripts.index.fetch.throttle import Throttle
+from transcripts.index.location import instance_dir
 
 DEFAULT_BASE_URL = "http://en.kremlin.ru"
-DEFAULT_CORPUS = Path("instance") / "kremlin"
+DEFAULT_CORPUS = instance_dir() / "kremlin"
 FATAL_KINDS = {"dns", "tls", "refused", "proxy", "connect-timeout"}  # every request would fail
 FAILURES_IN_A_ROW = 5  # pages given up in a row: the site is not well, stop for today
 REFUSED_WAIT = 6 * 3600.0  # after a 403 mid-run: what to suggest before trying again

@@ -27,8 +27,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.fetch.clock import iso
-from index.location import LockHeld, pid_lock
+from transcripts.index.fetch.clock import iso
+from transcripts.index.location import LockHeld, pid_lock
 
 STATE_FILE = ".fetch-state.sqlite"
 LOCK_FILE = ".fetch.lock"

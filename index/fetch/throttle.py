@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from index.fetch.clock import Clock
+from transcripts.index.fetch.clock import Clock
 
 ERROR_FLOOR = 1.0  # after an error the delay is at least this, even with --delay 0
 

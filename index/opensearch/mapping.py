@@ -25,8 +25,8 @@ import datetime as dt
 import hashlib
 from collections import Counter
 
-from index.documents import EPOCH
-from index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_RE, fold, stem
+from transcripts.index.documents import EPOCH
+from transcripts.index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_RE, fold, stem
 
 ANALYZER = "whitespace"  # prebuilt in core: splits on spaces, changes nothing else
 WORD_FIELDS = (TEXT, EXACT, "title", "role")  # searched by word, with positions

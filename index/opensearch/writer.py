@@ -27,15 +27,20 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from index import first_seen, person_names
-from index.documents import transcript_documents
-from index.files import Skipped
-from index.model import Transcript
-from index.opensearch import mapping
-from index.opensearch.connection import ClusterSettings, ClusterUnavailable, client, unavailable
-from index.opensearch.mapping import vocabulary_alias, word_id
-from index.schema import EXACT, SCHEMA_VERSION, composed
-from index.writer import (
+from transcripts.index import first_seen, person_names
+from transcripts.index.documents import transcript_documents
+from transcripts.index.files import Skipped
+from transcripts.index.model import Transcript
+from transcripts.index.opensearch import mapping
+from transcripts.index.opensearch.connection import (
+    ClusterSettings,
+    ClusterUnavailable,
+    client,
+    unavailable,
+)
+from transcripts.index.opensearch.mapping import vocabulary_alias, word_id
+from transcripts.index.schema import EXACT, SCHEMA_VERSION, composed
+from transcripts.index.writer import (
     Progress,
     ReindexReport,
     outdated,

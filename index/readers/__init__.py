@@ -27,8 +27,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from index.model import Transcript
-from index.readers import (
+from transcripts.index.model import Transcript
+from transcripts.index.readers import (
     congressional_record,
     jsonl,
     kremlin_html,
@@ -38,8 +38,8 @@ from index.readers import (
     srt,
     webvtt,
 )
-from index.readers.base import ReadError, decode_bytes
-from index.sidecar import (
+from transcripts.index.readers.base import ReadError, decode_bytes
+from transcripts.index.sidecar import (
     SidecarError,
     apply_defaults,
     apply_sidecar,

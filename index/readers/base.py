@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from index.model import KREMLIN_EVENT_URL, Transcript, Utterance
-from index.speakers import resolve_speakers
+from transcripts.index.model import KREMLIN_EVENT_URL, Transcript, Utterance
+from transcripts.index.speakers import resolve_speakers
 
 
 class ReadError(Exception):

@@ -18,9 +18,8 @@ import re
 from dataclasses import dataclass
 
 import charset_normalizer
-
-from index.model import Utterance
-from index.readers.base import ReadError
+from transcripts.index.model import Utterance
+from transcripts.index.readers.base import ReadError
 
 # A turn longer than this (about five minutes of speech) is cut at the next sentence end,
 # so that a hit's time still points near its words.

@@ -13,8 +13,8 @@ import html
 import re
 from pathlib import Path
 
-from index.model import Transcript, Utterance
-from index.readers.base import ReadError, decode_bytes, finish
+from transcripts.index.model import Transcript, Utterance
+from transcripts.index.readers.base import ReadError, decode_bytes, finish
 
 SOURCE = "Congressional Record"
 LICENCE = "public domain (US government work)"

@@ -36,8 +36,8 @@ import logging
 import re
 from pathlib import Path
 
-from index.model import Transcript, Utterance
-from index.readers.base import ReadError, decode_bytes, finish
+from transcripts.index.model import Transcript, Utterance
+from transcripts.index.readers.base import ReadError, decode_bytes, finish
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from index.model import Transcript
-from index.readers.base import (
+from transcripts.index.model import Transcript
+from transcripts.index.readers.base import (
     MAX_NOTE_WORDS,
     ReadError,
     build_utterances,

@@ -26,8 +26,8 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from index.model import Transcript, parse_long_date
-from index.readers.base import (
+from transcripts.index.model import Transcript, parse_long_date
+from transcripts.index.readers.base import (
     MAX_NOTE_WORDS,
     ReadError,
     build_utterances,
@@ -35,7 +35,7 @@ from index.readers.base import (
     finish,
     kremlin_url,
 )
-from index.speakers import is_anonymous, is_role_only, names_someone
+from transcripts.index.speakers import is_anonymous, is_role_only, names_someone
 
 CATEGORY = "Events"
 TAG_HEADINGS = ("Geography", "Topics", "Persons")

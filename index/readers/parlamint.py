@@ -32,9 +32,8 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-
-from index.model import Transcript, Utterance
-from index.readers.base import ReadError, finish
+from transcripts.index.model import Transcript, Utterance
+from transcripts.index.readers.base import ReadError, finish
 
 TEI = "{http://www.tei-c.org/ns/1.0}"
 XML_ID = "{http://www.w3.org/XML/1998/namespace}id"

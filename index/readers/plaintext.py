@@ -23,10 +23,10 @@ import itertools
 import re
 from pathlib import Path
 
-from index.model import Transcript, Utterance
-from index.readers.base import ReadError, decode_bytes, finish
-from index.readers.captions import NOT_SPEAKERS
-from index.readers.kremlin_text import split_label
+from transcripts.index.model import Transcript, Utterance
+from transcripts.index.readers.base import ReadError, decode_bytes, finish
+from transcripts.index.readers.captions import NOT_SPEAKERS
+from transcripts.index.readers.kremlin_text import split_label
 
 SOURCE = "text"
 ZOOM_SOURCE = "Zoom"

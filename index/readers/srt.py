@@ -16,10 +16,9 @@ import re
 from pathlib import Path
 
 import srt as srt_lib
-
-from index.model import Transcript
-from index.readers.base import ReadError, finish
-from index.readers.captions import (
+from transcripts.index.model import Transcript
+from transcripts.index.readers.base import ReadError, finish
+from transcripts.index.readers.captions import (
     Cue,
     decode_caption_bytes,
     repair_mojibake,

@@ -18,17 +18,16 @@ import re
 from pathlib import Path
 
 import webvtt
-from webvtt.errors import MalformedFileError
-
-from index.model import Transcript
-from index.readers.base import ReadError, finish
-from index.readers.captions import (
+from transcripts.index.model import Transcript
+from transcripts.index.readers.base import ReadError, finish
+from transcripts.index.readers.captions import (
     Cue,
     decode_caption_bytes,
     repair_mojibake,
     speaker_parts,
     utterances_from_cues,
 )
+from webvtt.errors import MalformedFileError
 
 SOURCE = "WebVTT"
 
