@@ -24,6 +24,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
 from transcripts import __version__
 from transcripts.index import location
 from transcripts.index.fetch import FetchOptions, run_fetch

@@ -148,6 +148,7 @@ def most_common_word(gen) -> str:
 
 def top_speaker(gen) -> str:
     import numpy as np
+
     from transcripts.search.tables import analysis_tables
 
     speaker = analysis_tables(gen).speaker

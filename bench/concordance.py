@@ -21,10 +21,9 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from bench.machine import describe
 from transcripts.index.location import live_generation
 from transcripts.index.writer import reindex
-
-from bench.machine import describe
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = PROJECT_DIR.parent / "shared" / "corpus" / "text"
@@ -33,6 +32,7 @@ DEFAULT_OUT = PROJECT_DIR / "bench" / "results"
 
 def most_common_word(app) -> str:
     import numpy as np
+
     from transcripts.web import current_index
 
     with app.app_context():

@@ -27,11 +27,11 @@ import time
 from pathlib import Path
 
 import requests
+
+from bench.replay_site import SITE_DIR
 from transcripts.index.fetch import FetchOptions, run_fetch
 from transcripts.index.fetch.state import STATE_FILE
 from transcripts.index.writer import reindex
-
-from bench.replay_site import SITE_DIR
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = PROJECT_DIR / "bench" / "results"

@@ -64,10 +64,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def feeds(tmp: Path, corpus: Path, queries, runs: int, console: Console) -> dict:
+    from bench.fts5 import Fts5, build
     from transcripts.index.writer import reindex
     from transcripts.web import create_app
-
-    from bench.fts5 import Fts5, build
 
     root = tmp / "dev-index"
     console.print(f"building {corpus} …")

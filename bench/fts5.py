@@ -18,12 +18,11 @@ import sqlite3
 import time
 from pathlib import Path
 
-from transcripts.index.documents import day_number
-
 from bench.corpus import Corpus
 from bench.querytext import And, Node, Not, Or, Phrase, Prefix, Word, leaves, parse
 from bench.runner import Page
 from bench.workload import WorkQuery
+from transcripts.index.documents import day_number
 
 TAG_FACETS = ("person", "geography", "topic")
 COLUMNS = "tid, pos, speaker, day, year"  # copied into the match table with each match

@@ -914,11 +914,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace, say: Say) -> dict:
-    from transcripts.index.opensearch.connection import ClusterSettings, client
-    from transcripts.index.opensearch.writer import vocabulary_alias
-
     from bench import corpus, machine, workload
     from bench import opensearch_cluster as oc
+    from transcripts.index.opensearch.connection import ClusterSettings, client
+    from transcripts.index.opensearch.writer import vocabulary_alias
 
     data: dict = {
         "started": dt.datetime.now().isoformat(timespec="seconds"),

@@ -15,13 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from transcripts.search.engine import TranscriptIndex, search
-from transcripts.search.query import QueryError
-from transcripts.search.results import SearchRequest
-
 from bench.runner import Page
 from bench.stats import TreeRssSampler
 from bench.workload import WorkQuery
+from transcripts.search.engine import TranscriptIndex, search
+from transcripts.search.query import QueryError
+from transcripts.search.results import SearchRequest
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 TOO_COSTLY = "a* OR t* OR s* OR c* OR b* OR m* OR p* OR d*"

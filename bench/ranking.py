@@ -195,10 +195,9 @@ def _stamp(text_dir: Path, files: list[Path]) -> str:
 def prepare(text_dir: Path, cache: Path, rebuild: bool, files_limit: int | None,
             say=print) -> dict[str, Path]:
     """Build (or reuse) our index, the FTS5 database and the tantivy index in ``cache``."""
-    from transcripts.index.writer import reindex
-
     from bench import corpus as corpus_mod
     from bench import fts5, tantivy_peer
+    from transcripts.index.writer import reindex
 
     files = corpus_mod.source_files(text_dir, files_limit)
     stamp = _stamp(text_dir, files)
@@ -233,9 +232,8 @@ def open_engines(paths: dict[str, Path], names=DEFAULT_ENGINES, cluster_url: str
               "tantivy": lambda: tantivy_peer.Tantivy(paths["tantivy"])}
     engines = {name: makers[name]() for name in names if name != "opensearch"}
     if "opensearch" in names:
-        from transcripts.index.opensearch.writer import reindex
-
         from bench.opensearch_peer import OpenSearch, settings_for
+        from transcripts.index.opensearch.writer import reindex
 
         settings = settings_for(cluster_url, "transcripts-ranking")
         say(f"indexing {text_dir} into OpenSearch at {cluster_url} ...")

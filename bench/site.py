@@ -147,6 +147,7 @@ def measure(root: Path, queries: list[WorkQuery], queries_file: Path, runs: int)
 
 def _child(argv: list[str] | None = None) -> None:
     import psutil
+
     from transcripts.search.engine import TranscriptIndex, search
 
     ap = argparse.ArgumentParser(prog="python -m bench.site")

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import tantivy
 from tantivy import Occur, Query
-from transcripts.index.documents import day_number
 
 from bench.corpus import Corpus
 from bench.querytext import Node, Not, Or, Phrase, Prefix, Word, leaves, parse
 from bench.runner import Page
 from bench.workload import WorkQuery
+from transcripts.index.documents import day_number
 
 FACETS = ("speaker", "person", "geography", "topic")
 SHOWN = 3

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
+
 from transcripts.index.schema import (
     EXACT,
     KIND_PAGE,
@@ -48,7 +50,6 @@ from transcripts.index.schema import (
     fold,
     stem,
 )
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
 
 FOLDER = "tables"
 INFO = "tables.json"

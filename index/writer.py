@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from whoosh import index as whoosh_index
+
 from transcripts.index import first_seen, location, person_names, tables
 from transcripts.index.documents import transcript_documents
 from transcripts.index.files import Skipped, discover_keyed, file_digest, os_reason, read_bytes
@@ -26,7 +28,6 @@ from transcripts.index.readers import ReadError, SidecarError, companion_files, 
 from transcripts.index.schema import KIND_PAGE, SCHEMA_VERSION, make_schema, open_whoosh
 from transcripts.index.sidecar import sidecar_path
 from transcripts.index.speakers import learn_names, resolve_speakers
-from whoosh import index as whoosh_index
 
 MAX_FILE_BYTES = 20 * 2**20  # the largest real page is well under 1 MB
 

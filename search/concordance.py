@@ -24,11 +24,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from whoosh import query as wq
+
 from transcripts.index.schema import EXACT, TEXT, WORD_PATTERN
 from transcripts.search.engine import Generation, Selection, TranscriptIndex, select
 from transcripts.search.query import QueryError
 from transcripts.search.results import SearchRequest
-from whoosh import query as wq
 
 # Orders a concordance can be read in. Context sorts are by the folded word, then the
 # next one out, then by date, so equal contexts stay in reading order.

@@ -21,6 +21,7 @@ import threading
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
 from transcripts.index.schema import EXACT, WORD_RE, fold
 from transcripts.search.tables import analysis_tables
 

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import numpy.ma  # np.unique imports it on first use: at start, not in a search
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+
 from transcripts.index import location, tables
 from transcripts.index.documents import day_number
 from transcripts.index.model import Transcript, Utterance
@@ -48,8 +51,6 @@ from transcripts.search.results import (
 from transcripts.search.scoring import Scorer, TokenStream
 from transcripts.search.snippets import WordMatcher, snippet
 from transcripts.search.suggest import suggest
-from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import FileStorage
 
 log = logging.getLogger(__name__)
 

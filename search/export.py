@@ -22,6 +22,7 @@ from dataclasses import astuple, dataclass, fields
 from urllib.parse import quote
 
 import numpy as np
+
 from transcripts.search.engine import Generation, TranscriptIndex, select
 from transcripts.search.query import QueryError
 from transcripts.search.results import SearchRequest

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz, process, utils
+
 from transcripts.index import tables
 from transcripts.index.schema import fold
 

@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
+
 from transcripts.index import first_seen
 from transcripts.search.engine import Generation, TranscriptIndex, _word_matcher, select
 from transcripts.search.results import SearchRequest

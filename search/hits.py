@@ -28,9 +28,10 @@ holds: the exactness tests recount them from the source files.
 from __future__ import annotations
 
 import numpy as np
+from whoosh import query as wq
+
 from transcripts.index.schema import EXACT, TEXT
 from transcripts.search.scoring import phrase_counts
-from whoosh import query as wq
 
 TEXT_FIELDS = (TEXT, EXACT, "title")
 

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterator
 
 import numpy as np
+from whoosh import query as wq
+
 from transcripts.index.opensearch.mapping import exact_words
 from transcripts.index.schema import EXACT, TEXT, WORD_RE, fold, stem
 from transcripts.search.concordance import (
@@ -87,7 +89,6 @@ from transcripts.search.trends import (
     series,
     spans_of,
 )
-from whoosh import query as wq
 
 
 # -- hits ----------------------------------------------------------------------------------

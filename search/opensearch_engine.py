@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from transcripts.index.documents import day_number
 from transcripts.index.model import Transcript, Utterance
 from transcripts.index.opensearch import mapping

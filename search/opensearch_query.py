@@ -13,9 +13,10 @@ gaps together, so each gap is a ``span_near`` of its own, nested left to right.
 
 from __future__ import annotations
 
+from whoosh import query as wq
+
 from transcripts.index.opensearch.mapping import ANALYZER
 from transcripts.search.query import QueryError
-from whoosh import query as wq
 
 MAX_SCORED_TERMS = 32  # an OR of more words of one field is one ``terms`` query
 

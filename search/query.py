@@ -16,6 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from whoosh import fields
+from whoosh import query as wq
+from whoosh.qparser import QueryParser, plugins
+from whoosh.qparser.taggers import RegexTagger
+
 from transcripts.index.schema import (
     EXACT,
     TEXT,
@@ -26,10 +31,6 @@ from transcripts.index.schema import (
     stemming_analyzer,
 )
 from transcripts.index.tables import KeptField
-from whoosh import fields
-from whoosh import query as wq
-from whoosh.qparser import QueryParser, plugins
-from whoosh.qparser.taggers import RegexTagger
 
 MAX_QUERY_CHARS = 1000
 MAX_DEPTH = 8

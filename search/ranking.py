@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from whoosh import query as wq
+
 from transcripts.index.schema import EXACT, TEXT, fold, fold_text, stem
 from transcripts.index.tables import ranges
-from whoosh import query as wq
 
 CHARS_PER_WORD = 6.0  # an English word and its space, on average (this corpus: 6.1)
 PROXIMITY_WINDOW = 8  # words apart at most to count as near

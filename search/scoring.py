@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from whoosh import query as wq
+
 from transcripts.index.schema import EXACT
 from transcripts.index.tables import (
     chars_at,
@@ -22,7 +24,6 @@ from transcripts.index.tables import (
     word_lengths,
 )
 from transcripts.search.ranking import term_scores
-from whoosh import query as wq
 
 GATHER_COST = 8  # a gathered token costs this many scanned ones (uint16 compare), measured
 CACHE_MIN_POSTINGS = 1_000  # cache a term's decoded postings from this many on ...

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 import numpy as np
+
 from transcripts.index.schema import fold, fold_text, stem
 
 _SENTENCE_START = re.compile(r"(?<=[.!?…])\s+(?=\S)")

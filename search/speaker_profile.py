@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
 from transcripts.index.documents import EPOCH
 from transcripts.index.schema import EXACT, fold
 from transcripts.search.distinctive import DistinctiveWord, distinctive_words

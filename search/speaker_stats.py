@@ -20,6 +20,7 @@ import dataclasses
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
 from transcripts.search.engine import TranscriptIndex, select
 from transcripts.search.hits import hit_counts
 from transcripts.search.query import QueryError

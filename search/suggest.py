@@ -6,6 +6,7 @@ import re
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+
 from transcripts.index.schema import EXACT, fold
 
 

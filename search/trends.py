@@ -26,6 +26,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
 from transcripts.index.documents import EPOCH
 from transcripts.search.engine import TranscriptIndex, select
 from transcripts.search.hits import hit_counts, positive_leaves

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SHARED_DIR
+
 from transcripts.index.fetch import FetchOptions
 from transcripts.index.fetch.clock import Clock
 

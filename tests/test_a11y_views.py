@@ -31,12 +31,12 @@ from test_browser import (  # noqa: F401  # the running server and browser fixtu
     server,
 )
 from test_browser import PAGES as SEARCH_PAGES
-from transcripts.index.writer import reindex
 from web_fixtures import web_index_dir  # noqa: F401
 from werkzeug.exceptions import NotFound
 
 from tests.axe import WCAG_21_AA, assert_accessible, needs_axe
 from tests.conftest import SHARED_DIR
+from transcripts.index.writer import reindex
 
 pytestmark = pytest.mark.browser
 

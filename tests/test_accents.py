@@ -18,9 +18,9 @@ import unicodedata
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from transcripts.index.schema import WORD_RE, fold, fold_text
 
 from tests.conftest import CORPUS_TEXT, need
+from transcripts.index.schema import WORD_RE, fold, fold_text
 
 # Real pages: 54983 and 55883 say "café", 9219 "Cafe", 57692 and 62137 "cafes";
 # 51549 "Niinistö", 51551 "Niinisto"; 57675 "détente", 34075 "detente".
@@ -165,10 +165,9 @@ def test_every_analysis_count_is_the_same_for_either_spelling(index):
 
 
 def test_an_index_of_the_previous_schema_is_rebuilt_and_says_why(tmp_path):
+    from tests.test_cli import cli
     from transcripts.index import location
     from transcripts.index.writer import live_outdated, reindex
-
-    from tests.test_cli import cli
 
     src = tmp_path / "src"
     src.mkdir()

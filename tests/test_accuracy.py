@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
+
 from transcripts.index.readers import kremlin_html, kremlin_text
 from transcripts.index.speakers import resolve_speakers
 

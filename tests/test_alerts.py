@@ -38,6 +38,7 @@ from fetch_fixtures import (  # noqa: F401  # no_proxy is an autouse fixture
     no_proxy,
     options,
 )
+
 from transcripts.index.fetch import run_fetch
 from transcripts.index.readers import read_file
 from transcripts.index.writer import reindex

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import pytest
+
 from transcripts.index.documents import transcript_documents
 from transcripts.index.schema import exact_analyzer, stemming_analyzer
 from transcripts.search.distinctive import G2_MIN, distinctive_words

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+
 from transcripts.index.schema import WORD_RE, fold, stem
 from transcripts.search.concordance import NoWordsToShow, concordance, ordered_hits
 from transcripts.search.engine import search, select

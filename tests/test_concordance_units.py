@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from transcripts.index.writer import reindex
 from transcripts.search.concordance import concordance
 from transcripts.search.engine import TranscriptIndex

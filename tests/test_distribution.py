@@ -27,9 +27,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from transcripts import __version__
 
 from tests.conftest import PROJECT_DIR
+from transcripts import __version__
 
 pytestmark = pytest.mark.skipif(
     tuple(int(x) for x in re.findall(r"\d+", version("setuptools"))[:2]) < (70, 1),

@@ -23,10 +23,10 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from transcripts.web import create_app
 from web_fixtures import web_index_dir  # noqa: F401  # the shared session fixture
 
 from tests.conftest import PROJECT_DIR
+from transcripts.web import create_app
 
 SPELLING = "Check the spelling, or use fewer words"
 

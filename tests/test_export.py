@@ -14,9 +14,10 @@ import pytest
 import web_fixtures
 from flask import url_for
 from flask.testing import FlaskClient
+from web_fixtures import get, web_index_dir  # noqa: F401  # the shared session fixture
+
 from transcripts.search import export
 from transcripts.search.export import COLUMNS, csv_chunks, permalink_path
-from web_fixtures import get, web_index_dir  # noqa: F401  # the shared session fixture
 
 app, client = web_fixtures.app, web_fixtures.client  # the site over the sample index
 

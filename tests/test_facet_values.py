@@ -212,12 +212,11 @@ def test_the_cli_shows_persons_given_name_first(seed_index):  # noqa: F811
 
 
 def test_an_index_built_before_the_names_shows_the_tags_as_stored(tmp_path):
+    from tests.test_cli import SEED
     from transcripts.index.schema import PERSON_NAMES
     from transcripts.index.writer import reindex
     from transcripts.search.engine import TranscriptIndex, search
     from transcripts.search.results import SearchRequest
-
-    from tests.test_cli import SEED
 
     root = tmp_path / "index"
     reindex([SEED], root, full=True)
@@ -243,9 +242,8 @@ def test_a_speaker_page_names_the_persons_of_their_pages_given_name_first(client
 def test_nearest_values_of_the_corpus_tags():
     import glob
 
-    from transcripts.search.facets import NearestValues
-
     from tests.conftest import CORPUS_GOLD, need
+    from transcripts.search.facets import NearestValues
 
     tags: dict[str, set[str]] = {"geography": set(), "persons": set(), "topics": set()}
     for path in glob.glob(str(need(CORPUS_GOLD) / "*.json")):

@@ -31,15 +31,15 @@ import feedparser
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.http import http_date
+
+from tests.conftest import SEEDS
 from transcripts.index import first_seen, location
 from transcripts.index.writer import reindex
 from transcripts.search.engine import TranscriptIndex
 from transcripts.search.follow import describe, generation_stamp, new_passages
 from transcripts.search.results import SearchRequest
 from transcripts.web import create_app
-from werkzeug.http import http_date
-
-from tests.conftest import SEEDS
 
 ATOM = "application/atom+xml"
 TAG = "tag:localhost,2026:"

@@ -25,11 +25,11 @@ from fetch_fixtures import (  # noqa: F401  # no_proxy is an autouse fixture
     options,
     stored,
 )
+
+from bench.replay_site import ReplaySite
 from transcripts.index.fetch import run_fetch
 from transcripts.index.fetch.discovery import parse_listing
 from transcripts.index.fetch.state import LOCK_FILE, STATE_FILE
-
-from bench.replay_site import ReplaySite
 
 DELAY = 2.0
 

@@ -22,9 +22,9 @@ from fetch_fixtures import (  # noqa: F401  # no_proxy is an autouse fixture
     no_proxy,
     stored,
 )
-from transcripts.index.fetch.state import STATE_FILE, corpus_lock
 
 from bench.replay_site import ReplaySite
+from transcripts.index.fetch.state import STATE_FILE, corpus_lock
 
 PROJECT = Path(__file__).resolve().parents[1]
 

@@ -9,6 +9,7 @@ import ssl
 import pytest
 import requests
 from fetch_fixtures import FakeClock
+
 from transcripts.index.fetch.client import HttpClient, Response, _explain, default_user_agent
 from transcripts.index.fetch.client import retry_after_seconds as ra
 from transcripts.index.fetch.discovery import event_path, listing_path, parse_feed, parse_listing

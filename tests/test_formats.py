@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from transcripts.index.readers import ReadError, SidecarError, read_file, read_file_bytes
 from transcripts.index.readers.captions import decode_caption_bytes, split_speaker
 from transcripts.index.readers.webvtt import cue_segments

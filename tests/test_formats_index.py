@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from transcripts.index.writer import reindex
 from transcripts.web import create_app
 

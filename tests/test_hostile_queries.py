@@ -12,12 +12,12 @@ import sys
 import time
 
 import pytest
+
+from tests.conftest import PROJECT_DIR
 from transcripts.index.schema import EXACT
 from transcripts.search.engine import search
 from transcripts.search.query import MAX_EXPANSION_POSTINGS, MAX_PATTERNS, QueryError, parse
 from transcripts.search.results import SearchRequest, SearchResult
-
-from tests.conftest import PROJECT_DIR
 
 # A guard against runaway work (seconds, where a runaway query takes minutes), not a speed
 # figure: it must hold on a loaded CI machine. The tight figures (a refusal in tens of

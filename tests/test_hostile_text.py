@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from transcripts.index.writer import reindex
 from transcripts.web import create_app
 

@@ -8,13 +8,13 @@ import shutil
 import time
 
 import pytest
+
+from tests.conftest import SEEDS
 from transcripts.index import location, writer
 from transcripts.index.files import read_bytes
 from transcripts.index.writer import NothingIndexed, reindex
 from transcripts.search.engine import TranscriptIndex, get_transcript, search
 from transcripts.search.results import SearchRequest
-
-from tests.conftest import SEEDS
 
 SEED_ID = "000_91ae9584c00e0a1f"
 

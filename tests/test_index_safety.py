@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import PROJECT_DIR
 from transcripts.index import location
 from transcripts.index.writer import reindex
 from transcripts.search.engine import TranscriptIndex, search
 from transcripts.search.results import SearchRequest
-
-from tests.conftest import PROJECT_DIR
 
 CLI = [sys.executable, "-m", "transcripts"]
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_DIR, SEEDS
+
 from transcripts.index.opensearch.connection import ClusterSettings, client
 from transcripts.index.opensearch.writer import lock_index, reindex, vocabulary_alias
 from transcripts.index.schema import EXACT, TEXT

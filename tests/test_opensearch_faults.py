@@ -29,14 +29,14 @@ from pathlib import Path
 
 import pytest
 from conftest import PROJECT_DIR, SEEDS
+
+from bench import opensearch_cluster as oc
 from transcripts.index.opensearch.connection import ClusterSettings, client
 from transcripts.index.opensearch.writer import lock_index, reindex, vocabulary_alias
 from transcripts.index.readers import read_file
 from transcripts.search import engine, opensearch_engine
 from transcripts.search.opensearch_engine import ClusterIndex
 from transcripts.search.results import SearchRequest, SearchResult
-
-from bench import opensearch_cluster as oc
 
 BASE = PROJECT_DIR / "instance" / "opensearch-faults"  # reachable by the nodes' user
 NAME = "faults"

@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 
 from fetch_fixtures import need_site, no_proxy  # noqa: F401  # no_proxy is an autouse fixture
+
+from bench.replay_site import ReplaySite
 from transcripts.index.writer import reindex
 from transcripts.search import engine, opensearch_engine
 from transcripts.search.engine import TranscriptIndex
 from transcripts.search.results import SearchRequest
-
-from bench.replay_site import ReplaySite
 
 PROJECT = Path(__file__).resolve().parents[1]
 

@@ -8,6 +8,7 @@ import shutil
 import feedparser
 import pytest
 from conftest import SEEDS, cluster_index
+
 from transcripts.index.opensearch.connection import ClusterSettings
 from transcripts.index.opensearch.writer import reindex as cluster_reindex
 from transcripts.search import alerts

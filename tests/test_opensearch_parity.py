@@ -20,6 +20,7 @@ import re
 
 import pytest
 from conftest import QUERIES, need
+
 from transcripts.search import (
     concordance,
     engine,

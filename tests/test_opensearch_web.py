@@ -7,6 +7,7 @@ the time taken and, for a relevance sort, the order of transcripts).
 from __future__ import annotations
 
 import pytest
+
 from transcripts.web import create_app
 
 QUERIES = ["russia", "oil prices", '"national projects"', "econ*", "speaker:putin", "",

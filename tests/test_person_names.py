@@ -13,12 +13,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import CORPUS_TEXT, need
 from transcripts.index import person_names
 from transcripts.index.model import Transcript, Utterance
 from transcripts.index.schema import PERSON_NAMES
 from transcripts.index.writer import reindex
-
-from tests.conftest import CORPUS_TEXT, need
 
 # Real tags of the corpus and how their pages write them (read on the pages, by hand).
 EXPECTED = {

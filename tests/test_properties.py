@@ -13,12 +13,12 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.conftest import SEEDS
 from transcripts.index.writer import reindex
 from transcripts.search.engine import TranscriptIndex, search
 from transcripts.search.query import QueryError
 from transcripts.search.results import SearchRequest, SearchResult
-
-from tests.conftest import SEEDS
 
 # A guard against runaway work (seconds, where a runaway query takes minutes), not a speed
 # figure: it must hold on a loaded CI machine. The tight figures (a refusal in tens of

@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import CORPUS_GOLD, CORPUS_TEXT, PROJECT_DIR
 from transcripts.index.writer import reindex
 from transcripts.search import ranking
 from transcripts.search.engine import TranscriptIndex, search
 from transcripts.search.results import SearchRequest
-
-from tests.conftest import CORPUS_GOLD, CORPUS_TEXT, PROJECT_DIR
 
 FILLER = [f"filler{i}" for i in range(40)]
 

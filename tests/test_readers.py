@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from transcripts.index.model import KREMLIN_EVENT_URL, Transcript, Utterance
 from transcripts.index.readers import SUFFIXES, ReadError, decode_bytes, read_file, read_file_bytes
 from transcripts.index.readers.jsonl import parse_jsonl

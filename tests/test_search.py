@@ -8,14 +8,14 @@ import re
 
 import numpy as np
 import pytest
-from transcripts.index.schema import WORD_RE, fold
-from transcripts.search.engine import get_transcript, search
-from transcripts.search.query import QueryError, parse
-from transcripts.search.results import SearchRequest
 from whoosh import query as wq
 from whoosh import sorting
 
 from tests.conftest import QUERIES, need
+from transcripts.index.schema import WORD_RE, fold
+from transcripts.search.engine import get_transcript, search
+from transcripts.search.query import QueryError, parse
+from transcripts.search.results import SearchRequest
 
 
 def run(index, q="", **kw):
@@ -252,9 +252,9 @@ def test_every_benchmark_query_answers(corpus_index):
 def test_every_benchmark_query_gives_the_same_answer_from_the_api(corpus_index):
     """The page and the API share the search layer: same totals and facet counts."""
     from markupsafe import escape
-    from transcripts.web import create_app
 
     from bench.workload import load as load_queries
+    from transcripts.web import create_app
 
     client = create_app({"INDEX_DIR": str(corpus_index.root), "TESTING": True}).test_client()
     for query in load_queries(need(QUERIES)):

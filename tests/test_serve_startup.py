@@ -22,9 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from transcripts.index.writer import reindex
 
 from tests.conftest import PROJECT_DIR, SEEDS
+from transcripts.index.writer import reindex
 
 SEED = SEEDS / "000_91ae9584c00e0a1f.txt"
 SETPRIV = shutil.which("setpriv")

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from tests.conftest import QUERIES, SEEDS, need
 from transcripts.index.readers import read_file
 from transcripts.index.schema import WORD_RE, fold, stem
 from transcripts.search.snippets import WordMatcher, highlight, mark, snippet
-
-from tests.conftest import QUERIES, SEEDS, need
 
 
 def test_every_form_of_a_stem_is_found_by_the_fast_path():
@@ -141,10 +140,9 @@ def test_snippets_and_transcript_highlights_are_those_of_the_reference_scan(corp
     stream and offsets), and every turn of the two leading transcripts as the transcript
     page highlights them (scanned), marks exactly the same words as the reference scan
     and the fast scan."""
+    from bench.workload import load
     from transcripts.search.engine import _page_spans, get_transcript, matcher_for, search
     from transcripts.search.query import parse
-
-    from bench.workload import load
 
     gen = corpus_index.current()
     oil = parse("oil prices", gen.parser, gen.searcher().reader(), gen.values, gen.vocabularies)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from transcripts.cli import main
 from transcripts.index.documents import transcript_documents
 from transcripts.index.model import Transcript, Utterance

@@ -16,12 +16,12 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import CORPUS_HTML, PROJECT_DIR, need
 from transcripts.index.readers import read_file
 from transcripts.index.writer import MAX_FILE_BYTES, reindex
 from transcripts.search.engine import TranscriptIndex, get_transcript, search
 from transcripts.search.results import SearchRequest
-
-from tests.conftest import CORPUS_HTML, PROJECT_DIR, need
 
 GOOD = ("51279.txt", "17116.txt", "62866.txt")
 BASE = "17113.txt"  # "Meeting with President of Uganda Yoweri Museveni": ASCII, curly quotes

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from whoosh.filedb.filestore import FileStorage
+
 from transcripts.index import location, tables
 from transcripts.index.schema import EXACT, TEXT, WORD_RE, fold, stem
 from transcripts.index.writer import reindex
@@ -18,7 +20,6 @@ from transcripts.search import scoring
 from transcripts.search.engine import TranscriptIndex, open_generation, search
 from transcripts.search.query import QueryError, Vocabulary
 from transcripts.search.results import SearchRequest
-from whoosh.filedb.filestore import FileStorage
 
 PAGES = ("51279", "17116", "62866", "29282", "17113", "17180", "17400", "17404", "17519")
 

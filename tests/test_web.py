@@ -9,11 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import web_fixtures
 from flask.testing import FlaskClient
+from web_fixtures import web_index_dir  # noqa: F401  # the shared session fixture
+
 from transcripts.search.results import SearchRequest
 from transcripts.web import create_app, current_index
 from transcripts.web.params import search_request
 from transcripts.web.views import SECURITY_HEADERS
-from web_fixtures import web_index_dir  # noqa: F401  # the shared session fixture
 
 app, client = web_fixtures.app, web_fixtures.client  # the site over the sample index
 

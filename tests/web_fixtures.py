@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from transcripts.index.writer import reindex
-from transcripts.web import create_app
 
 from tests.conftest import CORPUS_TEXT
+from transcripts.index.writer import reindex
+from transcripts.web import create_app
 
 SAMPLE_SIZE = 300
 CHOSEN = (

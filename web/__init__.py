@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
+
 from transcripts.index import location
 from transcripts.search import backend
 

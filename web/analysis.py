@@ -26,6 +26,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
 from transcripts.search.backend import (
     is_embedded,
     request_notes,
@@ -52,7 +54,6 @@ from transcripts.web.charts import Line, bar_chart, line_chart
 from transcripts.web.feed import feed_url
 from transcripts.web.links import query_pairs, search_url, value_notes_header, value_notes_json
 from transcripts.web.params import search_request
-from werkzeug.datastructures import MultiDict
 
 bp = Blueprint("analysis", __name__)
 

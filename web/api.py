@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
+
 from transcripts.search.backend import get_transcript, person_names_of
 from transcripts.search.backend import search as run_search
 from transcripts.web import current_index

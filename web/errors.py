@@ -11,10 +11,11 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
 from transcripts.index.opensearch.connection import ClusterUnavailable
 from transcripts.search.engine import IndexMissing
 from transcripts.search.query import QueryError
-from werkzeug.exceptions import HTTPException
 
 _log = logging.getLogger(__name__)
 

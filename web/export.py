@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
 from transcripts.search import export
 from transcripts.search.backend import plan_export, request_notes
 from transcripts.search.query import QueryError
@@ -22,7 +24,6 @@ from transcripts.search.results import SearchRequest
 from transcripts.web import current_index
 from transcripts.web.links import query_pairs, value_notes_header
 from transcripts.web.params import _short, search_request
-from werkzeug.datastructures import MultiDict
 
 bp = Blueprint("export", __name__)
 

@@ -25,6 +25,7 @@ from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+
 from transcripts.search import follow
 from transcripts.search.backend import generation_stamp, new_passages
 from transcripts.search.export import permalink_path

@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import MultiDict
+
 from transcripts.search import backend, export
 from transcripts.search import concordance as conc
 from transcripts.search.backend import request_notes
@@ -29,7 +31,6 @@ from transcripts.web.export import (
     site_root,
 )
 from transcripts.web.links import Links, value_notes_header, value_notes_json
-from werkzeug.datastructures import MultiDict
 
 bp = Blueprint("kwic", __name__)
 

@@ -14,10 +14,11 @@ import json
 from urllib.parse import urlencode
 
 from flask import request, url_for
+from werkzeug.datastructures import MultiDict
+
 from transcripts.index.schema import fold
 from transcripts.search.results import SORTS, SearchRequest, ValueNote
 from transcripts.web.params import FACET_PARAMS
-from werkzeug.datastructures import MultiDict
 
 
 def query_pairs(req: SearchRequest) -> list[tuple[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
+
 from transcripts.search.backend import get_transcript, matcher_for, person_names_of
 from transcripts.search.backend import search as run_search
 from transcripts.search.query import QueryError

@@ -11,9 +11,10 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 
+from werkzeug.datastructures import MultiDict
+
 from transcripts.search.query import QueryError
 from transcripts.search.results import MAX_PAGE, SORTS, SearchRequest
-from werkzeug.datastructures import MultiDict
 
 FACET_PARAMS = ("speaker", "person", "geography", "topic", "source")
 MAX_VALUES = 50  # ticked values per facet: far more than a person ticks, bounded for the engine

@@ -12,6 +12,7 @@ import re
 
 from flask import Flask, Response
 from markupsafe import Markup
+
 from transcripts.index.model import clock
 from transcripts.search.backend import person_names_of
 from transcripts.search.snippets import WordMatcher, highlight

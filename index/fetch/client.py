@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+
 from transcripts.index.fetch.clock import Clock
 
 MAX_BODY_BYTES = 10 * 2**20  # the longest real transcript page is ~220 KB

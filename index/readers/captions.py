@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 import charset_normalizer
+
 from transcripts.index.model import Utterance
 from transcripts.index.readers.base import ReadError
 

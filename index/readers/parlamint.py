@@ -32,6 +32,7 @@ from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
+
 from transcripts.index.model import Transcript, Utterance
 from transcripts.index.readers.base import ReadError, finish
 

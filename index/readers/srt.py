@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import srt as srt_lib
+
 from transcripts.index.model import Transcript
 from transcripts.index.readers.base import ReadError, finish
 from transcripts.index.readers.captions import (

@@ -18,6 +18,8 @@ import re
 from pathlib import Path
 
 import webvtt
+from webvtt.errors import MalformedFileError
+
 from transcripts.index.model import Transcript
 from transcripts.index.readers.base import ReadError, finish
 from transcripts.index.readers.captions import (
@@ -27,7 +29,6 @@ from transcripts.index.readers.captions import (
     speaker_parts,
     utterances_from_cues,
 )
-from webvtt.errors import MalformedFileError
 
 SOURCE = "WebVTT"
 
