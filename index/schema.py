@@ -299,19 +299,18 @@ def make_schema() -> fields.Schema:
 def open_whoosh(open_index: Callable[[], T]) -> T:
     """``open_index()`` (a Whoosh index opened), also for an index written before the
     package was named ``transcripts``: its schema was pickled with this module's
-    functions as ``index.schema.…``, and those names resolve for as long as it is read."""
+    functions as ``index.schema.…``, and Whoosh unpickles it again for every reader. So
+    when one is met, those two old names are made to stand for this package's modules
+    in this process, for as long as it runs (the next reindex writes the new names)."""
     try:
-        return open_index()
+        ix = open_index()
+        ix.doc_count_all()  # type: ignore[attr-defined]  # reads the pickled schema again
+        return ix
     except ModuleNotFoundError as exc:
         if exc.name not in ("index", "index.schema"):
             raise
     from transcripts import index as package
 
-    added = [name for name in ("index", "index.schema") if name not in sys.modules]
     sys.modules.setdefault("index", package)
     sys.modules.setdefault("index.schema", sys.modules[__name__])
-    try:
-        return open_index()
-    finally:
-        for name in added:
-            sys.modules.pop(name, None)
+    return open_index()

@@ -1,7 +1,8 @@
 """Shared fixtures: where ../shared is, and one real index of the whole corpus per run.
 
 Tests that need ../shared skip with a reason when it is absent, so the suite still runs
-in a bare clone.
+in a bare clone. Every Flask test client of the run checks each API answer against the
+OpenAPI contract (``tests/contract.py``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,11 @@ import os
 from pathlib import Path
 
 import pytest
+from flask import Flask
+
+from tests.contract import ContractClient
+
+Flask.test_client_class = ContractClient
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Beside the project, or where TRANSCRIPTS_SHARED says (a git worktree sits elsewhere).

@@ -93,6 +93,7 @@ PAGES = [
     ("/kwic.csv?q=%22unclosed", "kwic-csv-bad-query", 400),
     ("/speaker-words/Nobody%20Atall.csv", "speaker-words-csv-unknown", 404),
     ("/feed?q=%22unclosed", "feed-bad-query", 400),  # the feed itself is Atom, not a page
+    ("/api", "api-docs", 200),  # the OpenAPI document drawn as a page
 ]
 
 

@@ -53,7 +53,7 @@ from transcripts.web import current_index
 from transcripts.web.charts import Line, bar_chart, line_chart
 from transcripts.web.feed import feed_url
 from transcripts.web.links import query_pairs, search_url, value_notes_header, value_notes_json
-from transcripts.web.params import search_request
+from transcripts.web.params import query_text, search_request, single
 
 bp = Blueprint("analysis", __name__)
 
@@ -75,7 +75,7 @@ def _filters(args: MultiDict) -> SearchRequest:
 
 
 def _choice(args: MultiDict, name: str, allowed: tuple[str, ...], default: str | None):
-    value = args.get(name, "").strip()
+    value = single(args, name).strip()
     if not value:
         return default
     if value not in allowed:
@@ -84,7 +84,7 @@ def _choice(args: MultiDict, name: str, allowed: tuple[str, ...], default: str |
 
 
 def _count(args: MultiDict, name: str, default: int, top: int = 10**9) -> int:
-    value = args.get(name, "").strip().replace(",", "")
+    value = single(args, name).strip().replace(",", "")
     if not value:
         return default
     if not _INTEGER.fullmatch(value) or int(value) > top:
@@ -94,15 +94,18 @@ def _count(args: MultiDict, name: str, default: int, top: int = 10**9) -> int:
 
 def trends_params(args: MultiDict) -> tuple[SearchRequest, list[str], str | None, str]:
     req = _filters(args)
-    queries = [q.strip() for q in args.getlist("q")]
-    if len([q for q in queries if q]) > MAX_QUERIES:
+    given = args.getlist("q")
+    if len(given) > MAX_QUERIES:  # the form's four boxes, blank or not
         raise QueryError(f"At most {MAX_QUERIES} queries can be compared at once.")
+    for q in given:
+        query_text(MultiDict([("q", q)]))  # each as long as one search may be
+    queries = [q.strip() for q in given]
     bucket = _choice(args, "bucket", BUCKETS, None)
     return req, queries, bucket, _choice(args, "mode", MODES, "rate")
 
 
 def speakers_params(args: MultiDict) -> tuple[SearchRequest, dict]:
-    req = dataclasses.replace(_filters(args), q=args.get("q", "").strip())
+    req = dataclasses.replace(_filters(args), q=query_text(args))
     options = {
         "sort": _choice(args, "order", SORT_KEYS, "low"),
         "min_words": _count(args, "min_words", DEFAULT_MIN_WORDS),

@@ -6,12 +6,12 @@ Parameters are read by the same function as the page's, so a site URL works here
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from transcripts.search.backend import get_transcript, person_names_of
 from transcripts.search.backend import search as run_search
-from transcripts.web import current_index
+from transcripts.web import current_index, openapi
 from transcripts.web.links import Links, value_notes_json
 from transcripts.web.pages import MAX_ID_CHARS
 from transcripts.web.params import search_request
@@ -46,3 +46,15 @@ def transcript(transcript_id: str) -> ResponseReturnValue:
     people = person_names_of(current_index())
     data["person_names"] = [people.show(p) for p in t.persons]
     return jsonify(data)
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> ResponseReturnValue:
+    """The contract (``web.openapi``): what every JSON answer holds, and every refusal."""
+    return jsonify(openapi.document())
+
+
+@bp.get("")
+def docs() -> ResponseReturnValue:
+    """The same document as a page, drawn by the site itself (no script, no CDN)."""
+    return render_template("api.html", doc=openapi.document())

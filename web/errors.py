@@ -37,6 +37,10 @@ def error_response(status: int, title: str, message: str) -> ResponseReturnValue
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
     status = exc.code or 500
+    if status == 405:  # the methods the address takes, as RFC 9110 asks
+        allowed = dict(exc.get_headers()).get("Allow", "")
+        body, code = error_response(405, exc.name, exc.description or exc.name)
+        return body, code, {"Allow": allowed}
     custom = exc.description and exc.description != type(exc).description
     if status == 404 and not custom:
         message = "There is no page at this address. It may have been mistyped or removed."

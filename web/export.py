@@ -23,7 +23,7 @@ from transcripts.search.query import QueryError
 from transcripts.search.results import SearchRequest
 from transcripts.web import current_index
 from transcripts.web.links import query_pairs, value_notes_header
-from transcripts.web.params import _short, search_request
+from transcripts.web.params import _short, search_request, single
 
 bp = Blueprint("export", __name__)
 
@@ -81,14 +81,14 @@ def search_part(args: MultiDict[str, str]) -> SearchRequest:
 
 
 def choice_param(args: MultiDict[str, str], name: str, choices, default: str) -> str:
-    value = args.get(name, "").strip() or default
+    value = single(args, name).strip() or default
     if value not in choices:
         raise QueryError(f"{name} must be one of {', '.join(choices)} (got '{_short(value)}').")
     return value
 
 
 def flag_param(args: MultiDict[str, str], name: str) -> bool:
-    value = args.get(name, "").strip().lower()
+    value = single(args, name).strip().lower()
     if value in ("", "0", "false", "no"):
         return False
     if value in ("1", "true", "yes"):
@@ -97,7 +97,7 @@ def flag_param(args: MultiDict[str, str], name: str) -> bool:
 
 
 def int_param(args: MultiDict[str, str], name: str, default: int, low: int, high: int) -> int:
-    text = args.get(name, "").strip()
+    text = single(args, name).strip()
     if not text:
         return default
     if not _INTEGER.fullmatch(text) or not low <= int(text) <= high:

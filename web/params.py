@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from werkzeug.datastructures import MultiDict
 
-from transcripts.search.query import QueryError
+from transcripts.search.query import MAX_QUERY_CHARS, QueryError
 from transcripts.search.results import MAX_PAGE, SORTS, SearchRequest
 
 FACET_PARAMS = ("speaker", "person", "geography", "topic", "source")
@@ -29,7 +29,7 @@ def search_request(args: MultiDict[str, str] | Mapping[str, str]) -> SearchReque
         args = MultiDict(args)
     filters = {name: _values(args, name) for name in FACET_PARAMS}
     return SearchRequest(
-        q=args.get("q", "").strip(),
+        q=query_text(args),
         **filters,
         date_from=_date(args, "from"),
         date_to=_date(args, "to"),
@@ -38,20 +38,41 @@ def search_request(args: MultiDict[str, str] | Mapping[str, str]) -> SearchReque
     )
 
 
+def query_text(args: MultiDict[str, str]) -> str:
+    """``q``, given at most once and at most MAX_QUERY_CHARS long as given (the parser
+    sees it only once it is stripped)."""
+    q = single(args, "q")
+    if len(q) > MAX_QUERY_CHARS:
+        raise QueryError(f"The query is {len(q):,} characters long; the limit is "
+                         f"{MAX_QUERY_CHARS:,}.")
+    return q.strip()
+
+
+def single(args: MultiDict[str, str], name: str) -> str:
+    """A parameter given once, or "" when absent; given twice, which one was meant is
+    unknown, so it is refused rather than guessed."""
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise QueryError(f"{name} may be given only once (got it {len(values)} times).")
+    return values[0] if values else ""
+
+
 def _values(args: MultiDict[str, str], name: str) -> list[str]:
     """Distinct non-empty values, in the order given (empty ones come from blank inputs)."""
-    values = list(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
-    if len(values) > MAX_VALUES:
+    given = args.getlist(name)
+    values = list(dict.fromkeys(v.strip() for v in given if v.strip()))
+    if len(given) > MAX_VALUES:
         raise QueryError(f"{name} may be given at most {MAX_VALUES} times.")
-    for value in values:
+    for value in given:  # as given: spaces count, as the contract says
         if len(value) > MAX_VALUE_CHARS:
             raise QueryError(f"A {name} value is too long (at most {MAX_VALUE_CHARS} characters).")
     return values
 
 
 def _date(args: MultiDict[str, str], name: str) -> dt.date | None:
-    """Strictly YYYY-MM-DD: fromisoformat alone would also take week dates and 20200101."""
-    text = args.get(name, "").strip()
+    """Strictly YYYY-MM-DD (or empty, as a blank form field sends it): fromisoformat
+    alone would also take week dates and 20200101."""
+    text = single(args, name)
     if not text:
         return None
     if _ISO_DATE.fullmatch(text):
@@ -63,14 +84,14 @@ def _date(args: MultiDict[str, str], name: str) -> dt.date | None:
 
 
 def _sort(args: MultiDict[str, str]) -> str:
-    sort = args.get("sort", "").strip() or SORTS[0]
+    sort = single(args, "sort").strip() or SORTS[0]
     if sort not in SORTS:
         raise QueryError(f"sort must be one of {', '.join(SORTS)} (got '{_short(sort)}').")
     return sort
 
 
 def _page(args: MultiDict[str, str]) -> int:
-    text = args.get("page", "").strip()
+    text = single(args, "page").strip()
     if not text:
         return 1
     if not _INTEGER.fullmatch(text):
