@@ -2,7 +2,7 @@
 whom and where.
 
 The repository's top-level folders are this package's parts (setuptools maps
-``transcripts`` to the repository root; see the README's "Installing"): ``index`` is the
+``transcripts`` to the repository root; see docs/getting-started.md): ``index`` is the
 write path, ``search`` the read path, ``web`` the site and API, ``cli`` the command,
 ``seeds`` the demo corpus indexed by default.
 """

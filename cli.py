@@ -1019,7 +1019,7 @@ def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None, backen
             check_index_folder(root)
             err.print(f"No index at {root} yet: indexing {DEFAULT_SEEDS} first.")
             # Two writer processes: the demo corpus builds in well under the 15 s a first
-            # visit should wait (measured in the README's "Demo corpus" section).
+            # visit should wait (measured in docs/getting-started.md, "The demo corpus").
             procs = min(2, os.cpu_count() or 1)
             print_report(run_reindex([DEFAULT_SEEDS], root, False, procs), root)
         elif because := live_outdated(root):

@@ -1,6 +1,6 @@
 """``python -m bench.opensearch_scale``: the N-times corpus on a local N-node OpenSearch cluster.
 
-A scale run of this project's OpenSearch backend, for the capacity plan in the README:
+A scale run of this project's OpenSearch backend, for the capacity plan in docs/opensearch.md:
 
 1. the corpus copied ``--scale`` times (``bench.corpus.materialize``, what
    ``bench.growth.run_scale`` uses: copies with distinct ids and dates moved by whole

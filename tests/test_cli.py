@@ -72,7 +72,7 @@ def first_serve(tmp_path_factory):
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     try:
-        deadline = time.monotonic() + 180  # measured 4-20 s (README); wide for a loaded CI
+        deadline = time.monotonic() + 180  # measured 4-20 s (docs); wide for a loaded CI
         while True:
             assert proc.poll() is None, log.read_text()
             try:

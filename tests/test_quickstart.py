@@ -167,7 +167,7 @@ def test_ci_run_installs_the_venv_package_when_venv_fails_then_uses_the_venv(tmp
     apt = (fakes / "apt-get.log").read_text().splitlines()
     assert apt == ["update -q", f"install -y -q python{version}-venv"], apt
     assert (fakes / "venv-python.log").read_text().splitlines() == [
-        "-m pip install -q -e .[test,bench]", "-m ruff check .",
+        "-m pip install -q -e .[test,bench,docs]", "-m ruff check .",
         "-m pytest -q -x tests/test_cli.py"]
 
     (fakes / "venv-python.log").unlink()
@@ -176,4 +176,5 @@ def test_ci_run_installs_the_venv_package_when_venv_fails_then_uses_the_venv(tmp
     assert again.returncode == 0, again.stdout + again.stderr
     assert (fakes / "apt-get.log").read_text().splitlines() == apt  # nothing more installed
     assert (fakes / "venv-python.log").read_text().splitlines() == [
-        "-m pip --version", "-m pip install -q -e .[test,bench]", "-m ruff check .", "-m pytest -q"]
+        "-m pip --version", "-m pip install -q -e .[test,bench,docs]", "-m ruff check .",
+        "-m pytest -q"]
