@@ -15,23 +15,36 @@ import socket
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import NoReturn
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from transcripts import __version__
 from transcripts.index import location
 from transcripts.index.fetch import FetchOptions, run_fetch
 from transcripts.index.fetch.clock import Clock
-from transcripts.index.fetch.run import DEFAULT_BASE_URL, DEFAULT_CORPUS
+from transcripts.index.fetch.run import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CORPUS,
+    FetchProgress,
+    FetchReport,
+)
 from transcripts.index.fetch.state import STATE_FILE, FetchLocked, index_is_behind, mark_indexed
-from transcripts.index.model import clock
+from transcripts.index.model import Transcript, clock
 from transcripts.index.opensearch.connection import (
     ENV_ALIAS,
     ENV_URL,
@@ -42,16 +55,22 @@ from transcripts.index.opensearch.writer import ReindexLocked, cluster_has_index
 from transcripts.index.opensearch.writer import reindex as cluster_reindex
 from transcripts.index.readers import ReadError, read_file
 from transcripts.index.speakers import learn_names, resolve_speakers
-from transcripts.index.writer import NothingIndexed, live_outdated, reindex
+from transcripts.index.writer import NothingIndexed, ReindexReport, live_outdated, reindex
 from transcripts.search import alerts, concordance, export, follow
 from transcripts.search import backend as backends
 from transcripts.search.backend import request_notes, search
 from transcripts.search.engine import IndexMissing
+from transcripts.search.follow import Followed
 from transcripts.search.query import QueryError
-from transcripts.search.results import SORTS, SearchRequest
+from transcripts.search.results import SORTS, SearchRequest, SearchResult, ValueNote
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 PROJECT_DIR = Path(__file__).resolve().parent
 DEFAULT_SEEDS = PROJECT_DIR / "seeds"
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])  # a click command being built
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -64,7 +83,7 @@ index_dir_option = click.option(
 )
 
 
-def backend_options(command):
+def backend_options(command: _Command) -> _Command:
     """Which engine: the embedded index (default) or an OpenSearch cluster. The URL may
     list several nodes; user, password and CA file come from the environment
     (TRANSCRIPTS_OPENSEARCH_USER, _PASSWORD, _CA_FILE), never from the command line."""
@@ -98,7 +117,8 @@ secrets_option = click.option(
          f"(default: {alerts.SECRETS_NAME} beside the database; the environment too).")
 
 
-def open_index(backend_name, index_dir, opensearch_url, opensearch_index):
+def open_index(backend_name: str | None, index_dir: Path | None, opensearch_url: str | None,
+               opensearch_index: str | None) -> backends.Index:
     """The index a command reads (``search.backend``)."""
     return backends.open_index(backend_name, index_dir, opensearch_url, opensearch_index)
 
@@ -168,9 +188,9 @@ def describe_cluster(settings: ClusterSettings) -> str:
     return f"OpenSearch index '{settings.alias}' at {settings.describe()}"
 
 
-def run_reindex(sources, root: Path | None, full: bool, procs: int,
+def run_reindex(sources: list[Path], root: Path | None, full: bool, procs: int,
                 cluster: ClusterSettings | None = None, shards: int | None = None,
-                replicas: int | None = None):
+                replicas: int | None = None) -> ReindexReport:
     columns = (
         TextColumn("{task.description:<9}"),
         BarColumn(),
@@ -178,7 +198,7 @@ def run_reindex(sources, root: Path | None, full: bool, procs: int,
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=err, transient=False) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def progress(phase: str, done: int, total: int) -> None:
             label = {"read": "reading", "index": "indexing", "commit": "writing"}[phase]
@@ -190,13 +210,14 @@ def run_reindex(sources, root: Path | None, full: bool, procs: int,
             report = cluster_reindex(sources, cluster, full=full, progress=progress,
                                      shards=shards, replicas=replicas)
         else:
+            assert root is not None  # the embedded index: every caller gives its folder
             report = reindex(sources, root, full=full, progress=progress, procs=procs)
         if "commit" in tasks:
             bar.update(tasks["commit"], completed=1)
         return report
 
 
-def print_report(report, root: Path | str) -> None:
+def print_report(report: ReindexReport, root: Path | str) -> None:
     kind = "full rebuild" if report.full else "incremental update"
     if report.rebuilt_because:
         out.print(f"Rebuilding the whole index: {escape(report.rebuilt_because)}.")
@@ -237,8 +258,10 @@ def print_report(report, root: Path | str) -> None:
 @index_dir_option
 @backend_options
 def search_cmd(
-    query, speaker, person, geography, topic, source, date_from, date_to, sort, page, as_json,
-    index_dir, backend, opensearch_url, opensearch_index,
+    query: str, speaker: tuple[str, ...], person: tuple[str, ...], geography: tuple[str, ...],
+    topic: tuple[str, ...], source: tuple[str, ...], date_from: str | None, date_to: str | None,
+    sort: str, page: int, as_json: bool, index_dir: Path | None, backend: str | None,
+    opensearch_url: str | None, opensearch_index: str | None,
 ) -> None:
     """Search the index. Words all must match; "quoted words" match exactly; OR, -word,
     prefix*, speaker:, person:, geography:, topic:, title: work too."""
@@ -291,7 +314,7 @@ def html_to_rich(snippet: str) -> str:
     return "".join(text)
 
 
-def relax_lines(result) -> list[str]:
+def relax_lines(result: SearchResult) -> list[str]:
     """For an empty result with filters: each filter whose removal brings results back,
     as the options to leave out (the site shows them as chips to remove)."""
     if not result.total_without_filters:  # no filters, or the words match nothing at all
@@ -310,7 +333,7 @@ def relax_lines(result) -> list[str]:
     return [*lines, ""]
 
 
-def print_result(result) -> None:
+def print_result(result: SearchResult) -> None:
     req = result.request
     if result.suggestion:
         out.print(f"Did you mean: [bold]{escape(result.suggestion)}[/bold]?")
@@ -352,7 +375,7 @@ def print_result(result) -> None:
     )
 
 
-def print_value_notes(notes, console: Console) -> None:
+def print_value_notes(notes: list[ValueNote], console: Console) -> None:
     """A ticked value no transcript has, and the options that ask for the nearest ones."""
     for n in notes:
         console.print(f"[yellow]note:[/yellow] {escape(n.message)}")
@@ -366,7 +389,7 @@ def _quoted(value: str) -> str:
     return '"' + re.sub(r'([\\"$`])', r"\\\1", value) + '"'
 
 
-def filter_options(command):
+def filter_options(command: _Command) -> _Command:
     """The search's filters, for the commands that work on a whole search."""
     options = [
         click.option("--speaker", multiple=True, help="Only utterances by this speaker."),
@@ -383,8 +406,9 @@ def filter_options(command):
     return command
 
 
-def filtered_request(query, speaker, person, geography, topic, date_from, date_to,
-                     source=()) -> SearchRequest:
+def filtered_request(query: str, speaker: Iterable[str], person: Iterable[str],
+                     geography: Iterable[str], topic: Iterable[str], date_from: str | None,
+                     date_to: str | None, source: Iterable[str] = ()) -> SearchRequest:
     return SearchRequest(
         q=query.strip(),
         speaker=list(speaker),
@@ -413,9 +437,12 @@ def filtered_request(query, speaker, person, geography, topic, date_from, date_t
               help="The site's address, for absolute permalinks (default: paths, /t/<id>#u<n>).")
 @index_dir_option
 @backend_options
-def export_cmd(query, speaker, person, geography, topic, source, date_from, date_to, fmt, sort, bom,
-               limit, output, base_url, index_dir, backend,
-        opensearch_url, opensearch_index) -> None:
+def export_cmd(query: str, speaker: tuple[str, ...], person: tuple[str, ...],
+               geography: tuple[str, ...], topic: tuple[str, ...], source: tuple[str, ...],
+               date_from: str | None, date_to: str | None, fmt: str, sort: str, bom: bool,
+               limit: int, output: Path | None, base_url: str, index_dir: Path | None,
+               backend: str | None, opensearch_url: str | None,
+               opensearch_index: str | None) -> None:
     """Every utterance a search matches, as CSV (RFC 4180) or JSON Lines.
 
     Takes the same query and filters as `search`; an empty query exports everything the
@@ -472,9 +499,11 @@ def export_cmd(query, speaker, person, geography, topic, source, date_from, date
 @click.option("--json", "as_json", is_flag=True, help="Print the page of lines as JSON.")
 @index_dir_option
 @backend_options
-def kwic_cmd(query, speaker, person, geography, topic, source, date_from, date_to, sort, page,
-             per_page, width, as_json, index_dir, backend,
-        opensearch_url, opensearch_index) -> None:
+def kwic_cmd(query: str, speaker: tuple[str, ...], person: tuple[str, ...],
+             geography: tuple[str, ...], topic: tuple[str, ...], source: tuple[str, ...],
+             date_from: str | None, date_to: str | None, sort: str, page: int, per_page: int,
+             width: int, as_json: bool, index_dir: Path | None, backend: str | None,
+             opensearch_url: str | None, opensearch_index: str | None) -> None:
     """Every occurrence of QUERY with the words around it, one line each (a concordance).
 
     Same query and filters as `search`; a quoted phrase is one hit. For every line as a
@@ -533,9 +562,11 @@ def fail(exc: Exception, as_json: bool, status: int = 2) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the series as JSON.")
 @index_dir_option
 @backend_options
-def trends_cmd(queries, speaker, person, geography, topic, source, date_from, date_to, bucket,
-               as_json, index_dir, backend,
-        opensearch_url, opensearch_index) -> None:
+def trends_cmd(queries: tuple[str, ...], speaker: tuple[str, ...], person: tuple[str, ...],
+               geography: tuple[str, ...], topic: tuple[str, ...], source: tuple[str, ...],
+               date_from: str | None, date_to: str | None, bucket: str | None, as_json: bool,
+               index_dir: Path | None, backend: str | None, opensearch_url: str | None,
+               opensearch_index: str | None) -> None:
     """How often each query (up to four) is used over time: hits per million words."""
     try:
         req = filtered_request("", speaker, person, geography, topic, date_from, date_to,
@@ -599,9 +630,12 @@ def trends_cmd(queries, speaker, person, geography, topic, source, date_from, da
 @click.option("--json", "as_json", is_flag=True, help="Print the ranking as JSON.")
 @index_dir_option
 @backend_options
-def speakers_cmd(query, speaker, person, geography, topic, source, date_from, date_to, sort,
-                 min_words, min_hits, min_transcripts, limit, as_json, index_dir, backend,
-        opensearch_url, opensearch_index) -> None:
+def speakers_cmd(query: str, speaker: tuple[str, ...], person: tuple[str, ...],
+                 geography: tuple[str, ...], topic: tuple[str, ...], source: tuple[str, ...],
+                 date_from: str | None, date_to: str | None, sort: str, min_words: int,
+                 min_hits: int, min_transcripts: int, limit: int, as_json: bool,
+                 index_dir: Path | None, backend: str | None, opensearch_url: str | None,
+                 opensearch_index: str | None) -> None:
     """Who uses QUERY most, per 10,000 of their own words (no query: who speaks most)."""
     try:
         req = filtered_request(query, speaker, person, geography, topic, date_from, date_to,
@@ -675,7 +709,7 @@ def parse_cmd(files: tuple[Path, ...], as_json: bool) -> None:
     sys.exit(1 if failed else 0)
 
 
-def print_transcript(t) -> None:
+def print_transcript(t: Transcript) -> None:
     out.print(f"[bold]{escape(t.title)}[/bold]  [dim]id {t.id}  {escape(t.file)}[/dim]")
     for name in (
         "lead", "date", "time", "place", "published", "url", "media", "source", "licence",
@@ -779,27 +813,27 @@ def _short(text: str, width: int = 160) -> str:
 @index_dir_option
 @backend_options
 def fetch_cmd(
-    since,
-    pages,
-    all_pages,
-    to,
-    base_url,
-    delay,
-    max_requests,
-    connect_timeout,
-    read_timeout,
-    tries,
-    max_retry_after,
-    user_agent,
-    no_reindex,
-    run_alerts_after,
-    site_url,
-    secrets,
-    alerts_db,
-    index_dir,
-    backend,
-    opensearch_url,
-    opensearch_index,
+    since: str | None,
+    pages: int | None,
+    all_pages: bool,
+    to: Path,
+    base_url: str,
+    delay: float,
+    max_requests: int,
+    connect_timeout: float,
+    read_timeout: float,
+    tries: int,
+    max_retry_after: float,
+    user_agent: str | None,
+    no_reindex: bool,
+    run_alerts_after: bool,
+    site_url: str,
+    secrets: Path | None,
+    alerts_db: Path | None,
+    index_dir: Path | None,
+    backend: str | None,
+    opensearch_url: str | None,
+    opensearch_index: str | None,
 ) -> None:
     """Fetch new transcripts from en.kremlin.ru politely, then update the index.
 
@@ -909,7 +943,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     for the request in flight. The handlers before are put back after the run (so a
     Ctrl-C during the reindex that follows interrupts it as usual)."""
 
-    def request_stop(signum, frame) -> None:
+    def request_stop(signum: int, frame: FrameType | None) -> None:
         if signum == signal.SIGINT and stop.is_set():
             raise KeyboardInterrupt
         stop.set()
@@ -922,7 +956,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _fetch_with_progress(options: FetchOptions, stop: threading.Event):
+def _fetch_with_progress(options: FetchOptions, stop: threading.Event) -> FetchReport:
     columns = (
         TextColumn("fetching"),
         BarColumn(),
@@ -935,7 +969,7 @@ def _fetch_with_progress(options: FetchOptions, stop: threading.Event):
     with Progress(*columns, console=err, transient=False) as bar:
         task = bar.add_task("fetch", total=None, discovered=0, delay=options.delay, eta="–")
 
-        def progress(p) -> None:
+        def progress(p: FetchProgress) -> None:
             eta = "–" if not p.pending else str(dt.timedelta(seconds=round(p.eta)))
             bar.update(
                 task,
@@ -946,10 +980,13 @@ def _fetch_with_progress(options: FetchOptions, stop: threading.Event):
                 eta=eta,
             )
 
-        return run_fetch(options, Clock(sleep=stop.wait), progress=progress, stop=stop)
+        def sleep(seconds: float) -> None:
+            stop.wait(seconds)  # a stop wakes it early
+
+        return run_fetch(options, Clock(sleep=sleep), progress=progress, stop=stop)
 
 
-def print_fetch_report(report, folder: Path) -> None:
+def print_fetch_report(report: FetchReport, folder: Path) -> None:
     failed = len(report.failed)
     out.print(
         f"Fetched into {folder} in {report.seconds:.1f} s: {len(report.new)} new, "
@@ -991,7 +1028,7 @@ def serve_cmd(host: str, port: int, threads: int, index_dir: Path | None, backen
     from transcripts.web import create_app
 
     logging.basicConfig()  # waitress's and the app's warnings and errors, as waitress.serve does
-    app_slot: list = []
+    app_slot: list[WSGIApplication] = []
     if _chosen(backend) == "opensearch":
         # The client warns of each failed try; the site says it once per request (503).
         logging.getLogger("opensearch").setLevel(logging.ERROR)
@@ -1068,7 +1105,7 @@ def check_index_folder(root: Path) -> None:
                      "choose another with --index-dir")
 
 
-def bind_server(app, host: str, port: int, threads: int):
+def bind_server(app: WSGIApplication, host: str, port: int, threads: int) -> Any:
     """A waitress server bound to host:port and listening, or one line saying why not."""
     import waitress
 
@@ -1098,7 +1135,7 @@ def bind_server(app, host: str, port: int, threads: int):
         serve_failed(f"cannot serve on --host {escape(host)}: {escape(str(exc))}")
 
 
-def server_address(server) -> str:
+def server_address(server: Any) -> str:
     """Where it listens (the first address, when a name resolves to several)."""
     listen = getattr(server, "effective_listen", None)  # waitress's MultiSocketServer
     host, port = listen[0] if listen else (server.effective_host, server.effective_port)
@@ -1145,9 +1182,12 @@ def _alert_fail(message: str, status: int = 2) -> NoReturn:
 @alerts_db_option
 @index_dir_option
 @backend_options
-def alerts_add_cmd(name, query, speaker, person, geography, topic, source, date_from, date_to,
-                   urls, since, alerts_db, index_dir, backend, opensearch_url,
-                   opensearch_index) -> None:
+def alerts_add_cmd(name: str, query: str, speaker: tuple[str, ...], person: tuple[str, ...],
+                   geography: tuple[str, ...], topic: tuple[str, ...], source: tuple[str, ...],
+                   date_from: str | None, date_to: str | None, urls: tuple[str, ...],
+                   since: str | None, alerts_db: Path | None, index_dir: Path | None,
+                   backend: str | None, opensearch_url: str | None,
+                   opensearch_index: str | None) -> None:
     """Save a search as the alert NAME: from now on, each `alerts run` sends what is new."""
     index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
     try:
@@ -1177,7 +1217,7 @@ def alerts_add_cmd(name, query, speaker, person, geography, topic, source, date_
 @alerts_group.command("list")
 @alerts_db_option
 @index_dir_option
-def alerts_list_cmd(alerts_db, index_dir) -> None:
+def alerts_list_cmd(alerts_db: Path | None, index_dir: Path | None) -> None:
     """Every alert: its search and its targets (secrets masked)."""
     with _alert_store(index_dir, alerts_db) as conn:
         found = alerts.list_alerts(conn)
@@ -1196,7 +1236,7 @@ def alerts_list_cmd(alerts_db, index_dir) -> None:
 @click.argument("name")
 @alerts_db_option
 @index_dir_option
-def alerts_show_cmd(name, alerts_db, index_dir) -> None:
+def alerts_show_cmd(name: str, alerts_db: Path | None, index_dir: Path | None) -> None:
     """One alert: its search as options, its targets and its last deliveries."""
     with _alert_store(index_dir, alerts_db) as conn:
         try:
@@ -1227,7 +1267,7 @@ def alerts_show_cmd(name, alerts_db, index_dir) -> None:
 @click.argument("name")
 @alerts_db_option
 @index_dir_option
-def alerts_remove_cmd(name, alerts_db, index_dir) -> None:
+def alerts_remove_cmd(name: str, alerts_db: Path | None, index_dir: Path | None) -> None:
     """Delete the alert NAME and its history."""
     with _alert_store(index_dir, alerts_db) as conn:
         try:
@@ -1246,8 +1286,9 @@ def alerts_remove_cmd(name, alerts_db, index_dir) -> None:
 @alerts_db_option
 @index_dir_option
 @backend_options
-def alerts_test_cmd(name, limit, site_url, secrets, alerts_db, index_dir, backend,
-                    opensearch_url, opensearch_index) -> None:
+def alerts_test_cmd(name: str, limit: int, site_url: str, secrets: Path | None,
+                    alerts_db: Path | None, index_dir: Path | None, backend: str | None,
+                    opensearch_url: str | None, opensearch_index: str | None) -> None:
     """Send the alert's targets a test digest of the newest passages it matches now;
     nothing is marked as sent."""
     from transcripts.web import digest  # Flask's import only for the commands that write digests
@@ -1285,8 +1326,9 @@ def alerts_test_cmd(name, limit, site_url, secrets, alerts_db, index_dir, backen
 @alerts_db_option
 @index_dir_option
 @backend_options
-def alerts_run_cmd(names, site_url, secrets, alerts_db, index_dir, backend, opensearch_url,
-                   opensearch_index) -> None:
+def alerts_run_cmd(names: tuple[str, ...], site_url: str, secrets: Path | None,
+                   alerts_db: Path | None, index_dir: Path | None, backend: str | None,
+                   opensearch_url: str | None, opensearch_index: str | None) -> None:
     """Send each alert's targets (or only those of NAMES) what is new since their last
     digest: one digest each, nothing when nothing is new. Exit 1 if a delivery failed
     (it is sent again on the next run)."""
@@ -1294,13 +1336,15 @@ def alerts_run_cmd(names, site_url, secrets, alerts_db, index_dir, backend, open
     sys.exit(run_alerts(index, index_dir, alerts_db, site_url, secrets, list(names)))
 
 
-def run_alerts(index, index_dir, alerts_db, site_url, secrets, names=None) -> int:
+def run_alerts(index: backends.Index, index_dir: Path | None,
+               alerts_db: Path | None, site_url: str, secrets: Path | None,
+               names: list[str] | None = None) -> int:
     """``alerts run`` (and ``fetch --alerts``): the exit status."""
     from transcripts.web import digest
 
     db = alerts.db_path(location.index_root(index_dir), alerts_db)
 
-    def send(alert, url, followed) -> str | None:
+    def send(alert: alerts.Alert, url: str, followed: Followed) -> str | None:
         return alerts.apprise_send(url, digest.subject(alert, followed),
                                    digest.body(alert, followed, site_url))
 

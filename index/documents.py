@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from transcripts.index.model import Transcript
 from transcripts.index.schema import (
@@ -31,7 +32,7 @@ def day_number(date: dt.date | None) -> int:
     return (date - EPOCH).days if date else 0
 
 
-def transcript_meta(t: Transcript) -> dict:
+def transcript_meta(t: Transcript) -> dict[str, Any]:
     """What a hit or a transcript page shows about the page, without its utterances."""
     # Fields are strings and lists of strings: copied as they are, not through
     # dataclasses.asdict's recursion (a fifth of a second a thousand pages).
@@ -45,7 +46,7 @@ def transcript_meta(t: Transcript) -> dict:
     return meta
 
 
-def transcript_documents(t: Transcript) -> Iterator[dict]:
+def transcript_documents(t: Transcript) -> Iterator[dict[str, Any]]:
     lines = "\n".join
     shared = {
         "tid": t.id,

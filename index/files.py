@@ -23,14 +23,14 @@ class Skipped:
     reason: str
 
 
-def discover(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Skipped]]:
+def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Skipped]]:
     """Every file with a transcript suffix under ``paths``, sorted, and what was skipped."""
     found, skipped = discover_keyed(paths)
     return [path for path, _ in found], skipped
 
 
 def discover_keyed(
-    paths: Iterable[str | os.PathLike],
+    paths: Iterable[str | os.PathLike[str]],
 ) -> tuple[list[tuple[Path, str]], list[Skipped]]:
     """``discover``, each file with its ``file_key``."""
     found: dict[str, Path] = {}

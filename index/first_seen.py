@@ -26,6 +26,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 FILE = "first-seen.json"
 
@@ -47,7 +48,9 @@ def load(generation: Path | None) -> FirstSeen | None:
         return None
 
 
-def build(generation: Path, previous: FirstSeen | None, files: dict[str, dict]) -> FirstSeen:
+def build(
+    generation: Path, previous: FirstSeen | None, files: dict[str, dict[str, Any]]
+) -> FirstSeen:
     """Write the record of a new generation whose manifest is ``files`` (file key -> entry
     with the transcript ``ids`` it gave), carrying ``previous`` (the live generation's)."""
     record = assign(previous, files)
@@ -57,7 +60,7 @@ def build(generation: Path, previous: FirstSeen | None, files: dict[str, dict]) 
     return record
 
 
-def assign(previous: FirstSeen | None, files: dict[str, dict]) -> FirstSeen:
+def assign(previous: FirstSeen | None, files: dict[str, dict[str, Any]]) -> FirstSeen:
     """The record of a build of ``files``: ``previous``'s times, and a time for each id
     it lacks (the OpenSearch writer keeps it in its generation document)."""
     now = time.time()
@@ -76,11 +79,11 @@ def assign(previous: FirstSeen | None, files: dict[str, dict]) -> FirstSeen:
     return FirstSeen(now, times)
 
 
-def as_dict(record: FirstSeen) -> dict:
+def as_dict(record: FirstSeen) -> dict[str, Any]:
     return {"built_at": record.built_at, "times": record.times}
 
 
-def from_dict(data: dict | None) -> FirstSeen | None:
+def from_dict(data: dict[str, Any] | None) -> FirstSeen | None:
     try:
         return FirstSeen(float(data["built_at"]),  # type: ignore[index]
                          {k: float(v) for k, v in data["times"].items()})  # type: ignore[index]

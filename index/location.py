@@ -24,6 +24,7 @@ import shutil
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -81,7 +82,7 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def index_root(explicit: str | os.PathLike | None = None) -> Path:
+def index_root(explicit: str | os.PathLike[str] | None = None) -> Path:
     """--index-dir, else $TRANSCRIPTS_INDEX, else instance/index."""
     if explicit:
         return Path(explicit)
@@ -107,7 +108,7 @@ class LockHeld(RuntimeError):
 
 
 @contextmanager
-def pid_lock(path: Path):
+def pid_lock(path: Path) -> Iterator[int]:
     """An exclusive flock on ``path`` with our pid written in it (for the message another
     process gets); the kernel drops it even after kill -9. Yields the file descriptor."""
     fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
@@ -125,7 +126,7 @@ def pid_lock(path: Path):
 
 
 @contextmanager
-def reindex_lock(root: Path):
+def reindex_lock(root: Path) -> Iterator[None]:
     """One reindex at a time."""
     global _holder_pid
     root.mkdir(parents=True, exist_ok=True)

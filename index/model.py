@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 KREMLIN_EVENT_URL = "http://en.kremlin.ru/events/president/news/{id}"
 
@@ -93,11 +94,11 @@ class Transcript:
                 pass
         return parse_long_date(self.published) if self.published else None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Transcript:
+    def from_dict(cls, data: dict[str, Any]) -> Transcript:
         utterances = [Utterance(**u) for u in data.get("utterances", [])]
         fields = {k: v for k, v in data.items() if k != "utterances"}
         return cls(**fields, utterances=utterances)

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from transcripts.index.model import Transcript, Utterance
 from transcripts.index.schema import PERSON_NAMES, PERSON_NAMES_FORMAT, open_whoosh
@@ -146,7 +147,7 @@ class PersonNames:
     why: dict[str, str]
     evidence: dict[str, Evidence]  # transcript id -> its tags' evidence
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"format": PERSON_NAMES_FORMAT, "names": self.names, "why": self.why,
                 "evidence": self.evidence}
 
@@ -207,7 +208,7 @@ def build(
     parsed: Iterable[Transcript],
     speakers: Iterable[str],
     previous: PersonNames | None = None,
-    dropped: set[str] = frozenset(),
+    dropped: Set[str] = frozenset(),
     kept_ids: Iterable[str] = (),
     live: Path | None = None,
 ) -> PersonNames:

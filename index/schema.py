@@ -25,9 +25,9 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from nltk.stem.snowball import SnowballStemmer
 from whoosh import columns, fields
@@ -40,7 +40,8 @@ T = TypeVar("T")
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """Module-level (not a lambda or bound method) so Whoosh can pickle the analyzer."""
-    return _snowball.stem(word)
+    stemmed: str = _snowball.stem(word)
+    return stemmed
 
 
 # Folding: how a word is indexed and looked up in both word fields, so that "Erdogan"
@@ -149,7 +150,7 @@ _FOLDABLE = re.compile("[" + re.escape("".join(map(chr, sorted(_LETTERS)))) + "]
 _LETTER_OF = {chr(k): f for k, f in _LETTERS.items()}
 
 
-def _fold_match(m: re.Match) -> str:
+def _fold_match(m: re.Match[str]) -> str:
     return _LETTER_OF[m.group()]
 
 
@@ -159,7 +160,7 @@ def _fold_char(c: str) -> str:
     return f if len(f) == 1 and c not in _APOSTROPHES else c
 
 
-class WordTokenizer(Tokenizer):
+class WordTokenizer(Tokenizer):  # type: ignore[misc]  # Whoosh is untyped
     """Words lower-cased and folded in one pass; with ``stemmed``, their Snowball stems.
 
     One tokenizer instead of a tokenizer | lowercase | charset | stem chain: indexing
@@ -167,25 +168,25 @@ class WordTokenizer(Tokenizer):
     call per token.
     """
 
-    def __init__(self, stemmed: bool = False):
+    def __init__(self, stemmed: bool = False) -> None:
         self.stemmed = stemmed
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.stemmed == self.stemmed
 
     def __call__(
         self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         stemmed = self.stemmed
         for pos, match in enumerate(WORD_RE.finditer(value), start_pos):
@@ -208,15 +209,15 @@ def word_count(text: str) -> int:
     return len(WORD_RE.findall(text))
 
 
-def exact_analyzer():
+def exact_analyzer() -> WordTokenizer:
     return WordTokenizer(stemmed=False)
 
 
-def stemming_analyzer():
+def stemming_analyzer() -> WordTokenizer:
     return WordTokenizer(stemmed=True)
 
 
-def value_analyzer():
+def value_analyzer() -> RegexTokenizer:
     """One token per line: a tag value is a single term, spaces and case kept."""
     return RegexTokenizer(r"[^\n]+")
 

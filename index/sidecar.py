@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from transcripts.index.model import Transcript
 from transcripts.index.readers.base import ReadError
@@ -64,7 +65,9 @@ def read_sidecar_bytes(path: Path) -> bytes | None:
         raise SidecarError(f"{side.name}: cannot be read ({exc.strerror or exc})") from None
 
 
-def parse_sidecar(data: bytes, name: str = "sidecar") -> tuple[dict, list[SidecarError]]:
+def parse_sidecar(
+    data: bytes, name: str = "sidecar"
+) -> tuple[dict[str, Any], list[SidecarError]]:
     """The usable keys, and a SidecarError for each thing wrong with the rest."""
     try:
         obj = json.loads(data.decode("utf-8-sig"))
@@ -72,7 +75,7 @@ def parse_sidecar(data: bytes, name: str = "sidecar") -> tuple[dict, list[Sideca
         return {}, [SidecarError(f"{name}: not valid JSON ({exc}); ignored")]
     if not isinstance(obj, dict):
         return {}, [SidecarError(f"{name}: not a JSON object; ignored")]
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     problems: list[SidecarError] = []
     for key, value in obj.items():
         if key in STRING_KEYS:
@@ -109,7 +112,7 @@ def _is_date(text: str) -> bool:
     return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
 
 
-def apply_sidecar(t: Transcript, meta: dict) -> None:
+def apply_sidecar(t: Transcript, meta: dict[str, Any]) -> None:
     for key, value in meta.items():
         if key == "speakers":
             _rename_speakers(t, value)

@@ -333,7 +333,7 @@ def is_role_only(label: str) -> bool:
     if _is_role_word(words[-1]):
         return True
     first_small = next((i for i, w in enumerate(words) if w in _TITLE_WORDS), None)
-    return bool(first_small) and _is_role_word(words[first_small - 1])
+    return first_small is not None and first_small > 0 and _is_role_word(words[first_small - 1])
 
 
 # -- evidence from the page and the corpus ------------------------------------------------

@@ -36,6 +36,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
@@ -128,9 +129,10 @@ class Tables:
 # -- reading Whoosh (shared with search.scoring) ------------------------------
 
 
-def postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
+def postings(reader: Any, field: str, text: str | bytes) -> tuple[np.ndarray, np.ndarray]:
     """All document numbers with the term, and its frequency in each."""
-    id_parts, tf_parts = [], []
+    id_parts: list[np.ndarray] = []
+    tf_parts: list[np.ndarray] = []
     for leaf, base in reader.leaf_readers():
         if (field, text) not in leaf:
             continue
@@ -142,14 +144,14 @@ def postings(reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(id_parts), np.concatenate(tf_parts)
 
 
-def _leaf_postings(m) -> tuple[np.ndarray, np.ndarray]:
+def _leaf_postings(m: Any) -> tuple[np.ndarray, np.ndarray]:
     """A segment's posting list as arrays, a block at a time where the codec allows.
 
     The block attributes belong to Whoosh 2.7's W3 codec (pinned); any other matcher is
     read one posting at a time through the public interface.
     """
-    ids: list = []
-    weights: list = []
+    ids: list[int] = []
+    weights: list[float] = []
     if all(hasattr(m, a) for a in ("_read_ids", "_read_weights", "_lastblock", "_next_block")):
         while m.is_active():
             m._read_ids()
@@ -170,7 +172,7 @@ def _leaf_postings(m) -> tuple[np.ndarray, np.ndarray]:
 _BYTE_TO_LENGTH = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
 
 
-def field_lengths(reader, field: str) -> np.ndarray:
+def field_lengths(reader: Any, field: str) -> np.ndarray:
     """Every document's length in ``field`` (Whoosh's one-byte approximation)."""
     lengths = np.zeros(reader.doc_count_all(), dtype=np.float32)
     if field in reader.schema:
@@ -180,7 +182,7 @@ def field_lengths(reader, field: str) -> np.ndarray:
     return lengths
 
 
-def _leaf_lengths(leaf, field: str, n: int) -> np.ndarray:
+def _leaf_lengths(leaf: Any, field: str, n: int) -> np.ndarray:
     """W3 keeps lengths as one byte each in a column: read whole (private to the pinned
     codec), else one document at a time through the public call."""
     try:
@@ -194,11 +196,11 @@ def _leaf_lengths(leaf, field: str, n: int) -> np.ndarray:
         return np.array([leaf.doc_field_length(d, field, 0) or 0 for d in range(n)], np.float32)
 
 
-def _text(raw) -> str:
+def _text(raw: str | bytes) -> str:
     return raw.decode("utf-8") if isinstance(raw, bytes) else raw
 
 
-def _value_table(reader, fieldname: str) -> ValueTable:
+def _value_table(reader: Any, fieldname: str) -> ValueTable:
     """Segment by segment: the merged reader looks every term up in every segment."""
     parts: dict[bytes, list[np.ndarray]] = {}
     for leaf, base in reader.leaf_readers():
@@ -220,7 +222,7 @@ def _value_table(reader, fieldname: str) -> ValueTable:
     return ValueTable([_text(k) for k in keys], docs.astype(np.int32), vals, _narrow(starts))
 
 
-def _vocabulary(reader, fieldname: str) -> tuple[list[str], np.ndarray]:
+def _vocabulary(reader: Any, fieldname: str) -> tuple[list[str], np.ndarray]:
     """Every word of the field with its document frequency (summed over segments, as
     Whoosh's own ``doc_frequency`` counts it)."""
     df: dict[bytes, int] = {}
@@ -233,7 +235,7 @@ def _vocabulary(reader, fieldname: str) -> tuple[list[str], np.ndarray]:
     return [_text(k) for k in keys], np.array([df[k] for k in keys], dtype=np.int32)
 
 
-def _numeric_column(reader, fieldname: str) -> np.ndarray:
+def _numeric_column(reader: Any, fieldname: str) -> np.ndarray:
     """A numeric column for every document, read a segment at a time as one array (the
     W3 layout: fixed-width big-endian values, the trailing default ones left out)."""
     out = np.zeros(reader.doc_count_all(), dtype=np.int64)
@@ -253,7 +255,7 @@ def _numeric_column(reader, fieldname: str) -> np.ndarray:
     return out.astype(np.int32)
 
 
-def _id_column(reader, fieldname: str) -> list[str]:
+def _id_column(reader: Any, fieldname: str) -> list[str]:
     """A text column for every document, a segment's values read in one piece (the W3
     variable-length layout: values back to back, then their lengths); through the
     public iteration, one value a call, for any other."""
@@ -275,17 +277,17 @@ def _id_column(reader, fieldname: str) -> list[str]:
     return out
 
 
-def needs_tokens(schema) -> bool:
+def needs_tokens(schema: Any) -> bool:
     """Whether the word fields live in the tables: generations built since they left
     Whoosh (older ones kept them there, ``exact`` with positions)."""
     return EXACT not in schema
 
 
-class _WordIds(dict):
+class _WordIds(dict[str, int]):
     """Word as written -> id; each new spelling is folded once, each new folded word gets
     the next id (in order of first sight: renumbered in sorted order afterwards)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.folded: dict[str, int] = {}
 
@@ -346,7 +348,7 @@ class _Fresh:
     words: list[str]  # id -> folded word (first-sight order)
 
 
-def _tokenize(reader, fresh: np.ndarray, text_of: Callable[[int], str | None]) -> _Fresh:
+def _tokenize(reader: Any, fresh: np.ndarray, text_of: Callable[[int], str | None]) -> _Fresh:
     """The stored text of the documents ``fresh`` (bool per document) tokenized as
     ``exact`` indexes them (the ``WORD_RE`` words, folded). A chunk of bodies is joined
     by newlines (no word spans one) and read by the regex once; the offsets come from
@@ -363,7 +365,9 @@ def _tokenize(reader, fresh: np.ndarray, text_of: Callable[[int], str | None]) -
                 body = leaf.stored_fields(d).get("body") or ""
             bodies.append(body)
     ids = _WordIds()
-    id_parts, char_parts, count_parts = [], [], []
+    id_parts: list[np.ndarray] = []
+    char_parts: list[np.ndarray] = []
+    count_parts: list[np.ndarray] = []
     for at in range(0, len(bodies), _TOKENIZE_CHUNK):
         chunk = bodies[at : at + _TOKENIZE_CHUNK]
         joined = "\n".join(chunk)
@@ -371,7 +375,7 @@ def _tokenize(reader, fresh: np.ndarray, text_of: Callable[[int], str | None]) -
         # Offsets by array operations for a large chunk (the character table they need
         # costs a quarter second to make: not worth it for the few documents of an
         # incremental run); else, and should the two ever disagree, from the regex.
-        starts = None
+        starts: np.ndarray | None = None
         if len(joined) >= _ARRAY_TOKENIZE_CHARS or _WORD_CHAR is not None:
             starts, lengths = _word_starts(joined)
             if len(starts) != len(raw) or not np.array_equal(
@@ -409,14 +413,17 @@ def _small(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def _unsmall(small: np.ndarray, over_at, over) -> np.ndarray:
+def _unsmall(
+    small: np.ndarray, over_at: np.ndarray | None, over: np.ndarray | None
+) -> np.ndarray:
     values = np.asarray(small, dtype=np.int64)
     if over_at is not None and len(over_at):
+        assert over is not None  # kept with over_at (``_small``)
         values[np.asarray(over_at)] = over
     return values
 
 
-def _doc_dtype(size: int):
+def _doc_dtype(size: int) -> type[np.integer[Any]]:
     """Document numbers in the postings: two bytes a posting while they fit."""
     return np.uint16 if size <= 2**16 else np.int32
 
@@ -449,7 +456,9 @@ def _derived_field(stems: list[str], stem_of: np.ndarray, df: np.ndarray) -> Kep
     )
 
 
-def _stem_df(stem_of_word: np.ndarray, word: np.ndarray, doc: np.ndarray, stems: int, n: int):
+def _stem_df(
+    stem_of_word: np.ndarray, word: np.ndarray, doc: np.ndarray, stems: int, n: int
+) -> np.ndarray:
     """Documents per stem, from (word, document) postings."""
     keys = np.sort(stem_of_word[word] * n + doc)  # a sort: faster here than a hash
     keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
@@ -459,6 +468,7 @@ def _stem_df(stem_of_word: np.ndarray, word: np.ndarray, doc: np.ndarray, stems:
 def _old_postings(k: KeptField) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A kept field's postings as (word, document, count) arrays."""
     word = np.repeat(np.arange(len(k.df), dtype=np.int64), np.diff(np.asarray(k.starts)))
+    assert k.tf is not None  # a field with postings (``exact``), not a vocabulary alone
     return word, np.asarray(k.docs, dtype=np.int64), _unsmall(k.tf, k.tf_over_at, k.tf_over)
 
 
@@ -475,11 +485,13 @@ def _pack2(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _UNPACK2 = np.array([[b >> shift & 3 for shift in (0, 2, 4, 6)] for b in range(256)], np.uint8)
 
 
-def _unpack2(packed: np.ndarray, over_at, over, a: int, b: int) -> np.ndarray:
+def _unpack2(
+    packed: np.ndarray, over_at: np.ndarray, over: np.ndarray, a: int, b: int
+) -> np.ndarray:
     """Values a:b of what ``_pack2`` packed."""
     lo = a // 4
     small = _UNPACK2[np.asarray(packed[lo : -(-b // 4)])].reshape(-1)
-    values = small[a - 4 * lo : b - 4 * lo].astype(np.int64)
+    values: np.ndarray = small[a - 4 * lo : b - 4 * lo].astype(np.int64)
     if len(over_at):
         i, j = np.searchsorted(over_at, [a, b])
         if j > i:
@@ -513,6 +525,9 @@ def token_chars(t: Tables, words: list[str]) -> np.ndarray | None:
     decoded from the separators kept; ``words``: the exact vocabulary."""
     if t.token_seps is None:
         return None
+    # The token arrays are set together (``compute``, ``load``).
+    assert t.token_starts is not None
+    assert t.token_sep_over_at is not None and t.token_sep_over is not None
     tokens = np.asarray(t.tokens, dtype=np.int64)
     seps = _unpack2(t.token_seps, t.token_sep_over_at, t.token_sep_over, 0, len(tokens))
     gaps = seps.copy()
@@ -521,12 +536,15 @@ def token_chars(t: Tables, words: list[str]) -> np.ndarray | None:
     firsts = np.asarray(t.token_starts[:-1])[counts > 0]
     gaps[firsts] = seps[firsts]
     total = np.cumsum(gaps)
-    return total - np.repeat((total - gaps)[firsts], counts[counts > 0])
+    chars: np.ndarray = total - np.repeat((total - gaps)[firsts], counts[counts > 0])
+    return chars
 
 
 def token_marks(t: Tables, words: list[str]) -> np.ndarray:
     """The offsets ``Tables.token_marks`` keeps (written with the tables)."""
-    return token_chars(t, words)[::MARK_EVERY].astype(np.uint32)
+    chars = token_chars(t, words)
+    assert chars is not None  # asked only of tables with a token stream
+    return chars[::MARK_EVERY].astype(np.uint32)
 
 
 def chars_at(t: Tables, lengths: np.ndarray, at: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -537,6 +555,7 @@ def chars_at(t: Tables, lengths: np.ndarray, at: np.ndarray, first: np.ndarray) 
     at = np.asarray(at, dtype=np.int64)
     if not len(at):
         return at
+    assert t.token_marks is not None  # asked only of tables with a token stream
     base = np.maximum(at - at % MARK_EVERY, first)
     on_mark = base % MARK_EVERY == 0
     out = np.empty(len(at), dtype=np.int64)
@@ -545,6 +564,7 @@ def chars_at(t: Tables, lengths: np.ndarray, at: np.ndarray, first: np.ndarray) 
     steps = at - base
     width = int(steps.max())
     if width:
+        assert t.tokens is not None  # set with token_marks
         idx = base[:, None] + np.arange(1, width + 1)
         inside = np.arange(width) < steps[:, None]
         idx = np.where(inside, idx, base[:, None] + 1)
@@ -557,11 +577,13 @@ def chars_at(t: Tables, lengths: np.ndarray, at: np.ndarray, first: np.ndarray) 
 
 def _seps_at(t: Tables, at: np.ndarray) -> np.ndarray:
     """The separators (``Tables.token_seps``) of the stream's tokens ``at``."""
-    seps = ((t.token_seps[at >> 2] >> ((at & 3) << 1)) & 3).astype(np.int64)
+    assert t.token_seps is not None  # asked only of tables with a token stream
+    seps: np.ndarray = ((t.token_seps[at >> 2] >> ((at & 3) << 1)) & 3).astype(np.int64)
     big = np.flatnonzero(seps == 3)
     if len(big):
         over_at = np.asarray(t.token_sep_over_at, dtype=np.int64)
         i = np.minimum(np.searchsorted(over_at, at[big]), len(over_at) - 1)
+        assert t.token_sep_over is not None  # set with token_seps
         seps[big] = np.where(over_at[i] == at[big], t.token_sep_over[i], 3)
     return seps
 
@@ -621,8 +643,10 @@ def _old_of_new(before: Previous, tids: list[str], tid: np.ndarray, pos: np.ndar
     return out
 
 
-def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | None,
-                 before: Previous | None, text_of: Callable[[int], str | None]):
+def _word_fields(
+    reader: Any, size: int, live: np.ndarray, old_of_new: np.ndarray | None,
+    before: Previous | None, text_of: Callable[[int], str | None],
+) -> tuple[dict[str, KeptField], np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``exact`` and ``text`` from each live document's stored text (they index the
     stored ``body``, see ``index.documents``), tokenized as their analyzers do: the same
     words in the same positions. One tokenizer pass in Python, each distinct word stemmed
@@ -639,6 +663,7 @@ def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | N
     lengths = np.zeros(size, dtype=np.int64)
     lengths[fresh.docs] = fresh.counts
     if before is not None:
+        assert old_of_new is not None  # compute() maps the documents when there is a before
         old = before.tables
         old_starts = np.asarray(old.token_starts, dtype=np.int64)
         new_of_old = np.full(old.size, -1, dtype=np.int64)
@@ -670,6 +695,10 @@ def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | N
         old_to_new = np.full(len(before.words), -1, dtype=np.int64)
         old_to_new[used_old] = [new_id[w] for w in old_words]
         at = np.flatnonzero(~is_fresh)
+        assert old_of_new is not None  # as above
+        # ``previous`` takes only tables with a token stream, whose arrays come together.
+        assert old.tokens is not None and old.token_seps is not None
+        assert old.token_sep_over_at is not None and old.token_sep_over is not None
         d = owner[at]
         from_old = at - token_starts[d] + old_starts[old_of_new[d]]
         tokens[at] = old_to_new[np.asarray(old.tokens)[from_old]]
@@ -718,7 +747,7 @@ def _word_fields(reader, size: int, live: np.ndarray, old_of_new: np.ndarray | N
     return kept, tokens.astype(token_type), _narrow(token_starts), _pack2(seps)
 
 
-def _value_update(reader, field: str, old: ValueTable, new_of_old: np.ndarray,
+def _value_update(reader: Any, field: str, old: ValueTable, new_of_old: np.ndarray,
                   fresh: np.ndarray) -> ValueTable:
     """A value table from the previous generation's rows of the documents kept and the
     postings of the documents written since (read from the segments holding them)."""
@@ -752,7 +781,7 @@ def _value_update(reader, field: str, old: ValueTable, new_of_old: np.ndarray,
     return ValueTable(values, docs.astype(np.int32), vals.astype(np.int32), _narrow(starts))
 
 
-def _live(reader, size: int) -> np.ndarray:
+def _live(reader: Any, size: int) -> np.ndarray:
     """Which documents are not deleted: each segment's deleted set at once (Whoosh asks
     per document otherwise)."""
     live = np.zeros(size, dtype=bool)
@@ -768,7 +797,7 @@ def _live(reader, size: int) -> np.ndarray:
 
 
 def compute(
-    reader, vocabulary: bool = True, before: Previous | None = None,
+    reader: Any, vocabulary: bool = True, before: Previous | None = None,
     bodies: dict[tuple[str, int, bool], str | None] | None = None,
 ) -> Tables:
     """The tables of an open index, read from its postings and columns (a few seconds
@@ -792,7 +821,7 @@ def compute(
     }
     tids = tids_array.tolist()
     lengths = {f: field_lengths(reader, f) for f in LENGTH_FIELDS if f in reader.schema}
-    old_of_new = None
+    old_of_new: np.ndarray | None = None
     if before is not None:
         old_of_new = _old_of_new(before, tids, columns["tid"], columns["pos"], live)
         new_of_old = np.full(before.tables.size + 1, -1, dtype=np.int64)
@@ -804,8 +833,9 @@ def compute(
         }
     else:
         values = {name: _value_table(reader, field) for name, field in VALUE_FIELDS.items()}
-    tokens = token_starts = None
-    seps = (None, None, None)
+    tokens: np.ndarray | None = None
+    token_starts: np.ndarray | None = None
+    seps: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (None, None, None)
     kept: dict[str, KeptField] = {}
     if needs_tokens(reader.schema):
         bodies = bodies or {}
@@ -835,7 +865,9 @@ def compute(
         token_sep_over=seps[2],
     )
     if tokens is not None:
-        tables.token_marks = token_marks(tables, kept[EXACT].words)
+        words = kept[EXACT].words
+        assert words is not None  # _word_fields gives the vocabulary with the tokens
+        tables.token_marks = token_marks(tables, words)
     return tables
 
 

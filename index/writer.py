@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 
@@ -61,7 +62,7 @@ class ReindexReport:
 
 
 def reindex(
-    paths: Iterable[str | os.PathLike],
+    paths: Iterable[str | os.PathLike[str]],
     root: Path,
     full: bool = False,
     progress: Progress | None = None,
@@ -77,12 +78,13 @@ def reindex(
         if because:
             manifest = None  # built by an older version: rebuild in full
         report = ReindexReport(full=manifest is None, rebuilt_because=because)
-        old_files: dict[str, dict] = (manifest or {}).get("files", {})
+        old_files: dict[str, dict[str, Any]] = (manifest or {}).get("files", {})
         parsed, new_files, removed, changed_files = read_changes(
             paths, old_files, report, progress
         )
         if manifest is not None and not parsed and not removed and not changed_files:
             if report.stats_refreshed:
+                assert live is not None  # a manifest is only loaded from a live generation
                 _refresh_stats(live, manifest)  # hashed alike: skip them next time
             report.up_to_date = True
             report.generation = live.name if live else ""
@@ -96,6 +98,7 @@ def reindex(
             ix = whoosh_index.create_in(build, make_schema())
             writer = ix.writer(procs=procs, multisegment=procs > 1, limitmb=256)
         else:
+            assert live is not None  # a manifest is only loaded from a live generation
             location.clone_generation(live, build)
             ix = open_whoosh(lambda: whoosh_index.open_dir(build))
             writer = ix.writer(limitmb=256)
@@ -105,9 +108,9 @@ def reindex(
         for i, t in enumerate(parsed):
             for doc in transcript_documents(t):
                 writer.add_document(**doc)
-                key = (doc["tid"], doc["pos"], doc["kind"] == KIND_PAGE)
+                doc_key = (doc["tid"], doc["pos"], doc["kind"] == KIND_PAGE)
                 # Two documents with one key (a transcript id in two files): read back.
-                bodies[key] = doc["body"] if key not in bodies else None
+                bodies[doc_key] = doc["body"] if doc_key not in bodies else None
             report.transcripts_indexed += 1
             report.utterances_indexed += len(t.utterances)
             if progress:
@@ -150,17 +153,17 @@ def reindex(
 
 
 def read_files(
-    paths: Iterable[str | os.PathLike],
-    old_files: dict[str, dict],
+    paths: Iterable[str | os.PathLike[str]],
+    old_files: dict[str, dict[str, Any]],
     report: ReindexReport,
     progress: Progress | None = None,
-) -> tuple[list[Transcript], dict[str, dict]]:
+) -> tuple[list[Transcript], dict[str, dict[str, Any]]]:
     """The transcripts of the files under ``paths`` that are new or changed since
     ``old_files`` (a manifest's; empty: all of them), each file's manifest entry, and in
     ``report`` what was seen, read and skipped. Both backends' writers read through here."""
     files, report.skipped = discover_keyed(paths)
     report.files_seen = len(files)
-    new_files: dict[str, dict] = {}
+    new_files: dict[str, dict[str, Any]] = {}
     parsed: list[Transcript] = []  # read in this run; ``file`` is the file key
     for i, (path, key) in enumerate(files):
         try:
@@ -172,11 +175,11 @@ def read_files(
 
 
 def read_changes(
-    paths: Iterable[str | os.PathLike],
-    old_files: dict[str, dict],
+    paths: Iterable[str | os.PathLike[str]],
+    old_files: dict[str, dict[str, Any]],
     report: ReindexReport,
     progress: Progress | None = None,
-) -> tuple[list[Transcript], dict[str, dict], list[str], list[str]]:
+) -> tuple[list[Transcript], dict[str, dict[str, Any]], list[str], list[str]]:
     """``read_files``, and the manifest keys of the files removed and changed since
     ``old_files``; NothingIndexed when no transcript is left to index."""
     parsed, new_files = read_files(paths, old_files, report, progress)
@@ -203,7 +206,12 @@ def resolve_names(parsed: list[Transcript], names: set[str]) -> set[str]:
 
 
 def _read_one(
-    path: Path, key: str, old_files, new_files, parsed, report: ReindexReport
+    path: Path,
+    key: str,
+    old_files: dict[str, dict[str, Any]],
+    new_files: dict[str, dict[str, Any]],
+    parsed: list[Transcript],
+    report: ReindexReport,
 ) -> None:
     """Read one file into ``parsed`` and ``new_files``, or report why it was skipped
     (``key``: its ``file_key``)."""
@@ -266,7 +274,7 @@ def _stamp(path: Path) -> str | None:
     return ";".join(parts)
 
 
-def _refresh_stats(live: Path, manifest: dict) -> None:
+def _refresh_stats(live: Path, manifest: dict[str, Any]) -> None:
     """Rewrite the live manifest with the times of files found unchanged by their hash
     (only the writer reads it, under the reindex lock; replaced, never written over, as
     a later generation's hard link to it must keep its own)."""
@@ -296,7 +304,14 @@ def _companions(path: Path) -> tuple[str, bytes | None, list[ReadError]]:
     return ";".join(parts), sidecar, problems
 
 
-def _keep_old(key, old_files, new_files, report, path, reason: str) -> None:
+def _keep_old(
+    key: str,
+    old_files: dict[str, dict[str, Any]],
+    new_files: dict[str, dict[str, Any]],
+    report: ReindexReport,
+    path: Path,
+    reason: str,
+) -> None:
     """A file that cannot be read now keeps what an earlier run indexed from it."""
     if key in old_files:
         new_files[key] = old_files[key]
@@ -304,14 +319,19 @@ def _keep_old(key, old_files, new_files, report, path, reason: str) -> None:
     report.skipped.append(Skipped(str(path), reason))
 
 
-def _drop_duplicate_ids(parsed, new_files, old_files, report):
+def _drop_duplicate_ids(
+    parsed: list[Transcript],
+    new_files: dict[str, dict[str, Any]],
+    old_files: dict[str, dict[str, Any]],
+    report: ReindexReport,
+) -> list[Transcript]:
     """A transcript id belongs to the first file that gave it; later copies are reported."""
     owner: dict[str, str] = {}
     for key, entry in new_files.items():
         if key in old_files and entry is old_files[key]:
             for tid in entry["ids"]:
                 owner[tid] = key
-    kept = []
+    kept: list[Transcript] = []
     for t in parsed:
         if t.id in owner:
             report.skipped.append(
@@ -330,7 +350,7 @@ def _drop_duplicate_ids(parsed, new_files, old_files, report):
 SCHEMA_CHANGES = {4: "words are now found with or without accents, cafe and café alike"}
 
 
-def outdated(manifest: dict | None) -> str:
+def outdated(manifest: dict[str, Any] | None) -> str:
     """Why an index with this manifest must be rebuilt in full ("" when it need not)."""
     if manifest is None or manifest.get("schema") == SCHEMA_VERSION:
         return ""
@@ -349,8 +369,9 @@ def live_outdated(root: Path) -> str:
     return outdated(_load_manifest(live)) if live is not None else ""
 
 
-def _load_manifest(gen: Path) -> dict | None:
+def _load_manifest(gen: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((gen / location.MANIFEST).read_text())
+        manifest: dict[str, Any] = json.loads((gen / location.MANIFEST).read_text())
+        return manifest
     except (OSError, ValueError):
         return None  # an unreadable manifest means a full rebuild, never a wrong one

@@ -37,12 +37,17 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from transcripts.index import location
 from transcripts.search.backend import generation_stamp, new_passages
 from transcripts.search.follow import MAX_ENTRIES, Followed
 from transcripts.search.results import SearchRequest
+
+if TYPE_CHECKING:
+    from transcripts.search.engine import TranscriptIndex
+    from transcripts.search.opensearch_engine import ClusterIndex
 
 DB_NAME = "alerts.sqlite"
 LOCK_NAME = "alerts.lock"
@@ -135,7 +140,7 @@ class RunReport:
 Send = Callable[[Alert, str, Followed], "str | None"]
 
 
-def db_path(index_root: Path, explicit: str | os.PathLike | None = None) -> Path:
+def db_path(index_root: Path, explicit: str | os.PathLike[str] | None = None) -> Path:
     """--alerts-db, else $TRANSCRIPTS_ALERTS_DB, else alerts.sqlite beside the index
     folder (instance/alerts.sqlite): deleting and rebuilding the index keeps the alerts."""
     chosen = explicit or os.environ.get(ENV_DB)
@@ -256,7 +261,9 @@ def _alert(conn: sqlite3.Connection, name: str, request: str, created: float) ->
     return Alert(name, request_from_json(request), created, targets)
 
 
-def recent_deliveries(conn: sqlite3.Connection, name: str, limit: int = 10) -> list[dict]:
+def recent_deliveries(
+    conn: sqlite3.Connection, name: str, limit: int = 10
+) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT url, at, passages, transcripts, error FROM deliveries WHERE alert = ? "
         "ORDER BY at DESC LIMIT ?", (name, limit)).fetchall()
@@ -277,8 +284,8 @@ def run_lock(db: Path) -> Iterator[None]:
         ) from None
 
 
-def run(conn: sqlite3.Connection, index, send: Send, secrets: dict[str, str],
-        names: list[str] | None = None) -> RunReport:
+def run(conn: sqlite3.Connection, index: TranscriptIndex | ClusterIndex, send: Send,
+        secrets: dict[str, str], names: list[str] | None = None) -> RunReport:
     """Send every target of every alert (or of ``names``) what is new for it; the caller
     holds ``run_lock``."""
     generation, built_at = generation_stamp(index)
@@ -292,8 +299,8 @@ def run(conn: sqlite3.Connection, index, send: Send, secrets: dict[str, str],
     return report
 
 
-def _deliver(conn, index, alert: Alert, target: Target, built_at: float, send: Send,
-             secrets: dict[str, str]) -> Delivery:
+def _deliver(conn: sqlite3.Connection, index: TranscriptIndex | ClusterIndex, alert: Alert,
+             target: Target, built_at: float, send: Send, secrets: dict[str, str]) -> Delivery:
     """One target's digest. A reindex may swap the generation during a run: the window
     closes at the generation the passages were read from (``followed``), never later."""
     done = Delivery(alert.name, mask(target.url))
@@ -328,7 +335,8 @@ def _deliver(conn, index, alert: Alert, target: Target, built_at: float, send: S
     return done
 
 
-def _record(conn, alert: Alert, target: Target, followed: Followed, error: str) -> None:
+def _record(conn: sqlite3.Connection, alert: Alert, target: Target, followed: Followed,
+            error: str) -> None:
     conn.execute(
         "INSERT INTO deliveries (alert, url, at, generation, after, upto, passages, "
         "transcripts, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -349,7 +357,7 @@ def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
 
 def fill_secrets(url: str, secrets: dict[str, str]) -> str:
     """``${NAME}`` replaced from ``secrets`` (the secrets file, then the environment)."""
-    def value(m: re.Match) -> str:
+    def value(m: re.Match[str]) -> str:
         name = m.group(1)
         # Escaped: a password with ':', '@' or '/' must not change the URL (Apprise
         # decodes it again).
@@ -384,7 +392,7 @@ def load_secrets(path: Path | None) -> dict[str, str]:
     return secrets
 
 
-def secrets_path(db: Path, explicit: str | os.PathLike | None = None) -> Path:
+def secrets_path(db: Path, explicit: str | os.PathLike[str] | None = None) -> Path:
     chosen = explicit or os.environ.get(ENV_SECRETS)
     return Path(chosen) if chosen else db.with_name(SECRETS_NAME)
 
@@ -426,7 +434,9 @@ def apprise_send(url: str, subject: str, markdown: str) -> str | None:
     import apprise
 
     notifier = apprise.Apprise()
-    with apprise.LogCapture(level=apprise.logging.WARNING, fmt="%(message)s") as log:
+    with apprise.LogCapture(  # type: ignore[no-untyped-call]  # Apprise: untyped
+        level=apprise.logging.WARNING, fmt="%(message)s"
+    ) as log:
         if not notifier.add(url):
             return f"Apprise does not understand the URL {mask(url)}"
         ok = notifier.notify(title=subject, body=markdown,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from transcripts.index import location
 from transcripts.index.opensearch.connection import ClusterSettings
@@ -18,6 +18,26 @@ from transcripts.search.engine import TranscriptIndex
 from transcripts.search.person_names import PersonNames
 from transcripts.search.results import SearchRequest, SearchResult, ValueNote
 from transcripts.search.snippets import WordMatcher
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from typing_extensions import TypeIs
+
+    from transcripts.index.model import Transcript
+    from transcripts.search.concordance import Concordance, OrderedHits
+    from transcripts.search.export import ExportPlan
+    from transcripts.search.follow import Followed
+    from transcripts.search.opensearch_analysis import ClusterOrderedHits
+    from transcripts.search.opensearch_engine import ClusterIndex
+    from transcripts.search.opensearch_export import ClusterExportPlan
+    from transcripts.search.speaker_profile import SpeakerProfile
+    from transcripts.search.speaker_stats import SpeakerRanking
+    from transcripts.search.trends import Trends
+
+# The index the site and the CLI hold: either engine's (a string: ``ClusterIndex`` is only
+# imported when OpenSearch is used).
+Index: TypeAlias = "TranscriptIndex | ClusterIndex"
 
 ENV_BACKEND = "TRANSCRIPTS_BACKEND"
 EMBEDDED = "embedded"
@@ -37,7 +57,7 @@ def open_index(
     index_dir: str | Path | None = None,
     opensearch_url: str | None = None,
     opensearch_index: str | None = None,
-):
+) -> Index:
     """The index to search: a ``TranscriptIndex`` at ``index_dir`` (embedded) or a
     ``ClusterIndex`` behind an alias on OpenSearch."""
     if chosen(backend) == OPENSEARCH:
@@ -47,35 +67,44 @@ def open_index(
     return TranscriptIndex(location.index_root(index_dir))
 
 
-def is_embedded(index) -> bool:
+def is_embedded(index: Index) -> TypeIs[TranscriptIndex]:
     return isinstance(index, TranscriptIndex)
 
 
-def _engine(index) -> ModuleType:
+def search(index: Index, req: SearchRequest) -> SearchResult:
     if is_embedded(index):
-        return engine
+        return engine.search(index, req)
     from transcripts.search import opensearch_engine
 
-    return opensearch_engine
+    return opensearch_engine.search(index, req)
 
 
-def search(index, req: SearchRequest) -> SearchResult:
-    return _engine(index).search(index, req)
+def get_transcript(index: Index, transcript_id: str) -> Transcript | None:
+    if is_embedded(index):
+        return engine.get_transcript(index, transcript_id)
+    from transcripts.search import opensearch_engine
+
+    return opensearch_engine.get_transcript(index, transcript_id)
 
 
-def get_transcript(index, transcript_id: str):
-    return _engine(index).get_transcript(index, transcript_id)
+def matcher_for(index: Index, q: str) -> WordMatcher:
+    if is_embedded(index):
+        return engine.matcher_for(index, q)
+    from transcripts.search import opensearch_engine
+
+    return opensearch_engine.matcher_for(index, q)
 
 
-def matcher_for(index, q: str) -> WordMatcher:
-    return _engine(index).matcher_for(index, q)
+def request_notes(index: Index, req: SearchRequest) -> list[ValueNote]:
+    if is_embedded(index):
+        return engine.request_notes(index, req)
+    from transcripts.search import opensearch_engine
+
+    return opensearch_engine.request_notes(index, req)
 
 
-def request_notes(index, req: SearchRequest) -> list[ValueNote]:
-    return _engine(index).request_notes(index, req)
-
-
-def plan_export(index, req: SearchRequest, sort: str, limit: int):
+def plan_export(index: Index, req: SearchRequest, sort: str, limit: int
+                ) -> ExportPlan | ClusterExportPlan:
     """Which documents an export sends, in order (``search.export``'s plan, or the
     cluster's, streamed through a point in time)."""
     if is_embedded(index):
@@ -85,7 +114,8 @@ def plan_export(index, req: SearchRequest, sort: str, limit: int):
     return opensearch_export.plan_export(index, req, sort, limit)
 
 
-def trends(index, req: SearchRequest, queries: list[str], bucket: str | None = None):
+def trends(index: Index, req: SearchRequest, queries: list[str], bucket: str | None = None
+           ) -> Trends:
     """Over time (``search.trends``): the same figures from either engine."""
     if is_embedded(index):
         from transcripts.search.trends import trends as embedded_trends
@@ -96,7 +126,7 @@ def trends(index, req: SearchRequest, queries: list[str], bucket: str | None = N
     return cluster_trends(index, req, queries, bucket)
 
 
-def speaker_ranking(index, req: SearchRequest, **options):
+def speaker_ranking(index: Index, req: SearchRequest, **options: Any) -> SpeakerRanking:
     """Who said it most (``search.speaker_stats``): the same figures from either engine."""
     if is_embedded(index):
         from transcripts.search.speaker_stats import speaker_ranking as embedded_ranking
@@ -107,7 +137,7 @@ def speaker_ranking(index, req: SearchRequest, **options):
     return cluster_ranking(index, req, **options)
 
 
-def speaker_profile(index, name: str):
+def speaker_profile(index: Index, name: str) -> SpeakerProfile | None:
     """A speaker's page (``search.speaker_profile``) from either engine."""
     if is_embedded(index):
         from transcripts.search.speaker_profile import speaker_profile as embedded_profile
@@ -118,7 +148,8 @@ def speaker_profile(index, name: str):
     return cluster_profile(index, name)
 
 
-def concordance(index, req: SearchRequest, sort: str, page: int, per_page: int, width: int):
+def concordance(index: Index, req: SearchRequest, sort: str, page: int, per_page: int,
+                width: int) -> Concordance:
     """One page of the concordance (``search.concordance``) from either engine."""
     if is_embedded(index):
         from transcripts.search import concordance as embedded
@@ -129,7 +160,8 @@ def concordance(index, req: SearchRequest, sort: str, page: int, per_page: int, 
     return opensearch_analysis.concordance(index, req, sort, page, per_page, width)
 
 
-def ordered_hits(index, req: SearchRequest, sort: str, width: int):
+def ordered_hits(index: Index, req: SearchRequest, sort: str, width: int
+                 ) -> OrderedHits | ClusterOrderedHits:
     """Every line of the concordance, in order (for its CSV), from either engine."""
     if is_embedded(index):
         from transcripts.search import concordance as embedded
@@ -140,27 +172,29 @@ def ordered_hits(index, req: SearchRequest, sort: str, width: int):
     return opensearch_analysis.ordered_hits(index, req, sort, width)
 
 
-def new_passages(index, req: SearchRequest, after: float | None = None, limit: int = 50,
-                 dated_from=None):
+def new_passages(index: Index, req: SearchRequest, after: float | None = None, limit: int = 50,
+                 dated_from: dt.date | None = None) -> Followed:
     """Following a search (``search.follow``): the passages it matches, newest to the
     index first, from either engine."""
-    return _follow(index).new_passages(index, req, after, limit, dated_from)
-
-
-def generation_stamp(index) -> tuple[str, float]:
-    """(name, built_at) of the generation answering now: a feed's ETag and Last-Modified."""
-    return _follow(index).generation_stamp(index)
-
-
-def _follow(index) -> ModuleType:
     if is_embedded(index):
         from transcripts.search import follow
 
-        return follow
+        return follow.new_passages(index, req, after, limit, dated_from)
     from transcripts.search import opensearch_follow
 
-    return opensearch_follow
+    return opensearch_follow.new_passages(index, req, after, limit, dated_from)
 
 
-def person_names_of(index) -> PersonNames:
+def generation_stamp(index: Index) -> tuple[str, float]:
+    """(name, built_at) of the generation answering now: a feed's ETag and Last-Modified."""
+    if is_embedded(index):
+        from transcripts.search import follow
+
+        return follow.generation_stamp(index)
+    from transcripts.search import opensearch_follow
+
+    return opensearch_follow.generation_stamp(index)
+
+
+def person_names_of(index: Index) -> PersonNames:
     return index.current().people

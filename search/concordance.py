@@ -108,7 +108,7 @@ def build_word_table(gen: Generation) -> WordTable:
     stream = gen.scorer.forward
     exact, text = gen.vocabularies[EXACT], gen.vocabularies[TEXT]
     chars = stream.chars() if stream is not None else None
-    if chars is None or text.kept.members is None:
+    if stream is None or chars is None or text.kept.members is None:
         raise QueryError(
             "This index was built by an older version, without word offsets: run "
             "`transcripts reindex --full` to use the concordance."
@@ -207,7 +207,8 @@ def _element_words(table: WordTable, element: Element) -> np.ndarray:
             hit[table.word_ids[text]] = True
         return hit
     stem_id = table.stem_ids.get(text, -1)
-    return table.word_stem == stem_id
+    words: np.ndarray = table.word_stem == stem_id
+    return words
 
 
 @dataclass
@@ -296,7 +297,8 @@ def _sort_key(table: WordTable, hits: Hits, offset: int) -> np.ndarray:
     """Alphabetical rank of the hit's first word (0), or of the word ``offset`` words
     before (-) or after (+) it; -1 where the utterance ends first, so it sorts first."""
     if offset == 0:
-        return table.word_rank[table.tokens[hits.start]]
+        ranks: np.ndarray = table.word_rank[table.tokens[hits.start]]
+        return ranks
     at = hits.start + offset if offset < 0 else hits.start + hits.length - 1 + offset
     inside = (at >= table.doc_start[hits.doc]) & (at < table.doc_start[hits.doc + 1])
     rank = np.full(len(at), -1, dtype=np.int32)

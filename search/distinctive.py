@@ -19,11 +19,15 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from transcripts.index.schema import EXACT, WORD_RE, fold
 from transcripts.search.tables import analysis_tables
+
+if TYPE_CHECKING:
+    from transcripts.search.engine import Generation
 
 G2_MIN = 15.13
 MIN_USES = 5
@@ -41,7 +45,7 @@ class WordTable:
     starts: dict[int, tuple[int, int]]  # speaker id -> slice of the postings
     totals: np.ndarray  # per term: occurrences in every live document
     total_words: int  # occurrences of every term in every live document
-    cache: dict
+    cache: dict[str, list[DistinctiveWord]]
     lock: threading.Lock
 
 
@@ -56,15 +60,15 @@ class DistinctiveWord:
     log_ratio: float
     g2: float
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def word_table(gen) -> WordTable:
+def word_table(gen: Generation) -> WordTable:
     return gen.derived("word_table", _build)
 
 
-def _build(gen) -> WordTable:
+def _build(gen: Generation) -> WordTable:
     """Every live document's word counts, grouped by speaker, once per generation."""
     speaker = analysis_tables(gen).speaker
     kept = _from_tables(gen)
@@ -83,7 +87,7 @@ def _build(gen) -> WordTable:
 Postings = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]  # words, term, doc, tf
 
 
-def _from_tables(gen) -> Postings | None:
+def _from_tables(gen: Generation) -> Postings | None:
     """The ``exact`` postings the generation keeps (``index.tables``): folded words and
     exact counts, already per document; None for a generation without them."""
     vocabulary = gen.vocabularies.get(EXACT)
@@ -93,13 +97,14 @@ def _from_tables(gen) -> Postings | None:
     doc = np.asarray(k.docs, dtype=np.int32)
     tf = np.asarray(k.tf, dtype=np.int32)
     if k.tf_over_at is not None and len(k.tf_over_at):
+        assert k.tf_over is not None  # kept with tf_over_at (index.tables)
         tf[np.asarray(k.tf_over_at)] = k.tf_over  # counts of 255 and more, kept apart
     term = np.repeat(np.arange(len(k.df), dtype=np.int32), np.diff(np.asarray(k.starts)))
     live = gen.table.live[doc]
     return vocabulary.words, term[live], doc[live], tf[live]
 
 
-def _from_text(gen) -> Postings:
+def _from_text(gen: Generation) -> Postings:
     """A generation written before the tables kept words: the stored text tokenized
     exactly as the ``exact`` field was (``schema.WORD_RE``, then ``schema.fold``)."""
     table = gen.table
@@ -128,7 +133,9 @@ def _from_text(gen) -> Postings:
     return vocab, term, doc, tf.astype(np.int32)
 
 
-def distinctive_words(gen, speaker_name: str, shown: int = SHOWN) -> list[DistinctiveWord]:
+def distinctive_words(
+    gen: Generation, speaker_name: str, shown: int = SHOWN
+) -> list[DistinctiveWord]:
     """The speaker's distinctive words, most distinctive first (cached per generation)."""
     wt = word_table(gen)
     cached = wt.cache.get(speaker_name)
@@ -142,7 +149,7 @@ def distinctive_words(gen, speaker_name: str, shown: int = SHOWN) -> list[Distin
     return result[:shown]
 
 
-def _compute(gen, wt: WordTable, speaker_name: str) -> list[DistinctiveWord]:
+def _compute(gen: Generation, wt: WordTable, speaker_name: str) -> list[DistinctiveWord]:
     sid = gen.table.facets["speaker"].ids.get(speaker_name)
     if sid is None or sid not in wt.starts:
         return []

@@ -13,8 +13,10 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, SupportsInt, TypeVar, cast
 
 import numpy as np
 import numpy.ma  # np.unique imports it on first use: at start, not in a search
@@ -52,7 +54,11 @@ from transcripts.search.scoring import Scorer, TokenStream
 from transcripts.search.snippets import WordMatcher, snippet
 from transcripts.search.suggest import suggest
 
+if TYPE_CHECKING:
+    from whoosh.searching import Searcher
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SHOWN_PER_TRANSCRIPT = 3  # matching utterances shown under each transcript in a list
 META_CACHE = 10_000  # transcripts whose metadata stay in memory (a few MB)
@@ -82,7 +88,7 @@ class Generation:
     vocabularies: dict[str, Vocabulary]  # word fields kept by index.tables
     people: PersonNames = field(default_factory=PersonNames)  # Persons tags as shown
     _local: threading.local = field(default_factory=threading.local)
-    _meta: dict[int, dict] = field(default_factory=dict)
+    _meta: dict[int, dict[str, Any]] = field(default_factory=dict)
     _shown: ShownCache = field(default_factory=lambda: ShownCache(SHOWN_CACHE_CHARS))
     _derived: dict[str, object] = field(default_factory=dict)
     _derived_lock: threading.RLock = field(default_factory=threading.RLock)
@@ -93,7 +99,7 @@ class Generation:
         OpenSearch backend's generation has the same)."""
         return self.table.facets
 
-    def derived(self, name: str, build):
+    def derived(self, name: str, build: Callable[[Generation], T]) -> T:
         """A table computed from this generation once, on first use (``build(gen)``).
 
         The analysis views keep their per-generation tables here: a generation never
@@ -105,9 +111,9 @@ class Generation:
                 value = self._derived.get(name)
                 if value is None:
                     value = self._derived[name] = build(self)
-        return value
+        return cast(T, value)  # what ``build`` made for this name
 
-    def meta(self, searcher, t: int) -> dict:
+    def meta(self, searcher: Searcher, t: int) -> dict[str, Any]:
         """A transcript's metadata (read-only): every hit list shows it, so it is kept."""
         meta = self._meta.get(t)
         if meta is None:
@@ -122,7 +128,7 @@ class Generation:
             self._meta[t] = meta
         return meta
 
-    def stored(self, searcher, doc: int) -> dict:
+    def stored(self, searcher: Searcher, doc: int) -> dict[str, Any]:
         """An utterance's stored fields (read-only). Results pages keep showing the same
         leading turns (the next page, the same search again, the ranking's proximity), and
         reading one costs a seek, a zlib inflate and an unpickle: the recent ones are kept."""
@@ -132,7 +138,7 @@ class Generation:
             self._shown.put(doc, fields, len(fields.get("body") or ""))
         return fields
 
-    def searcher(self):
+    def searcher(self) -> Searcher:
         """One Whoosh searcher per thread: a searcher seeks in its own file handles."""
         s = getattr(self._local, "searcher", None)
         if s is None:
@@ -159,7 +165,7 @@ def open_generation(path: Path) -> Generation:
             _words_loader(path, name, k.words), k, vocabularies.get(EXACT)
         )
     forward = None
-    if kept.tokens is not None and EXACT in vocabularies:
+    if kept.tokens is not None and kept.token_starts is not None and EXACT in vocabularies:
         forward = TokenStream(kept.tokens, kept.token_starts, vocabularies[EXACT], kept)
     scorer = Scorer(kept.lengths, table.live, vocabularies, forward)
     page_doc = np.full(len(table.tids), -1, dtype=np.int64)
@@ -183,7 +189,9 @@ def open_generation(path: Path) -> Generation:
     )
 
 
-def _words_loader(path: Path, field: str, words: list[str] | None):
+def _words_loader(
+    path: Path, field: str, words: list[str] | None
+) -> Callable[[], list[str] | None]:
     """The vocabulary's words: already in memory, or read from the tables when needed."""
     if words is not None:
         return lambda: words
@@ -276,18 +284,31 @@ class Selection:
     filtered: np.ndarray  # bool per document: passes every filter, whatever the query
 
 
+class Faceted(Protocol):
+    """Either backend's generation, as the filter values are checked against it: each
+    facet's values, the Persons tags as shown, and what is made from it once."""
+
+    @property
+    def facets(self) -> dict[str, Facet]: ...
+
+    @property
+    def people(self) -> PersonNames: ...
+
+    def derived(self, name: str, build: Callable[[Any], T]) -> T: ...
+
+
 # How a facet's values are named in a note about one that does not exist.
 VALUE_NAMES = {"speaker": "speaker", "person": "person tag", "geography": "geography tag",
                "topic": "topic", "source": "source"}
 
 
-def canonical_request(gen: Generation, req: SearchRequest) -> SearchRequest:
+def canonical_request(gen: Faceted, req: SearchRequest) -> SearchRequest:
     """The request with each filter value as the index stores it, the one place a typed
     value is matched to the stored ones: a person named as shown (``person=Angela
     Merkel`` is the tag "Merkel Angela"), a value written with other accents or capitals
     (``speaker=Recep Tayyip Erdogan`` is "Recep Tayyip Erdoğan"). A value that stands for
     none is kept as typed, for ``value_notes`` to say so."""
-    changed = {}
+    changed: dict[str, Any] = {}  # field -> its new value, for dataclasses.replace
     for name, values in req.filters().items():
         facet = gen.facets[name]
         if name == "person":
@@ -298,7 +319,7 @@ def canonical_request(gen: Generation, req: SearchRequest) -> SearchRequest:
     return dataclasses.replace(req, **changed) if changed else req
 
 
-def value_notes(gen: Generation, req: SearchRequest) -> list[ValueNote]:
+def value_notes(gen: Faceted, req: SearchRequest) -> list[ValueNote]:
     """A note for each ticked value that no document of the index has (whatever the
     query and the other filters), with the facet's nearest values to offer instead.
     ``req`` as ``canonical_request`` gives it."""
@@ -309,8 +330,12 @@ def value_notes(gen: Generation, req: SearchRequest) -> list[ValueNote]:
         for value in values:
             if value in facet.ids:
                 continue
-            nearest = gen.derived(  # made once per generation and facet
-                f"nearest-{name}", lambda g, f=facet, ls=labels: NearestValues.of(f.values, ls))
+
+            def nearest_of(g: object, f: Facet = facet, ls: dict[str, str] = labels
+                           ) -> NearestValues:  # made once per generation and facet
+                return NearestValues.of(f.values, ls)
+
+            nearest = gen.derived(f"nearest-{name}", nearest_of)
             closest = nearest.closest(value)
             what = VALUE_NAMES.get(name, name)
             message = (f"There is no {what} “{value}” in the index, so this filter matches "
@@ -411,7 +436,7 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     ranked = parsed.query is not None and req.sort == "relevance"
     stored = _StoredFields(searcher, gen)
     if not len(hit_docs):
-        order = []
+        order: list[int] = []
     elif ranked:
         order, scores = _rank_by_relevance(gen, stored, parsed, hit_docs, hit_tids, scores)
     else:
@@ -480,7 +505,7 @@ def _relaxations(
     return found
 
 
-def _narrowed(mask: np.ndarray, others) -> np.ndarray:
+def _narrowed(mask: np.ndarray, others: Iterable[np.ndarray]) -> np.ndarray:
     out = mask.copy()
     for m in others:
         out &= m
@@ -528,13 +553,13 @@ def facet_values(
 class ShownCache:
     """Least recently used stored fields, bounded by the characters of their text."""
 
-    def __init__(self, max_chars: int):
+    def __init__(self, max_chars: int) -> None:
         self.max_chars = max_chars
         self.chars = 0
-        self._items: OrderedDict[int, tuple[dict, int]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[dict[str, Any], int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, doc: int) -> dict | None:
+    def get(self, doc: int) -> dict[str, Any] | None:
         with self._lock:
             item = self._items.get(doc)
             if item is None:
@@ -542,7 +567,7 @@ class ShownCache:
             self._items.move_to_end(doc)
             return item[0]
 
-    def put(self, doc: int, fields: dict, chars: int) -> None:
+    def put(self, doc: int, fields: dict[str, Any], chars: int) -> None:
         if chars > self.max_chars:
             return
         with self._lock:
@@ -560,12 +585,12 @@ class _StoredFields:
     utterances (proximity), and the results page shows the same ones (``gen.stored``
     keeps them across requests too)."""
 
-    def __init__(self, searcher, gen: Generation | None = None):
+    def __init__(self, searcher: Searcher, gen: Generation | None = None) -> None:
         self.searcher = searcher
         self.gen = gen
-        self._read: dict[int, dict] = {}
+        self._read: dict[int, dict[str, Any]] = {}
 
-    def __call__(self, doc: int) -> dict:
+    def __call__(self, doc: int) -> dict[str, Any]:
         fields = self._read.get(doc)
         if fields is None:
             if self.gen is not None:
@@ -578,7 +603,7 @@ class _StoredFields:
 
 def _rank_by_relevance(
     gen: Generation, stored: _StoredFields, parsed: ParsedQuery, docs: np.ndarray,
-    tids: np.ndarray, scores,
+    tids: np.ndarray, scores: np.ndarray,
 ) -> tuple[list[int], np.ndarray]:
     """Transcripts by their best utterance and the query's words across them (``ranking``),
     and the utterance scores that ranking used (a page shows each transcript's best)."""
@@ -586,7 +611,7 @@ def _rank_by_relevance(
     reader = stored.searcher.reader()
     terms = ranking.positive_terms(parsed.query)
 
-    def postings_of(field: str, word: str):
+    def postings_of(field: str, word: str) -> tuple[np.ndarray, np.ndarray]:
         return gen.scorer.term_postings(reader, field, word)
 
     if ranking.PARAMS.as_typed:
@@ -609,14 +634,16 @@ def _rank_by_relevance(
     return ranking.rank_transcripts(score, evidence, np.unique(tids), table.tid_day), scores
 
 
-def _places_in_stream(gen: Generation):
+def _places_in_stream(gen: Generation) -> ranking.PlacesOf | None:
     """Where the ranking's words stand in documents, from the token stream
     (``ranking.add_proximity``); None for an index without one."""
     forward = gen.scorer.forward
     if forward is None:
         return None
 
-    def places_of(words: list[tuple[str, str]]):
+    def places_of(
+        words: list[tuple[str, str]],
+    ) -> Callable[[np.ndarray], list[tuple[np.ndarray, np.ndarray]]]:
         groups = [_word_group(gen, [word]) for word in words]
         return lambda docs: forward.places_of_many(docs, groups)
 
@@ -625,7 +652,9 @@ def _places_in_stream(gen: Generation):
 
 def _word_group(gen: Generation, words: list[tuple[str, str]]) -> np.ndarray:
     """The exact word ids (a bool per id) the query's (field, word)s stand for."""
-    group = np.zeros(len(gen.scorer.forward.vocabulary.df), dtype=bool)
+    forward = gen.scorer.forward
+    assert forward is not None  # asked only of a generation with a token stream
+    group = np.zeros(len(forward.vocabulary.df), dtype=bool)
     for name, word in words:
         group[_word_ids(gen, name, word)] = True
     return group
@@ -636,11 +665,12 @@ def _word_ids(gen: Generation, field: str, word: str) -> np.ndarray:
     words."""
     vocabulary = gen.vocabularies.get(field)
     w = vocabulary.id(word) if vocabulary is not None else -1
-    if w < 0:
+    if vocabulary is None or w < 0:
         return np.empty(0, dtype=np.int64)
     k = vocabulary.kept
     if k.members is None:
         return np.array([w], dtype=np.int64)
+    assert k.member_starts is not None  # kept with the members (index.tables)
     return np.asarray(k.members[int(k.member_starts[w]) : int(k.member_starts[w + 1])])
 
 
@@ -670,11 +700,13 @@ def _rank_by_date(gen: Generation, tids: np.ndarray, newest: bool) -> list[int]:
         return []
     keys = np.lexsort((tids, gen.table.tid_day[tids]))
     ordered = tids[keys]
-    return (ordered[::-1] if newest else ordered).tolist()
+    ranked: list[int] = (ordered[::-1] if newest else ordered).tolist()
+    return ranked
 
 
 def _shown_docs(
-    table: DocTable, docs: np.ndarray, tids: np.ndarray, page: list[int], scores
+    table: DocTable, docs: np.ndarray, tids: np.ndarray, page: list[int],
+    scores: np.ndarray | None,
 ) -> tuple[dict[int, int], dict[int, list[int]]]:
     """For each transcript of the page: how many of its turns matched, and those it shows
     in a list: its best-scoring few (or its first few, by date), in the order they were
@@ -696,8 +728,8 @@ def _shown_docs(
 
 
 def _transcript_hit(
-    gen, stored: _StoredFields, t: int, matched: int, shown: list[int], matcher,
-    spans: dict[int, list[tuple[int, int]]] | None,
+    gen: Generation, stored: _StoredFields, t: int, matched: int, shown: list[int],
+    matcher: WordMatcher, spans: dict[int, list[tuple[int, int]]] | None,
 ) -> TranscriptHit:
     table = gen.table
     meta = gen.meta(stored.searcher, t)
@@ -719,7 +751,8 @@ def _transcript_hit(
 
 
 def _utterance_hit(
-    stored: dict, pos, matcher: WordMatcher, spans: list[tuple[int, int]] | None = None
+    stored: dict[str, Any], pos: SupportsInt, matcher: WordMatcher,
+    spans: list[tuple[int, int]] | None = None,
 ) -> UtteranceHit:
     text = stored["body"]
     return UtteranceHit(
@@ -779,12 +812,14 @@ def matcher_for(index: TranscriptIndex, q: str) -> WordMatcher:
 def _word_matcher(gen: Generation, parsed: ParsedQuery) -> WordMatcher:
     """What to mark: with the words of each stem when the kept vocabulary knows them."""
     text, exact = gen.vocabularies.get(TEXT), gen.vocabularies.get(EXACT)
-    heads = None
+    heads: set[str] | None = None
     if text is not None and exact is not None and text.kept.members is not None:
+        starts = text.kept.member_starts
+        assert starts is not None  # kept with the members (index.tables)
         heads = set()
         for s in parsed.stems:
             i = text.id(s)
             if i >= 0:
-                lo, hi = int(text.kept.member_starts[i]), int(text.kept.member_starts[i + 1])
+                lo, hi = int(starts[i]), int(starts[i + 1])
                 heads.update(exact.words[m] for m in text.kept.members[lo:hi].tolist())
     return WordMatcher(parsed.stems, parsed.words, heads)

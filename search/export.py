@@ -19,6 +19,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import astuple, dataclass, fields
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 import numpy as np
@@ -26,6 +27,9 @@ import numpy as np
 from transcripts.search.engine import Generation, TranscriptIndex, select
 from transcripts.search.query import QueryError
 from transcripts.search.results import SearchRequest
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 MAX_ROWS = 100_000
 FORMATS = ("csv", "jsonl")
@@ -134,7 +138,7 @@ def export_rows(
                          gen.meta(searcher, t), permalink)
 
 
-def export_row(tid: str, position: int, stored: dict, meta: dict,
+def export_row(tid: str, position: int, stored: dict[str, Any], meta: dict[str, Any],
                permalink: Callable[[str, int], str]) -> ExportRow:
     """One utterance's row from its stored fields and its transcript's metadata (both
     backends store them alike; OpenSearch's role as shown is ``role_shown``)."""
@@ -154,7 +158,7 @@ def export_row(tid: str, position: int, stored: dict, meta: dict,
     )
 
 
-def safe_cell(value):
+def safe_cell(value: object) -> object:
     """A text cell a spreadsheet would take for a formula gets a leading apostrophe."""
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
@@ -162,7 +166,7 @@ def safe_cell(value):
 
 
 def csv_chunks(
-    rows: Iterator, columns: list[str], note: str = "", bom: bool = False
+    rows: Iterator[Any], columns: list[str], note: str = "", bom: bool = False
 ) -> Iterator[str]:
     """CSV text in chunks of ``BATCH`` rows: the header, the rows (dataclasses or
     tuples), then ``note`` alone in the first column of a last row when it is set."""
@@ -181,7 +185,7 @@ def csv_chunks(
     yield _drain(buffer)
 
 
-def jsonl_chunks(rows: Iterator, note: dict | None = None) -> Iterator[str]:
+def jsonl_chunks(rows: Iterator[Any], note: dict[str, Any] | None = None) -> Iterator[str]:
     """One JSON object a line; ``note`` (a dict with "truncated") as the last line."""
     batch: list[str] = []
     for row in rows:
@@ -196,7 +200,7 @@ def jsonl_chunks(rows: Iterator, note: dict | None = None) -> Iterator[str]:
         yield "\n".join(batch) + "\n"
 
 
-def _as_dict(row) -> dict:
+def _as_dict(row: DataclassInstance) -> dict[str, Any]:
     return {f.name: getattr(row, f.name) for f in fields(row)}
 
 
@@ -207,7 +211,9 @@ def _drain(buffer: io.StringIO) -> str:
     return text
 
 
-def truncation_record(plan_rows: int, total: int, limit: int, message: str) -> dict | None:
+def truncation_record(
+    plan_rows: int, total: int, limit: int, message: str
+) -> dict[str, Any] | None:
     """The last JSON line of a truncated export (None when nothing was left out)."""
     if total <= plan_rows:
         return None
@@ -220,8 +226,27 @@ def truncation_record(plan_rows: int, total: int, limit: int, message: str) -> d
     }
 
 
+class Plan(Protocol):
+    """What ``export_chunks`` reads of a plan: ``ExportPlan`` or the OpenSearch backend's."""
+
+    @property
+    def rows(self) -> int: ...
+
+    @property
+    def total(self) -> int: ...
+
+    @property
+    def limit(self) -> int: ...
+
+    def note(self) -> str: ...
+
+    def export_rows(
+        self, permalink: Callable[[str, int], str] = ...
+    ) -> Iterator[ExportRow]: ...
+
+
 def export_chunks(
-    plan,
+    plan: Plan,
     fmt: str,
     bom: bool = False,
     permalink: Callable[[str, int], str] = permalink_path,

@@ -24,7 +24,9 @@ class Facet:
     ids: dict[str, int]  # value -> value id
     docs: np.ndarray  # pairs: document numbers ...
     vals: np.ndarray  # ... and value ids, sorted by value id
-    starts: np.ndarray  # docs[starts[v]:starts[v+1]] are the documents with value v
+    # docs[starts[v]:starts[v+1]] are the documents with value v (None: a facet only
+    # counted, see DocTable.count_together)
+    starts: np.ndarray | None
     _folded: dict[str, list[str]] | None = field(default=None, repr=False, compare=False)
     _by_doc: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
@@ -32,6 +34,7 @@ class Facet:
         v = self.ids.get(value)
         if v is None:
             return np.empty(0, dtype=np.int32)
+        assert self.starts is not None  # every facet a filter names has them
         return self.docs[self.starts[v] : self.starts[v + 1]]
 
     def resolve(self, value: str) -> list[str]:
@@ -84,7 +87,8 @@ class DocTable:
     is_page: np.ndarray  # bool: the transcript's title/lead document
     facets: dict[str, Facet]  # speaker, person, geography, topic, place
     years: Facet
-    _together: tuple | None = field(default=None, repr=False)  # see count_together
+    # see count_together: (names, their facets as one, where each one's values end)
+    _together: tuple[list[str], Facet, list[int]] | None = field(default=None, repr=False)
 
     def count_together(
         self, names: list[str], mask: np.ndarray, docs: np.ndarray | None = None
@@ -109,7 +113,9 @@ class DocTable:
         return {n: c for n, c in zip(names, np.split(counts, ends[:-1]), strict=True)}
 
 
-def _facet(values: list[str], docs, vals, starts) -> Facet:
+def _facet(
+    values: list[str], docs: np.ndarray, vals: np.ndarray, starts: np.ndarray | None
+) -> Facet:
     return Facet(values, {v: i for i, v in enumerate(values)}, docs, vals, starts)
 
 

@@ -27,11 +27,16 @@ holds: the exactness tests recount them from the source files.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from whoosh import query as wq
 
 from transcripts.index.schema import EXACT, TEXT
 from transcripts.search.scoring import phrase_counts
+
+if TYPE_CHECKING:
+    from transcripts.search.engine import Selection
 
 TEXT_FIELDS = (TEXT, EXACT, "title")
 
@@ -54,7 +59,7 @@ def positive_leaves(q: wq.Query | None) -> list[wq.Query]:
     return out
 
 
-def hit_counts(selection) -> np.ndarray:
+def hit_counts(selection: Selection) -> np.ndarray:
     """Occurrences of the query in each document of the selection (int64, 0 elsewhere)."""
     gen = selection.gen
     mask = selection.mask
@@ -63,7 +68,7 @@ def hit_counts(selection) -> np.ndarray:
     if query is None or not mask.any():
         return counts
     reader = gen.searcher().reader()
-    seen: set[tuple] = set()
+    seen: set[tuple[object, ...]] = set()
     for leaf in positive_leaves(query):
         key = (type(leaf).__name__, leaf.fieldname, getattr(leaf, "text", None),
                tuple(getattr(leaf, "words", ()) or ()))
@@ -85,7 +90,7 @@ def hit_counts(selection) -> np.ndarray:
             counts[docs] += n
         else:  # a generation with the words in Whoosh, or a phrase in the title
             words = list(enumerate(leaf.words))
-            for doc, n in phrase_counts(reader, leaf.fieldname, words,
-                                        np.flatnonzero(mask)).items():
-                counts[doc] += n
+            for doc, times in phrase_counts(reader, leaf.fieldname, words,
+                                            np.flatnonzero(mask)).items():
+                counts[doc] += times
     return counts

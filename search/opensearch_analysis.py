@@ -12,8 +12,10 @@ reading the text of the documents a query matches.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
@@ -25,6 +27,7 @@ from transcripts.search.concordance import (
     Concordance,
     ConcordanceLine,
     NoWordsToShow,
+    Unit,
     check_concordance,
     check_page,
     hit_units,
@@ -107,7 +110,7 @@ def counted_leaves(q: wq.Query | None) -> list[_Leaf]:
     return list(leaves)
 
 
-def occurrences(src: dict, leaves: list[_Leaf]) -> int:
+def occurrences(src: dict[str, Any], leaves: list[_Leaf]) -> int:
     """How often the leaves occur in one document (``search.hits.hit_counts``'s rules):
     a word's frequency in its field, a phrase's places with its words side by side."""
     if not leaves:
@@ -134,8 +137,8 @@ def occurrences(src: dict, leaves: list[_Leaf]) -> int:
     return total
 
 
-def _hits(index: ClusterIndex, gen: ClusterGeneration, query: dict, parsed: ParsedQuery,
-          key_of) -> dict[int, int]:
+def _hits(index: ClusterIndex, gen: ClusterGeneration, query: dict[str, Any],
+          parsed: ParsedQuery, key_of: Callable[[dict[str, Any]], int]) -> dict[int, int]:
     """Occurrences of the query per key (``key_of(source)``) over the matching documents."""
     leaves = counted_leaves(parsed.query)
     out: dict[int, int] = {}
@@ -168,15 +171,15 @@ def _days(gen: ClusterGeneration) -> tuple[int, int]:
     return gen.derived("days", build)
 
 
-def groups(index: ClusterIndex, gen: ClusterGeneration, query: dict, field: str
-           ) -> dict[object, tuple[int, int]]:
+def groups(index: ClusterIndex, gen: ClusterGeneration, query: dict[str, Any], field: str
+           ) -> dict[Any, tuple[int, int]]:  # values as JSON has them: str, or a number
     """(words, transcripts) of the documents of ``query`` per value of ``field``, exactly:
     a composite aggregation over (value, transcript) pairs, page after page, so no count
     is an estimate and no request makes more buckets than a search may (65,535)."""
-    out: dict[object, list[int]] = {}
+    out: dict[Any, list[int]] = {}
     after = None
     while True:
-        composite: dict = {"size": PAIRS_PAGE, "sources": [
+        composite: dict[str, Any] = {"size": PAIRS_PAGE, "sources": [
             {"v": {"terms": {"field": field}}}, {"t": {"terms": {"field": "tid"}}}]}
         if after:
             composite["after"] = after
@@ -193,7 +196,7 @@ def groups(index: ClusterIndex, gen: ClusterGeneration, query: dict, field: str
             return {k: (w, t) for k, (w, t) in out.items()}
 
 
-def _per_month(index: ClusterIndex, gen: ClusterGeneration, query: dict
+def _per_month(index: ClusterIndex, gen: ClusterGeneration, query: dict[str, Any]
                ) -> dict[int, tuple[int, int]]:
     """(words, transcripts) of the documents of ``query`` per month."""
     return {int(k): v for k, v in groups(index, gen, query, "month").items()}
@@ -214,7 +217,7 @@ def trends(index: ClusterIndex, req: SearchRequest, queries: list[str],
     if bucket is None:
         bucket = "month" if hi_day - lo_day <= MONTHS_UP_TO_DAYS else "year"
     if hi_day < lo_day or not first_day:
-        spans: list = []
+        spans: list[tuple[int, dt.date, dt.date]] = []
     else:
         spans = spans_of(date_of(lo_day), date_of(hi_day), bucket)
     n = len(spans)
@@ -373,12 +376,13 @@ def speaker_profile(index: ClusterIndex, name: str) -> SpeakerProfile | None:
     )
 
 
-def _count(index: ClusterIndex, gen: ClusterGeneration, query: dict) -> int:
+def _count(index: ClusterIndex, gen: ClusterGeneration, query: dict[str, Any]) -> int:
     return int(call(index, lambda: gen.conn.count(index=gen.name, body={"query": query}))
                ["count"])
 
 
-def _turns(index: ClusterIndex, gen: ClusterGeneration, query: dict, sort: list) -> list[Turn]:
+def _turns(index: ClusterIndex, gen: ClusterGeneration, query: dict[str, Any],
+           sort: Sequence[str | dict[str, Any]]) -> list[Turn]:
     hits = call(index, lambda: gen.conn.search(index=gen.name, body={
         "query": query, "sort": sort, "size": SHOWN_TURNS,
         "_source": ["tid", "pos", "body", "speaker"]}))["hits"]["hits"]
@@ -396,7 +400,7 @@ def _turns(index: ClusterIndex, gen: ClusterGeneration, query: dict, sort: list)
     return out
 
 
-def _roles(aggregations: dict) -> list[RoleSpan]:
+def _roles(aggregations: dict[str, Any]) -> list[RoleSpan]:
     rows = []
     for b in aggregations.get("roles", {}).get("buckets", []):
         first = b["first"]["day"]["value"]
@@ -406,7 +410,7 @@ def _roles(aggregations: dict) -> list[RoleSpan]:
     return sorted(rows, key=lambda r: (r.first or "9999", r.role))
 
 
-def _tags(index: ClusterIndex, gen: ClusterGeneration, theirs: dict
+def _tags(index: ClusterIndex, gen: ClusterGeneration, theirs: dict[str, Any]
           ) -> dict[str, list[TagCount]]:
     """Tags of the transcripts they speak in, by how many of those transcripts have each."""
     out = {}
@@ -422,7 +426,7 @@ def distinctive_words(index: ClusterIndex, gen: ClusterGeneration, name: str,
                       shown: int = SHOWN) -> list[DistinctiveWord]:
     """``search.distinctive`` on the cluster: the speaker's words counted from their turns,
     the rest of the corpus from the vocabulary index's uses of each word."""
-    cache = gen.derived("distinctive", lambda g: {})
+    cache: dict[str, list[DistinctiveWord]] = gen.derived("distinctive", lambda g: {})
     if name in cache:
         return cache[name][:shown]
     mine: dict[str, int] = {}
@@ -532,7 +536,8 @@ def _element_matches(element: tuple[str, str], word: str, stems: dict[str, str])
     return s == text
 
 
-def _hits_in(text: str, units: list, stems: dict[str, str]):
+def _hits_in(text: str, units: list[Unit], stems: dict[str, str]
+             ) -> tuple[list[tuple[int, int]], list[str], list[int]]:
     """(first token, length) of every hit in one text, in reading order, never overlapping
     (``search.concordance.find_hits``'s rules), with the tokens' words and offsets."""
     matches = list(WORD_RE.finditer(text))

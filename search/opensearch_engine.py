@@ -22,10 +22,12 @@ import dataclasses
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from transcripts.index.documents import day_number
 from transcripts.index.model import Transcript, Utterance
@@ -69,6 +71,11 @@ from transcripts.search.results import (
 from transcripts.search.snippets import WordMatcher, snippet
 from transcripts.search.suggest import suggest
 
+if TYPE_CHECKING:
+    from opensearchpy import OpenSearch, TransportError
+
+T = TypeVar("T")
+
 # Transcripts counted exactly, a bucket each, up to this many in the index: OpenSearch's
 # search.max_buckets is 65,535 (the 8x corpus has 46,280 transcripts).
 EXACT_TRANSCRIPTS = 60_000
@@ -88,7 +95,7 @@ class ClusterGeneration:
 
     name: str
     settings: ClusterSettings
-    conn: object
+    conn: OpenSearch
     doc_count: int
     transcripts: int  # page documents: one a transcript
     facets: dict[str, Facet]  # values only: the documents are in the cluster
@@ -101,20 +108,20 @@ class ClusterGeneration:
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _df: dict[tuple[str, str], int] = field(default_factory=dict)
 
-    def derived(self, name: str, build):
+    def derived(self, name: str, build: Callable[[ClusterGeneration], T]) -> T:
         value = self._derived.get(name)
         if value is None:
             with self._lock:
                 value = self._derived.get(name)
                 if value is None:
                     value = self._derived[name] = build(self)
-        return value
+        return cast(T, value)  # what ``build`` made for this name
 
     # -- the vocabulary, as the query parser and "did you mean" ask for it ------------------
     def doc_count_all(self) -> int:
         return self.doc_count
 
-    def doc_frequency(self, fieldname: str, text) -> int:
+    def doc_frequency(self, fieldname: str, text: str) -> int:
         if fieldname in self.value_counts:
             return self.value_counts[fieldname].get(text, 0)
         key = (fieldname, text)
@@ -148,14 +155,15 @@ class ClusterGeneration:
                     out[word] = int(doc["_source"].get("uses", 0))
         return out
 
-    def expand_prefix(self, fieldname: str, head: str):
+    def expand_prefix(self, fieldname: str, head: str) -> list[str]:
         return self.pattern_words(fieldname, head + "*", head)[1]
 
-    def pattern_words(self, fieldname: str, pattern: str, head: str):
+    def pattern_words(self, fieldname: str, pattern: str, head: str
+                      ) -> tuple[int, list[str], npt.NDArray[np.int64]]:
         """How many words of the field match the pattern, and the MAX_EXPANSION most
         common (ties in word order), in word order (``search.query.PatternWords``)."""
         if head == pattern.rstrip("*") and "?" not in pattern and pattern.count("*") == 1:
-            match: dict = {"prefix": {"word": head}}
+            match: dict[str, Any] = {"prefix": {"word": head}}
         else:
             match = {"wildcard": {"word": {"value": pattern}}}
         body = {
@@ -269,7 +277,7 @@ class ClusterIndex:
         from opensearchpy import exceptions as ox
 
         try:
-            targets = sorted(self.conn.indices.get_alias(name=self.settings.alias))
+            targets: list[str] = sorted(self.conn.indices.get_alias(name=self.settings.alias))
         except ox.NotFoundError:
             raise IndexMissing(
                 f"no index '{self.settings.alias}' on OpenSearch at "
@@ -316,7 +324,7 @@ class ClusterIndex:
         )
 
 
-def _all_values(settings: ClusterSettings, conn, index: str, fieldname: str
+def _all_values(settings: ClusterSettings, conn: OpenSearch, index: str, fieldname: str
                 ) -> dict[str, int]:
     """Every value of a keyword field with its document count (a composite aggregation,
     page after page: exact whatever the number of values)."""
@@ -342,12 +350,13 @@ def parse_request(gen: ClusterGeneration, q: str) -> ParsedQuery:
     return parse(q, gen.parser, gen, gen.values, None, gen.pattern_words)
 
 
-def _filters(gen: ClusterGeneration, req: SearchRequest) -> tuple[dict | None, dict[str, dict]]:
+def _filters(gen: ClusterGeneration, req: SearchRequest
+             ) -> tuple[dict[str, Any] | None, dict[str, dict[str, Any]]]:
     """The date filter and each ticked facet's filter (values as stored)."""
     dates = None
     if req.date_from or req.date_to:
         lo = day_number(req.date_from) if req.date_from else 1
-        rng: dict = {"gte": lo}
+        rng: dict[str, int] = {"gte": lo}
         if req.date_to:
             rng["lte"] = day_number(req.date_to)
         dates = {"range": {"day": rng}}
@@ -359,8 +368,8 @@ def _filters(gen: ClusterGeneration, req: SearchRequest) -> tuple[dict | None, d
     return dates, facets
 
 
-def selection(index: ClusterIndex, req: SearchRequest) -> tuple[ClusterGeneration,
-                                                                 SearchRequest, ParsedQuery, dict]:
+def selection(index: ClusterIndex, req: SearchRequest
+              ) -> tuple[ClusterGeneration, SearchRequest, ParsedQuery, dict[str, Any]]:
     """What the analysis views count or list: every document matching the query and every
     filter, as one query (``engine.select`` on the embedded index)."""
     check_request(req)
@@ -372,7 +381,7 @@ def selection(index: ClusterIndex, req: SearchRequest) -> tuple[ClusterGeneratio
     return gen, req, parsed, {"bool": {"must": [to_dsl(parsed.query)], "filter": filters}}
 
 
-def transcript_count(gen: ClusterGeneration) -> dict:
+def transcript_count(gen: ClusterGeneration) -> dict[str, Any]:
     """Aggregations that count the distinct transcripts of the documents they see, exactly:
     a bucket per transcript (as many as the index has, so none is cut) and the number of
     buckets. ``cardinality`` is cheaper but an estimate: on the development corpus it
@@ -388,7 +397,7 @@ def transcript_count(gen: ClusterGeneration) -> dict:
     }
 
 
-def counted_transcripts(aggregations: dict) -> int:
+def counted_transcripts(aggregations: dict[str, Any]) -> int:
     n = aggregations["n"]
     return int(n["count"] if "count" in n else n["value"])
 
@@ -397,7 +406,7 @@ def counted_transcripts(aggregations: dict) -> int:
 FILTER_PATH = "-aggregations.transcripts.tids"
 
 
-def _all_of(filters: list[dict]) -> dict:
+def _all_of(filters: list[dict[str, Any]]) -> dict[str, Any]:
     return {"bool": {"filter": filters}} if filters else {"match_all": {}}
 
 
@@ -414,7 +423,7 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
     everything = [f for f in (dates, *selections.values()) if f]
     ranked = parsed.query is not None and req.sort == "relevance"
 
-    aggs: dict = {
+    aggs: dict[str, Any] = {
         "transcripts": {"filter": _all_of(everything), "aggs": transcript_count(gen)},
     }
     for name in FACETS:
@@ -425,8 +434,8 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
     aggs["year"] = {"filter": _all_of(list(selections.values())),
                     "aggs": {"v": {"terms": {"field": "year", "size": max(1, len(gen.years) + 1)}}}}
     if ranked:
-        sort: list = ["_score", {"tid": "asc"}]
-        shown_sort: list = ["_score", {"pos": "asc"}]
+        sort: list[str | dict[str, Any]] = ["_score", {"tid": "asc"}]
+        shown_sort: list[str | dict[str, Any]] = ["_score", {"pos": "asc"}]
     else:
         order = "asc" if req.sort == "oldest" else "desc"
         sort = [{"day": order}, {"tid": order}]
@@ -473,7 +482,8 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
     if parsed.plain_words and total < 5:
         suggestion = call(index, lambda: suggest(gen, req.q, parsed.plain_words,
                                                   _ExactWords(gen)))
-    relax, total_without_filters = [], None
+    relax: list[Relaxation] = []
+    total_without_filters: int | None = None
     if not total and everything:
         relax, total_without_filters = _relaxations(index, gen, req, query, dates, selections)
     return SearchResult(
@@ -492,7 +502,7 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
     )
 
 
-def _with_words_as_typed(query: dict, parsed: ParsedQuery) -> dict:
+def _with_words_as_typed(query: dict[str, Any], parsed: ParsedQuery) -> dict[str, Any]:
     """The embedded ranking's "as typed" (``search.ranking.as_typed_terms``): a plain word
     also scores, twice over, in the form it was typed ("accounts" before "accounting").
     Optional clauses: what matches does not change."""
@@ -504,7 +514,7 @@ def _with_words_as_typed(query: dict, parsed: ParsedQuery) -> dict:
     return {"bool": {"must": [query], "should": should}}
 
 
-def call(index: ClusterIndex, fn):
+def call(index: ClusterIndex, fn: Callable[..., T]) -> T:
     """A request to the cluster; its failure as ``ClusterUnavailable`` (one line).
 
     An answer from only some of the shards (a node lost a moment ago, its replicas not yet
@@ -535,7 +545,7 @@ def call(index: ClusterIndex, fn):
     )
 
 
-def whole(settings: ClusterSettings, answer):
+def whole(settings: ClusterSettings, answer: dict[str, Any]) -> dict[str, Any]:
     """The answer, if every shard gave its part (else ``ClusterUnavailable``): for what is
     kept for a generation's life, and the vocabulary a query is parsed with."""
     if _partial(answer):
@@ -546,12 +556,12 @@ def whole(settings: ClusterSettings, answer):
     return answer
 
 
-def _shards_lost(exc) -> bool:
+def _shards_lost(exc: TransportError) -> bool:
     return exc.status_code in (500, 503) and "search_phase_execution_exception" in str(
         exc.error)
 
 
-def _partial(answer) -> bool:
+def _partial(answer: object) -> bool:
     """Shards that did not answer a search or count, or documents an mget could not read."""
     if not isinstance(answer, dict):
         return False
@@ -561,8 +571,9 @@ def _partial(answer) -> bool:
     return any(isinstance(d, dict) and "error" in d for d in answer.get("docs") or [])
 
 
-def scan(index: ClusterIndex, gen: ClusterGeneration, query: dict, sort: list,
-         fields: list[str], limit: int | None = None) -> Iterator[dict]:
+def scan(index: ClusterIndex, gen: ClusterGeneration, query: dict[str, Any],
+         sort: Sequence[str | dict[str, Any]], fields: list[str], limit: int | None = None
+         ) -> Iterator[dict[str, Any]]:
     """The ``_source`` (``fields``) and ``sort`` values of every matching document, in
     order, a batch at a time through a point in time: the index as it was when the scan
     began, whatever a reindex does meanwhile, and no result window to stop at."""
@@ -573,7 +584,7 @@ def scan(index: ClusterIndex, gen: ClusterGeneration, query: dict, sort: list,
         after = None
         sent = 0
         while limit is None or sent < limit:
-            body: dict = {
+            body: dict[str, Any] = {
                 "query": query,
                 "sort": sort,
                 "size": SCAN_BATCH if limit is None else min(SCAN_BATCH, limit - sent),
@@ -595,7 +606,8 @@ def scan(index: ClusterIndex, gen: ClusterGeneration, query: dict, sort: list,
 
 
 
-def metas(index: ClusterIndex, gen: ClusterGeneration, tids: list[str]) -> dict[str, dict]:
+def metas(index: ClusterIndex, gen: ClusterGeneration, tids: list[str]
+          ) -> dict[str, dict[str, Any]]:
     if not tids:
         return {}
     found = call(index, lambda: gen.conn.mget(
@@ -607,9 +619,9 @@ def metas(index: ClusterIndex, gen: ClusterGeneration, tids: list[str]) -> dict[
 
 
 def _shown_turns(
-    index: ClusterIndex, gen: ClusterGeneration, query: dict, filters: list[dict],
-    tids: list[str], sort: list,
-) -> tuple[dict[str, dict], dict[str, dict]]:
+    index: ClusterIndex, gen: ClusterGeneration, query: dict[str, Any],
+    filters: list[dict[str, Any]], tids: list[str], sort: Sequence[str | dict[str, Any]],
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """For the page's transcripts, in one round trip: each one's matching turns (how many,
     and its best few) and its page document's metadata. One aggregation over the page's
     transcripts instead of collapse's inner hits, which cost a search per transcript."""
@@ -633,7 +645,8 @@ def _shown_turns(
     return {t: shown.get(t, {"doc_count": 0, "top": {"hits": {"hits": []}}}) for t in tids}, found
 
 
-def _transcript_hit(tid: str, bucket: dict, meta: dict, matcher: WordMatcher) -> TranscriptHit:
+def _transcript_hit(tid: str, bucket: dict[str, Any], meta: dict[str, Any],
+                    matcher: WordMatcher) -> TranscriptHit:
     docs = sorted((h["_source"] for h in bucket["top"]["hits"]["hits"]),
                   key=lambda s: s["pos"])
     return TranscriptHit(
@@ -650,7 +663,7 @@ def _transcript_hit(tid: str, bucket: dict, meta: dict, matcher: WordMatcher) ->
     )
 
 
-def _utterance_hit(src: dict, matcher: WordMatcher) -> UtteranceHit:
+def _utterance_hit(src: dict[str, Any], matcher: WordMatcher) -> UtteranceHit:
     text = src.get("body") or ""
     return UtteranceHit(
         position=int(src["pos"]),
@@ -667,12 +680,12 @@ def _utterance_hit(src: dict, matcher: WordMatcher) -> UtteranceHit:
 
 
 def _relaxations(
-    index: ClusterIndex, gen: ClusterGeneration, req: SearchRequest, query: dict,
-    dates: dict | None, selections: dict[str, dict],
+    index: ClusterIndex, gen: ClusterGeneration, req: SearchRequest, query: dict[str, Any],
+    dates: dict[str, Any] | None, selections: dict[str, dict[str, Any]],
 ) -> tuple[list[Relaxation], int]:
     """For an empty result: what removing each filter alone would give (one multi-search),
     as ``search.engine._relaxations`` counts it."""
-    scopes: list[tuple[str, list[str], list[dict]]] = []
+    scopes: list[tuple[str, list[str], list[dict[str, Any]]]] = []
     for name, values in req.filters().items():
         if name in selections:
             kept = [f for f in (dates, *(v for k, v in selections.items() if k != name)) if f]
@@ -680,13 +693,13 @@ def _relaxations(
     for which in ("from", "to"):
         bound = req.date_from if which == "from" else req.date_to
         if bound:
-            other = dataclasses.replace(req, **({"date_from": None} if which == "from"
-                                                else {"date_to": None}))
+            other = (dataclasses.replace(req, date_from=None) if which == "from"
+                     else dataclasses.replace(req, date_to=None))
             kept_dates, _ = _filters(gen, other)
             scopes.append((which, [bound.isoformat()],
                            [f for f in (kept_dates, *selections.values()) if f]))
     scopes.append(("", [], []))  # no filter at all
-    lines: list[dict] = []
+    lines: list[dict[str, Any]] = []
     for _, _, filters in scopes:
         lines.append({"index": gen.name})
         lines.append({"size": 0, "track_total_hits": True,

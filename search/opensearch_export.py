@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from transcripts.search.export import (
     ExportRow,
@@ -34,7 +35,7 @@ from transcripts.search.results import SearchRequest
 
 FIELDS = ["tid", "pos", "kind", "body", "label", "note", "speaker", "role_shown"]
 # The embedded export's order: by the transcript's date, then transcript, then place.
-ORDERS = {
+ORDERS: dict[str, list[str | dict[str, str]]] = {
     "oldest": [{"day": "asc"}, {"tid": "asc"}, {"pos": "asc"}, {"kind": "desc"}],
     "newest": [{"day": "desc"}, {"tid": "asc"}, {"pos": "asc"}, {"kind": "desc"}],
     "relevance": ["_score", {"day": "asc"}, {"tid": "asc"}, {"pos": "asc"}, {"kind": "desc"}],
@@ -45,7 +46,7 @@ ORDERS = {
 class ClusterExportPlan:
     index: ClusterIndex
     gen: ClusterGeneration
-    query: dict
+    query: dict[str, Any]
     sort: str
     total: int
     rows: int
@@ -60,8 +61,8 @@ class ClusterExportPlan:
 
     def export_rows(self, permalink: Callable[[str, int], str] = permalink_path
                     ) -> Iterator[ExportRow]:
-        meta: dict[str, dict] = {}
-        batch: list[dict] = []
+        meta: dict[str, dict[str, Any]] = {}
+        batch: list[dict[str, Any]] = []
         hits = scan(self.index, self.gen, self.query, ORDERS[self.sort], FIELDS, self.rows)
         for hit in hits:
             batch.append(hit["_source"])
@@ -70,7 +71,7 @@ class ClusterExportPlan:
                 batch = []
         yield from self._rows(batch, meta, permalink)
 
-    def _rows(self, batch: list[dict], meta: dict[str, dict],
+    def _rows(self, batch: list[dict[str, Any]], meta: dict[str, dict[str, Any]],
               permalink: Callable[[str, int], str]) -> Iterator[ExportRow]:
         """A batch's rows, with the titles of its transcripts read in one request."""
         new = list(dict.fromkeys(s["tid"] for s in batch if s["tid"] not in meta))

@@ -11,6 +11,7 @@ one that does not leaves them for the next run.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from transcripts.index.documents import day_number
 from transcripts.index.opensearch import mapping
@@ -52,9 +53,9 @@ def new_passages(
 ) -> Followed:
     gen, req, parsed, query = selection(index, req)
     name, built_at = generation_stamp(index)
-    window: list[dict] = [{"range": {"first_seen": {"lte": built_at}}}]
+    window: list[dict[str, Any]] = [{"range": {"first_seen": {"lte": built_at}}}]
     if after is not None:
-        newer: dict = {"range": {"first_seen": {"gt": after}}}
+        newer: dict[str, Any] = {"range": {"first_seen": {"gt": after}}}
         if dated_from is not None:
             dated = {"range": {"day": {"gte": day_number(dated_from)}}}
             newer = {"bool": {"should": [newer, dated], "minimum_should_match": 1}}

@@ -13,6 +13,8 @@ gaps together, so each gap is a ``span_near`` of its own, nested left to right.
 
 from __future__ import annotations
 
+from typing import Any
+
 from whoosh import query as wq
 
 from transcripts.index.opensearch.mapping import ANALYZER
@@ -21,14 +23,14 @@ from transcripts.search.query import QueryError
 MAX_SCORED_TERMS = 32  # an OR of more words of one field is one ``terms`` query
 
 
-def to_dsl(q: wq.Query | None) -> dict:
+def to_dsl(q: wq.Query | None) -> dict[str, Any]:
     """The DSL for a parsed query; None is everything (an empty query)."""
     if q is None:
         return {"match_all": {}}
     return _node(q)
 
 
-def _node(q: wq.Query) -> dict:
+def _node(q: wq.Query) -> dict[str, Any]:
     if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
         return {"match_none": {}}
     if isinstance(q, wq.Every):
@@ -52,7 +54,7 @@ def _node(q: wq.Query) -> dict:
     raise QueryError(f"This kind of query ({type(q).__name__}) cannot be run on OpenSearch.")
 
 
-def _any_of(subqueries: list[wq.Query]) -> list[dict]:
+def _any_of(subqueries: list[wq.Query]) -> list[dict[str, Any]]:
     """OR's clauses. Many words of one field (a prefix's 200) become one ``terms`` query:
     a query may hold at most 1,024 clauses in all (``indices.query.bool.max_clause_count``),
     and eight prefixes would pass it. Such words then match alike (a constant score):
@@ -71,7 +73,7 @@ def _any_of(subqueries: list[wq.Query]) -> list[dict]:
     return out
 
 
-def _phrase(q: wq.Phrase) -> dict:
+def _phrase(q: wq.Phrase) -> dict[str, Any]:
     words = list(q.words)
     if len(words) == 1:
         return {"term": {q.fieldname: {"value": words[0], "boost": q.boost}}}
@@ -79,7 +81,7 @@ def _phrase(q: wq.Phrase) -> dict:
         return {"match_phrase": {q.fieldname: {"query": " ".join(words), "analyzer": ANALYZER,
                                                "boost": q.boost}}}
     gap = q.slop - 1  # words allowed between one word and the next
-    span: dict = {"span_term": {q.fieldname: words[0]}}
+    span: dict[str, Any] = {"span_term": {q.fieldname: words[0]}}
     for word in words[1:]:
         span = {"span_near": {"clauses": [span, {"span_term": {q.fieldname: word}}],
                               "slop": gap, "in_order": True}}

@@ -12,8 +12,9 @@ import copy
 import re
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 from whoosh import fields
@@ -84,27 +85,29 @@ class ParsedQuery:
     patterns: int = 0  # prefixes and wildcards seen so far
 
 
-class _ExactPhraseNode(plugins.PhrasePlugin.PhraseNode):
-    def query(self, parser):
+class _ExactPhraseNode(plugins.PhrasePlugin.PhraseNode):  # type: ignore[misc]  # Whoosh: untyped
+    fieldname: str | None  # set by Whoosh's node (annotated here only)
+
+    def query(self, parser: QueryParser) -> wq.Query:
         if self.fieldname in (None, TEXT):
             self.fieldname = EXACT
         return super().query(parser)
 
 
-class _ExactPhraseTagger(RegexTagger):
-    def create(self, parser, match):
+class _ExactPhraseTagger(RegexTagger):  # type: ignore[misc]  # Whoosh: untyped
+    def create(self, parser: QueryParser, match: re.Match[str]) -> _ExactPhraseNode:
         slop = int(match.group("slop")) if match.group("slop") else 1
         return _ExactPhraseNode(match.group("text"), match.start("text"), slop)
 
 
-class _ExactPhrasePlugin(plugins.PhrasePlugin):
+class _ExactPhrasePlugin(plugins.PhrasePlugin):  # type: ignore[misc]  # Whoosh: untyped
     """Quoted words go to the unstemmed field: they must match as written."""
 
-    def taggers(self, parser):
+    def taggers(self, parser: QueryParser) -> list[tuple[_ExactPhraseTagger, int]]:
         return [(_ExactPhraseTagger(self.expr), 0)]
 
 
-def query_schema(schema) -> fields.Schema:
+def query_schema(schema: fields.Schema) -> fields.Schema:
     """The index schema, with the value fields tokenized as the user types them.
 
     In the index a tag value is one term ("Vladimir Putin"); in a query ``speaker:putin``
@@ -124,7 +127,7 @@ def query_schema(schema) -> fields.Schema:
     return qs
 
 
-def make_parser(schema) -> QueryParser:
+def make_parser(schema: fields.Schema) -> QueryParser:
     parser = QueryParser(TEXT, query_schema(schema), plugins=[])
     parser.add_plugins(
         [
@@ -237,6 +240,8 @@ class Vocabulary:
         if k.docs is not None:
             return self._slice(w)
         # A stem: the postings of its words, merged (most stems have one or two words).
+        # has_postings(): without postings of its own, a field has members and a source.
+        assert k.members is not None and k.member_starts is not None and self.source is not None
         members = k.members[int(k.member_starts[w]) : int(k.member_starts[w + 1])].tolist()
         parts = [self.source._slice(m) for m in members]
         if len(parts) == 1:
@@ -248,11 +253,14 @@ class Vocabulary:
 
     def _slice(self, w: int) -> tuple[np.ndarray, np.ndarray]:
         k = self.kept
+        # Called for a field with postings: index.tables keeps docs, tf and starts together.
+        assert k.docs is not None and k.tf is not None and k.starts is not None
         lo, hi = int(k.starts[w]), int(k.starts[w + 1])
         tf = k.tf[lo:hi].astype(np.float32)
         if k.tf_over_at is not None and len(k.tf_over_at):
             a, b = np.searchsorted(k.tf_over_at, [lo, hi])
             if b > a:  # counts of 255 and more, kept apart
+                assert k.tf_over is not None  # kept with tf_over_at
                 tf[np.asarray(k.tf_over_at[a:b]) - lo] = k.tf_over[a:b]
         return k.docs[lo:hi].astype(np.int32), tf  # two bytes each on disk while they fit
 
@@ -263,10 +271,21 @@ class Vocabulary:
 PatternWords = Callable[[str, str, str], tuple[int, list[str], np.ndarray]]
 
 
+class TermReader(Protocol):
+    """What ``parse`` reads words from: a Whoosh reader, or the OpenSearch backend's
+    generation (with ``pattern_words``)."""
+
+    def doc_count_all(self) -> int: ...
+
+    def doc_frequency(self, fieldname: str, text: Any) -> int: ...
+
+    def expand_prefix(self, fieldname: str, head: str) -> Iterable[str | bytes]: ...
+
+
 def parse(
     text: str,
     parser: QueryParser,
-    reader,
+    reader: TermReader,
     values: ValueLookup | None = None,
     vocabularies: dict[str, Vocabulary] | None = None,
     pattern_words: PatternWords | None = None,
@@ -289,7 +308,7 @@ def parse(
     else:
         parsed.query = q.normalize()
         limit = max(MAX_QUERY_COST, MAX_COST_PER_DOCUMENT * reader.doc_count_all())
-        if _cost(parsed.query, _frequencies(reader, kept)) > limit:
+        if _cost(parsed.query, _frequencies(reader, kept), reader) > limit:
             raise QueryError(
                 "This query would take too long to answer: it combines too many very common "
                 "words (like 'the', or short prefixes like 'a*'), in ORs or phrases. "
@@ -321,21 +340,20 @@ def _parse(text: str, parser: QueryParser) -> wq.Query:
         raise QueryError(f"Could not read the query: {exc}") from None
 
 
-def _frequencies(reader, kept: dict[str, Vocabulary]) -> Callable[[str, object], int]:
+def _frequencies(reader: TermReader, kept: dict[str, Vocabulary]) -> Callable[[str, object], int]:
     """Document frequency of a term: from the kept vocabularies (a binary search), else
     from Whoosh's term index."""
 
-    def frequency(fieldname: str, text) -> int:
+    def frequency(fieldname: str, text: object) -> int:
         vocabulary = kept.get(fieldname)
         if vocabulary is not None and isinstance(text, str):
             return vocabulary.doc_frequency(text)
         return reader.doc_frequency(fieldname, text)
 
-    frequency.reader = reader  # type: ignore[attr-defined]
     return frequency
 
 
-def _cost(q: wq.Query, frequency) -> int:
+def _cost(q: wq.Query, frequency: Callable[[str, object], int], reader: TermReader) -> int:
     """Roughly how many postings running ``q`` costs: the time a query takes follows it.
 
     ``search.scoring`` reads every posting list whole, so ANDs and ORs cost the sum of
@@ -350,8 +368,9 @@ def _cost(q: wq.Query, frequency) -> int:
         return sum(freqs) + POSITION_COST * len(freqs) * min(freqs, default=0)
     children = list(q.children())
     if children:
-        return sum(_cost(c, frequency) for c in children)
-    return q.estimate_size(frequency.reader)
+        return sum(_cost(c, frequency, reader) for c in children)
+    size: int = q.estimate_size(reader)
+    return size
 
 
 def _strip_phrases(text: str) -> str:
@@ -377,7 +396,7 @@ class ValueLookup:
             self._tokens[fieldname] = tokens  # the same for every thread: a race is harmless
         return tokens
 
-    def matching(self, fieldname: str, test) -> list[str]:
+    def matching(self, fieldname: str, test: Callable[[list[str]], bool]) -> list[str]:
         return [v for v, words in self.tokens(fieldname) if test(words)]
 
 
@@ -399,15 +418,15 @@ def _value_query(q: wq.Query, values: ValueLookup) -> wq.Query:
     return wq.Or([wq.Term(VALUE_FIELDS[name], v) for v in found])
 
 
-def _wildcard_regex(pattern: str) -> re.Pattern:
+def _wildcard_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(
         "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + r"\Z"
     )
 
 
 def _rewrite(
-    q: wq.Query, reader, parsed: ParsedQuery, values: ValueLookup, vocabulary=None,
-    pattern_words: PatternWords | None = None,
+    q: wq.Query, reader: TermReader, parsed: ParsedQuery, values: ValueLookup,
+    vocabulary: Vocabulary | None = None, pattern_words: PatternWords | None = None,
 ) -> wq.Query | None:
     """Send prefixes/wildcards to real words, capped; a lone ``*`` means everything."""
     if getattr(q, "fieldname", None) in VALUE_FIELDS and isinstance(
@@ -453,8 +472,8 @@ def _rewrite(
 
 
 def _expand(
-    fieldname: str, pattern: str, reader, parsed: ParsedQuery, vocabulary=None,
-    pattern_words: PatternWords | None = None,
+    fieldname: str, pattern: str, reader: TermReader, parsed: ParsedQuery,
+    vocabulary: Vocabulary | None = None, pattern_words: PatternWords | None = None,
 ) -> wq.Query:
     head = re.split(r"[*?]", pattern, maxsplit=1)[0]
     regex = _wildcard_regex(pattern)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -55,6 +56,14 @@ class Params:
 
 PARAMS = Params()
 
+Term = tuple[str, str, float]  # (field, word, boost)
+# (field, word) -> the documents with the word and its frequency in each.
+PostingsOf = Callable[[str, str], tuple[np.ndarray, np.ndarray]]
+# (field, word)s -> documents -> each word's (which of the documents, place in words).
+PlacesOf = Callable[
+    [list[tuple[str, str]]], Callable[[np.ndarray], list[tuple[np.ndarray, np.ndarray]]]
+]
+
 
 def idf(df: int, n: int) -> float:
     return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
@@ -79,13 +88,18 @@ class TranscriptLengths:
 
     said: np.ndarray
     page: np.ndarray
-    _norms: tuple | None = None  # (parameters, norms, transcripts with words): ``norms``
+    # (parameters, norms, transcripts with words): ``norms``
+    _norms: tuple[tuple[float, float, float], np.ndarray, int] | None = None
     # A word's (transcripts, weighted count in each) for ``transcript_evidence``: the
     # ranking of the next search with that word, or the next page, reads it again.
-    counted: dict = dataclasses.field(default_factory=dict)
+    counted: dict[tuple[str, str, float], tuple[np.ndarray, np.ndarray]] = dataclasses.field(
+        default_factory=dict
+    )
     _counted: int = 0  # transcripts held in ``counted``
 
-    def keep(self, key, counted: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def keep(
+        self, key: tuple[str, str, float], counted: tuple[np.ndarray, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Keep a word's counts, up to COUNTED_MAX transcripts in all (then start over:
         a dict store and clear are atomic across threads)."""
         if self._counted + len(counted[0]) > COUNTED_MAX:
@@ -130,7 +144,7 @@ def positive_terms(
     as a prefix's expansions, nor the words of a phrase): what proximity looks at."""
     out: list[tuple[str, str, float]] = []
 
-    def walk(node, negated: bool) -> None:
+    def walk(node: wq.Query | None, negated: bool) -> None:
         if node is None or negated or (required and isinstance(node, wq.Or)):
             return
         if isinstance(node, wq.Term):
@@ -148,17 +162,19 @@ def positive_terms(
                 walk(child, False)
 
     walk(q, False)
-    seen: set[tuple[str, str]] = set()
-    return [t for t in out if (t[0], t[1]) not in seen and not seen.add((t[0], t[1]))]
+    first: dict[tuple[str, str], tuple[str, str, float]] = {}
+    for t in out:  # each (field, word) once, where it first came
+        first.setdefault((t[0], t[1]), t)
+    return list(first.values())
 
 
-def as_typed_terms(terms, typed: list[str]) -> list[tuple[str, str, float]]:
+def as_typed_terms(terms: list[Term], typed: list[str]) -> list[tuple[str, str, float]]:
     """The typed forms of the query's stemmed words: ``accounts`` for the stem ``account``.
 
     A plain word matches every form of it; a reader who typed "accounts" still expects
     the utterances that say "accounts" before those that only say "accounting".
     """
-    forms = {}
+    forms: dict[str, str] = {}
     for word in typed:
         w = fold(word)
         forms.setdefault(stem(w), w)
@@ -166,7 +182,8 @@ def as_typed_terms(terms, typed: list[str]) -> list[tuple[str, str, float]]:
 
 
 def as_typed_scores(
-    typed, postings_of, size: int, n: int, lengths: np.ndarray | None, avg: float
+    typed: list[Term], postings_of: PostingsOf, size: int, n: int, lengths: np.ndarray | None,
+    avg: float,
 ) -> np.ndarray:
     """BM25 of the typed forms in the ``exact`` field, per document."""
     out = np.zeros(size)
@@ -180,8 +197,8 @@ def as_typed_scores(
 
 
 def transcript_evidence(
-    terms, postings_of, tid: np.ndarray, is_page: np.ndarray, live: np.ndarray,
-    lengths: TranscriptLengths,
+    terms: list[Term], postings_of: PostingsOf, tid: np.ndarray, is_page: np.ndarray,
+    live: np.ndarray, lengths: TranscriptLengths,
 ) -> np.ndarray:
     """BM25 of the query words over each whole transcript (0 where none is found).
 
@@ -219,7 +236,8 @@ def rank_transcripts(
 ) -> list[int]:
     """Transcripts ``found`` by score; ties: more evidence, then newest, then the later id."""
     keys = np.lexsort((-found, -day[found], -evidence[found], -score[found]))
-    return found[keys].tolist()
+    ranked: list[int] = found[keys].tolist()
+    return ranked
 
 
 def word_positions(text: str, terms: list[tuple[str, str]]) -> list[list[float]]:
@@ -244,7 +262,7 @@ def word_positions(text: str, terms: list[tuple[str, str]]) -> list[list[float]]
 
 
 @lru_cache(maxsize=1024)
-def _candidates(terms: tuple[tuple[str, str], ...]) -> re.Pattern:
+def _candidates(terms: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
     """Words that may be one of ``terms``: as written, or starting like the stem."""
     heads = sorted({re.escape(w if f == EXACT else w[: max(1, len(w) - 1)]) for f, w in terms})
     tail = r"\w*(?:['’](?![sS]\b)\w+)*"  # the rest of the word, as ``WORD_PATTERN`` reads it
@@ -296,7 +314,8 @@ def _near_pairs(
 
 def add_proximity(
     best: np.ndarray, score: np.ndarray, docs: np.ndarray, tids: np.ndarray,
-    scores: np.ndarray, query, terms, postings_of, n: int, text_of, places_of=None,
+    scores: np.ndarray, query: wq.Query | None, terms: list[Term], postings_of: PostingsOf,
+    n: int, text_of: Callable[[int], str], places_of: PlacesOf | None = None,
 ) -> np.ndarray:
     """Transcript scores with the proximity bonus of the utterances that could lead.
 
@@ -334,7 +353,8 @@ def add_proximity(
     bonus = proximities(places, weights, len(cand_docs))
     new_best = best.copy()
     np.maximum.at(new_best, cand_tids, scores[cand_docs] + PARAMS.proximity * bonus)
-    return score + (new_best - best)
+    with_bonus: np.ndarray = score + (new_best - best)
+    return with_bonus
 
 
 def leading_per_transcript(

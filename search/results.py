@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 SORTS = ("relevance", "newest", "oldest")
 PER_PAGE = 10
@@ -87,7 +89,8 @@ class ValueNote:
     field: str  # speaker, person, geography, topic, source
     value: str
     message: str
-    closest: list[Alternative] = field(default_factory=list)
+    # dataclasses.field: ``field`` names this class's attribute above.
+    closest: list[Alternative] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -123,7 +126,7 @@ class SearchResult:
     relax: list[Relaxation] = field(default_factory=list)
     total_without_filters: int | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         req = data.pop("request")
         for key in ("date_from", "date_to"):

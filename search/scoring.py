@@ -10,13 +10,16 @@ own matcher, so every query still runs; only where the time goes changes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from whoosh import query as wq
 
 from transcripts.index.schema import EXACT
 from transcripts.index.tables import (
+    Tables,
     chars_at,
     postings,
     ranges,
@@ -24,6 +27,13 @@ from transcripts.index.tables import (
     word_lengths,
 )
 from transcripts.search.ranking import term_scores
+
+if TYPE_CHECKING:
+    from whoosh.matching import Matcher
+    from whoosh.reading import IndexReader
+    from whoosh.searching import Searcher
+
+    from transcripts.search.query import Vocabulary
 
 GATHER_COST = 8  # a gathered token costs this many scanned ones (uint16 compare), measured
 CACHE_MIN_POSTINGS = 1_000  # cache a term's decoded postings from this many on ...
@@ -45,9 +55,9 @@ class Scorer:
         self,
         lengths: dict[str, np.ndarray],
         live: np.ndarray,
-        kept: dict | None = None,
+        kept: dict[str, Vocabulary] | None = None,
         forward: TokenStream | None = None,
-    ):
+    ) -> None:
         """Field lengths come from the generation's tables (``index.tables``); postings
         are read later through each thread's searcher (Whoosh readers seek in shared
         files, so they are not shared across threads)."""
@@ -66,7 +76,7 @@ class Scorer:
             total = float(field_lengths[live].sum())
             self.avg[name] = total / self.n if total else 1.0
 
-    def evaluate(self, q: wq.Query, searcher) -> Match:
+    def evaluate(self, q: wq.Query, searcher: Searcher) -> Match:
         match = self._eval(q, searcher)
         match.mask &= self.live
         match.scores[~match.mask] = 0.0
@@ -74,7 +84,7 @@ class Scorer:
 
     # -- the query tree -------------------------------------------------------
 
-    def _eval(self, q: wq.Query, searcher) -> Match:
+    def _eval(self, q: wq.Query, searcher: Searcher) -> Match:
         if isinstance(q, wq.Term):
             return self._term(searcher.reader(), q.fieldname, q.text, q.boost)
         if isinstance(q, wq.Phrase) and len(q.words) > 1:
@@ -95,8 +105,9 @@ class Scorer:
             parts += [self._eval(s, searcher) for s in q.subqueries if not isinstance(s, wq.Term)]
             if not parts:
                 return self._empty()
-            return Match(
-                np.logical_or.reduce([p.mask for p in parts]), sum(p.scores for p in parts)
+            return Match(  # parts is not empty: the sum is an array, not sum()'s 0
+                np.logical_or.reduce([p.mask for p in parts]),
+                np.asarray(sum(p.scores for p in parts)),
             )
         if isinstance(q, wq.AndNot):
             a, b = self._eval(q.a, searcher), self._eval(q.b, searcher)
@@ -117,7 +128,9 @@ class Scorer:
     def _empty(self) -> Match:
         return Match(np.zeros(self.size, dtype=bool), np.zeros(self.size))
 
-    def _postings(self, reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
+    def _postings(
+        self, reader: IndexReader, field: str, text: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Posting lists of common words ("in", "russia") are kept once decoded.
 
         They are the expensive ones (a stem's words merged, a word's counts widened), they
@@ -141,14 +154,16 @@ class Scorer:
             self._recent[key] = (ids, tf)
         return ids, tf
 
-    def term_postings(self, reader, field: str, text) -> tuple[np.ndarray, np.ndarray]:
+    def term_postings(
+        self, reader: IndexReader, field: str, text: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """A word's (documents, frequencies), through the cache: ranking reads them too."""
         return self._postings(reader, field, text)
 
-    def _term(self, reader, field: str, text, boost: float = 1.0) -> Match:
+    def _term(self, reader: IndexReader, field: str, text: str, boost: float = 1.0) -> Match:
         return self._terms(reader, [wq.Term(field, text, boost=boost)])
 
-    def _all_terms(self, reader, terms: list[wq.Term]) -> Match:
+    def _all_terms(self, reader: IndexReader, terms: list[wq.Term]) -> Match:
         """Documents with every term, scored with the sum of their BM25: the posting
         lists intersected, not a document-sized mask and score array made for each."""
         found = []
@@ -162,7 +177,7 @@ class Scorer:
         both = min((ids for ids, _ in found), key=len)
         for ids, _ in found:
             both = np.intersect1d(both, ids, assume_unique=True)
-        total = 0.0
+        total: float | np.ndarray = 0.0
         for ids, scores in found:  # summed in the query's order, as the masks were
             total = total + scores[np.searchsorted(ids, both)]
         match = self._empty()
@@ -170,7 +185,7 @@ class Scorer:
         match.scores[both] = total
         return match
 
-    def _terms(self, reader, terms: list[wq.Term]) -> Match:
+    def _terms(self, reader: IndexReader, terms: list[wq.Term]) -> Match:
         """Documents with any of the terms, each scored with the sum of their BM25."""
         match = self._empty()
         for t in terms:
@@ -185,7 +200,7 @@ class Scorer:
             )
         return match
 
-    def _phrase(self, reader, q: wq.Phrase) -> Match:
+    def _phrase(self, reader: IndexReader, q: wq.Phrase) -> Match:
         """Documents with every word, then positions decoded for those documents only.
 
         Whoosh's phrase matcher decodes the positions of every posting it passes; for
@@ -205,7 +220,7 @@ class Scorer:
             found[phrase_docs(reader, q.fieldname, words, candidates)] = True
         return Match(found, np.where(found, sum(p.scores for p in parts), 0.0))
 
-    def _whoosh(self, q: wq.Query, searcher) -> Match:
+    def _whoosh(self, q: wq.Query, searcher: Searcher) -> Match:
         """Phrases and the rest: Whoosh matches and scores them, one document at a time."""
         match = self._empty()
         top = searcher.search(q, limit=None, terms=False).top_n
@@ -223,13 +238,13 @@ class TokenStream:
 
     tokens: np.ndarray  # word ids, document after document
     starts: np.ndarray  # document d is tokens[starts[d]:starts[d + 1]]
-    vocabulary: object  # search.query.Vocabulary of exact: word -> id and frequency
-    source: object = None  # the index.tables.Tables they come from (for the offsets)
+    vocabulary: Vocabulary  # search.query.Vocabulary of exact: word -> id and frequency
+    source: Tables | None = None  # the index.tables.Tables they come from (for the offsets)
     _lengths: np.ndarray | None = None  # each word's length, read on first use
     # Every place of a word a phrase anchored on, found by a pass over the whole stream
     # (word id -> (places, their documents)): kept, as common words' postings are, so
     # the next phrase with that word skips the pass. Bounded by PLACES_CACHE_MAX.
-    _places: dict = field(default_factory=dict)
+    _places: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     _placed: int = 0
 
     def chars(self) -> np.ndarray | None:
@@ -257,6 +272,7 @@ class TokenStream:
         ``docs``, character start in that document's stored text, length), ordered by
         document then place."""
         first, owner, at, tokens = self._gather(docs)
+        assert self.source is not None  # callers ask has_offsets() first
         if self._lengths is None:
             self._lengths = word_lengths(self.vocabulary.words)
         out = []
@@ -265,7 +281,7 @@ class TokenStream:
             out.append((owner[h], chars, self._lengths[tokens[h]]))
         return out
 
-    def _gather(self, docs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def _gather(self, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The tokens of ``docs`` end to end, in a few array operations for a whole
         results page (a dozen numpy calls a document otherwise): each document's first
         stream place, each token's document (which of ``docs``), stream place, word id."""
@@ -361,14 +377,14 @@ class TokenStream:
 
 
 def phrase_docs(
-    reader, field: str, words: list[tuple[int, str]], candidates: np.ndarray
+    reader: IndexReader, field: str, words: list[tuple[int, str]], candidates: np.ndarray
 ) -> list[int]:
     """Which candidate documents have the words (offset in the phrase, word) in place."""
     return sorted(phrase_counts(reader, field, words, candidates))
 
 
 def phrase_counts(
-    reader, field: str, words: list[tuple[int, str]], candidates: np.ndarray
+    reader: IndexReader, field: str, words: list[tuple[int, str]], candidates: np.ndarray
 ) -> dict[int, int]:
     """How often the phrase stands in each candidate document that has it, from Whoosh's
     positions (title phrases, and indexes written before the token stream)."""
@@ -398,7 +414,9 @@ def phrase_counts(
     return found
 
 
-def _positions(m, wanted: np.ndarray, decode) -> dict[int, list[int]]:
+def _positions(
+    m: Matcher, wanted: np.ndarray, decode: Callable[[Any], list[int]]
+) -> dict[int, list[int]]:
     """Positions of the term in the ``wanted`` documents (sorted local numbers)."""
     out: dict[int, list[int]] = {}
     if all(hasattr(m, a) for a in ("_read_ids", "_read_values", "_lastblock", "_next_block")):

@@ -69,7 +69,7 @@ class _Finder:
     engine skips at C speed to the next place a head begins.
     """
 
-    pattern: re.Pattern | None
+    pattern: re.Pattern[str] | None
 
     @classmethod
     def build(cls, stems: set[str], words: set[str], known: set[str] | None = None) -> _Finder:
@@ -102,7 +102,7 @@ _WORD = re.compile(r"\w")
 _TAIL = r"\w*(?:['’](?![sS]\b)\w+)*"
 
 
-def _folded_regex(heads: set[str]) -> re.Pattern:
+def _folded_regex(heads: set[str]) -> re.Pattern[str]:
     """Whole tokens of a folded text that begin with a head: not after a letter, nor after
     a letter and an apostrophe unless it is a possessive "s". Each boundary is checked
     behind the whole head (a lookbehind as wide as the head), so the pattern begins with
@@ -141,7 +141,8 @@ def mark(text: str, spans: list[tuple[int, int]], start: int = 0, end: int | Non
     # made hundreds of escape() calls otherwise. A text that has them is escaped piece
     # by piece (spans are words: only what lies between them can hold one).
     whole = text.find(_OPEN, start, end) < 0 and text.find(_CLOSE, start, end) < 0
-    out, at = [], start
+    out: list[str] = []
+    at = start
     first = max(0, bisect_left(spans, (start,)) - 1)  # spans ascend; one may straddle start
     for s, e in spans[first:]:
         if s >= end:
@@ -226,7 +227,9 @@ def _cut_end(text: str, end: int) -> int:
     """``end``, or past the word it falls in."""
     if end >= len(text):
         return len(text)
-    return _TO_SPACE.match(text, end).end()
+    found = _TO_SPACE.match(text, end)
+    assert found is not None  # \S* matches, if only the empty string, anywhere
+    return found.end()
 
 
 _TO_SPACE = re.compile(r"\S*")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,6 +22,12 @@ from transcripts.index.schema import EXACT, fold
 from transcripts.search.distinctive import DistinctiveWord, distinctive_words
 from transcripts.search.engine import TranscriptIndex
 from transcripts.search.tables import analysis_tables
+
+if TYPE_CHECKING:
+    from whoosh.searching import Searcher
+
+    from transcripts.search.engine import Faceted, Generation
+    from transcripts.search.facets import DocTable
 
 SHOWN_TURNS = 10
 SHOWN_TAGS = 12
@@ -76,13 +83,13 @@ class SpeakerProfile:
     mentions_latest: list[Turn]
     notes: list[str] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["words_by_year"] = [{"year": y, "words": w} for y, w in self.words_by_year]
         return data
 
 
-def person_tag_for(gen, name: str) -> str | None:
+def person_tag_for(gen: Faceted, name: str) -> str | None:
     """The Persons tag naming this speaker: "Angela Merkel" -> "Merkel Angela"."""
     persons = gen.facets["person"].ids
     parts = name.split()
@@ -94,7 +101,7 @@ def person_tag_for(gen, name: str) -> str | None:
     return None
 
 
-def speaker_for_tag(gen, tag: str) -> str | None:
+def speaker_for_tag(gen: Faceted, tag: str) -> str | None:
     """The speaker a Persons tag names ("Merkel Angela" -> "Angela Merkel"), if they spoke."""
     parts = tag.split()
     speakers = gen.facets["speaker"].ids
@@ -173,17 +180,17 @@ def surname_for(name: str, tag: str) -> str | None:
     return word.lower() if len(word) > 2 else None
 
 
-def speaker_roles(gen, name: str) -> list[RoleSpan]:
+def speaker_roles(gen: Generation, name: str) -> list[RoleSpan]:
     """Roles as printed beside the name, each with its first and last date, earliest first."""
     return gen.derived("speaker_roles", _build_roles).get(name, [])
 
 
-def _build_roles(gen) -> dict[str, list[RoleSpan]]:
+def _build_roles(gen: Generation) -> dict[str, list[RoleSpan]]:
     """One pass over every turn's stored role, once per generation (about a second)."""
     table = gen.table
     facet = table.facets["speaker"]
     searcher = gen.searcher()
-    spans: dict[str, dict[str, list]] = {}
+    spans: dict[str, dict[str, list[int]]] = {}  # value -> role -> [turns, first, last]
     for value, docs in ((v, facet.docs_with(v)) for v in facet.values):
         roles = spans.setdefault(value, {})
         for d in docs[table.live[docs]].tolist():
@@ -204,7 +211,7 @@ def _build_roles(gen) -> dict[str, list[RoleSpan]]:
     return out
 
 
-def _latest(table, docs: np.ndarray, n: int) -> np.ndarray:
+def _latest(table: DocTable, docs: np.ndarray, n: int) -> np.ndarray:
     """Newest first, later in a transcript first; turns of one day and place by transcript
     id (not the order they were indexed in: the same list from any build, or backend)."""
     if not len(docs):
@@ -213,7 +220,7 @@ def _latest(table, docs: np.ndarray, n: int) -> np.ndarray:
     return docs[order][:n]
 
 
-def _turns(gen, searcher, docs: np.ndarray) -> list[Turn]:
+def _turns(gen: Generation, searcher: Searcher, docs: np.ndarray) -> list[Turn]:
     table = gen.table
     out = []
     for d in docs.tolist():
@@ -233,7 +240,7 @@ def _turns(gen, searcher, docs: np.ndarray) -> list[Turn]:
     return out
 
 
-def _tags_of_pages(gen, tids: np.ndarray) -> dict[str, list[TagCount]]:
+def _tags_of_pages(gen: Generation, tids: np.ndarray) -> dict[str, list[TagCount]]:
     """Geography, topics and persons of the transcripts they speak in, most frequent first."""
     table = gen.table
     pages = gen.page_doc[tids]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ class SpeakerRanking:
     ranked: int  # speakers meeting the minimums (before ``limit``)
     rows: list[SpeakerRate]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         req = self.request
         data = asdict(self)
         data.pop("request")
@@ -109,7 +110,7 @@ def speaker_ranking(
     if has_query:
         per_doc = hit_counts(sel)
         said = sel.mask & (speaker >= 0) & (per_doc > 0)
-        hits = np.bincount(speaker[said], weights=per_doc[said], minlength=n)
+        hits: np.ndarray = np.bincount(speaker[said], weights=per_doc[said], minlength=n)
         transcripts = _pairs(speaker, table.tid, said, n)
     else:
         hits = transcripts = np.zeros(n)

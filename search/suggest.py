@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from transcripts.index.schema import EXACT, fold
+
+if TYPE_CHECKING:
+    from transcripts.search.query import Vocabulary
+
+
+class WordSource(Protocol):
+    # A vocabulary of its own (the OpenSearch backend's): frequencies and near words.
+    def doc_frequency(self, word: str) -> int: ...
+
+    def within(self, word: str, maxdist: int, prefix: int) -> Iterable[str]: ...
+
+
+Frequency = Callable[[str], int]
+Within = Callable[[str, int, int], Iterable[str]]
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -24,15 +40,16 @@ def edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def _lexicon(reader, vocabulary):
+def _lexicon(reader: Any, vocabulary: Vocabulary | WordSource | None
+             ) -> tuple[Frequency, Within]:
     """(document frequency, words within an edit distance) of the exact vocabulary: the
     generation's tables when it has them, a source of its own (the OpenSearch backend's
     vocabulary index), else Whoosh's term index (older generations)."""
-    if hasattr(vocabulary, "within"):
+    if vocabulary is not None and hasattr(vocabulary, "within"):
         return vocabulary.doc_frequency, vocabulary.within
     if vocabulary is not None:
 
-        def within(w: str, maxdist: int, prefix: int):
+        def within(w: str, maxdist: int, prefix: int) -> list[str]:
             lo, hi = vocabulary.span(w[:prefix])
             found = process.extract(
                 w, vocabulary.words[lo:hi], scorer=OSA.distance, score_cutoff=maxdist,
@@ -43,16 +60,19 @@ def _lexicon(reader, vocabulary):
         return vocabulary.doc_frequency, within
 
     def frequency(w: str) -> int:
-        return reader.doc_frequency(EXACT, w)
+        found: int = reader.doc_frequency(EXACT, w)
+        return found
 
-    def whoosh_within(w: str, maxdist: int, prefix: int):
+    def whoosh_within(w: str, maxdist: int, prefix: int) -> Iterator[str]:
         for raw in reader.terms_within(EXACT, w, maxdist, prefix=prefix):
             yield raw.decode("utf-8") if isinstance(raw, bytes) else raw
 
     return frequency, whoosh_within
 
 
-def correct_word(reader, word: str, vocabulary=None) -> str | None:
+def correct_word(
+    reader: Any, word: str, vocabulary: Vocabulary | WordSource | None = None
+) -> str | None:
     """The best real word for an unknown one, or None when the word is known or hopeless."""
     frequency, within = _lexicon(reader, vocabulary)
     w = fold(word)
@@ -73,7 +93,9 @@ def correct_word(reader, word: str, vocabulary=None) -> str | None:
     return None
 
 
-def suggest(reader, text: str, words: list[str], vocabulary=None) -> str | None:
+def suggest(
+    reader: Any, text: str, words: list[str], vocabulary: Vocabulary | WordSource | None = None
+) -> str | None:
     """The query with each unknown word replaced by its correction, keeping capitals."""
     out, changed = text, False
     for word in dict.fromkeys(words):

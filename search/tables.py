@@ -8,8 +8,12 @@ in, who spoke it, and the span of dates the index covers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from transcripts.search.engine import Generation
 
 Z95 = 1.959963984540054  # the standard normal's 97.5th percentile
 
@@ -22,11 +26,11 @@ class AnalysisTables:
     last_day: int
 
 
-def analysis_tables(gen) -> AnalysisTables:
+def analysis_tables(gen: Generation) -> AnalysisTables:
     return gen.derived("analysis_tables", _build)
 
 
-def _build(gen) -> AnalysisTables:
+def _build(gen: Generation) -> AnalysisTables:
     table = gen.table
     days = table.day.astype("datetime64[D]")
     months = days.astype("datetime64[M]").astype(np.int64) + 1970 * 12  # months since year 0

@@ -24,13 +24,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
 from transcripts.index.documents import EPOCH
 from transcripts.search.engine import TranscriptIndex, select
 from transcripts.search.hits import hit_counts, positive_leaves
-from transcripts.search.query import QueryError
+from transcripts.search.query import ParsedQuery, QueryError
 from transcripts.search.results import SearchRequest
 from transcripts.search.tables import analysis_tables, wilson
 
@@ -80,7 +81,7 @@ class Trends:
     series: list[Series]
     undated_words: int  # words of documents passing the filters that have no date
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         req = self.request
         return {
             "queries": self.queries,
@@ -147,7 +148,10 @@ def trends(index: TranscriptIndex, req: SearchRequest, queries: list[str],
     return Trends(req, queries, bucket, out, undated_words)
 
 
-def series(q, spans, hits, words, tr, all_tr, lo_day, hi_day, parsed) -> Series:
+def series(
+    q: str, spans: list[tuple[int, dt.date, dt.date]], hits: np.ndarray, words: np.ndarray,
+    tr: np.ndarray, all_tr: np.ndarray, lo_day: int, hi_day: int, parsed: ParsedQuery,
+) -> Series:
     """One query's series from its per-bucket counts (both backends count, this shapes)."""
     low, high = wilson(hits, words)
     s_low, s_high = wilson(tr, all_tr)
@@ -197,7 +201,9 @@ def _per(p: float) -> float:
     return round(float(p) * PER_WORDS, 3)
 
 
-def _distinct_transcripts(slot, tid, mask, n) -> np.ndarray:
+def _distinct_transcripts(
+    slot: np.ndarray, tid: np.ndarray, mask: np.ndarray, n: int
+) -> np.ndarray:
     """Transcripts with a document in ``mask``, per bucket (a transcript is in one bucket)."""
     docs = np.flatnonzero(mask)
     if not len(docs):

@@ -51,7 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def current_index():
+def current_index() -> backend.Index:
     """The app's one index (``search.backend``), so every request shares its opened
     generation."""
-    return current_app.extensions[_INDEX_KEY]
+    index: backend.Index = current_app.extensions[_INDEX_KEY]
+    return index

@@ -13,6 +13,8 @@ import dataclasses
 import io
 import re
 import threading
+from collections.abc import Iterable
+from typing import TypedDict, TypeVar
 from urllib.parse import urlencode
 
 from flask import (
@@ -26,6 +28,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from transcripts.search.backend import (
@@ -36,10 +39,10 @@ from transcripts.search.backend import (
     trends,
 )
 from transcripts.search.distinctive import word_table
-from transcripts.search.engine import IndexMissing
+from transcripts.search.engine import Generation, IndexMissing
 from transcripts.search.query import QueryError
 from transcripts.search.results import SearchRequest
-from transcripts.search.speaker_profile import speaker_roles
+from transcripts.search.speaker_profile import SpeakerProfile, speaker_roles
 from transcripts.search.speaker_stats import (
     DEFAULT_MIN_HITS,
     DEFAULT_MIN_TRANSCRIPTS,
@@ -65,16 +68,29 @@ SORT_LABELS = {
     "transcripts": "Transcripts", "name": "Name",
 }
 
+_Default = TypeVar("_Default", bound=str | None)
+
+
+class SpeakerOptions(TypedDict):
+    """The ranking's options as /speakers reads them (``speaker_ranking``'s keywords)."""
+
+    sort: str
+    min_words: int
+    min_hits: int
+    min_transcripts: int
+    limit: int
+
 
 # -- parameters ------------------------------------------------------------------
 
-def _filters(args: MultiDict) -> SearchRequest:
+def _filters(args: MultiDict[str, str]) -> SearchRequest:
     """The search's filters, read and checked by the search's own parser (no q, no sort)."""
     plain = MultiDict([(k, v) for k, v in args.items(multi=True) if k not in ("q", "sort")])
     return search_request(plain)
 
 
-def _choice(args: MultiDict, name: str, allowed: tuple[str, ...], default: str | None):
+def _choice(args: MultiDict[str, str], name: str, allowed: tuple[str, ...],
+            default: _Default) -> str | _Default:
     value = single(args, name).strip()
     if not value:
         return default
@@ -83,7 +99,7 @@ def _choice(args: MultiDict, name: str, allowed: tuple[str, ...], default: str |
     return value
 
 
-def _count(args: MultiDict, name: str, default: int, top: int = 10**9) -> int:
+def _count(args: MultiDict[str, str], name: str, default: int, top: int = 10**9) -> int:
     value = single(args, name).strip().replace(",", "")
     if not value:
         return default
@@ -92,7 +108,7 @@ def _count(args: MultiDict, name: str, default: int, top: int = 10**9) -> int:
     return int(value)
 
 
-def trends_params(args: MultiDict) -> tuple[SearchRequest, list[str], str | None, str]:
+def trends_params(args: MultiDict[str, str]) -> tuple[SearchRequest, list[str], str | None, str]:
     req = _filters(args)
     given = args.getlist("q")
     if len(given) > MAX_QUERIES:  # the form's four boxes, blank or not
@@ -104,9 +120,9 @@ def trends_params(args: MultiDict) -> tuple[SearchRequest, list[str], str | None
     return req, queries, bucket, _choice(args, "mode", MODES, "rate")
 
 
-def speakers_params(args: MultiDict) -> tuple[SearchRequest, dict]:
+def speakers_params(args: MultiDict[str, str]) -> tuple[SearchRequest, SpeakerOptions]:
     req = dataclasses.replace(_filters(args), q=query_text(args))
-    options = {
+    options: SpeakerOptions = {
         "sort": _choice(args, "order", SORT_KEYS, "low"),
         "min_words": _count(args, "min_words", DEFAULT_MIN_WORDS),
         "min_hits": _count(args, "min_hits", DEFAULT_MIN_HITS),
@@ -170,7 +186,7 @@ def _query_inputs(queries: list[str]) -> list[str]:
     return (queries + [""] * MAX_QUERIES)[:MAX_QUERIES]
 
 
-def _trends_chart(result: Trends, mode: str):
+def _trends_chart(result: Trends, mode: str) -> Markup | None:
     series = result.series
     if not series or not series[0].buckets:
         return None
@@ -284,7 +300,7 @@ def speakers_csv() -> ResponseReturnValue:
 
 # -- one speaker -----------------------------------------------------------------
 
-def _profile(name: str):
+def _profile(name: str) -> SpeakerProfile:
     name = name.strip()
     if not name or len(name) > MAX_NAME_CHARS:
         abort(404)
@@ -314,8 +330,11 @@ def speaker_page(name: str) -> ResponseReturnValue:
         "csv": url_for("analysis.speaker_csv", name=profile.name),
         "trends": _url("analysis.trends_page", [("speaker", profile.name)]),
     }
-    feed_req = (SearchRequest(speaker=[profile.name]) if profile.is_speaker
-                else SearchRequest(person=[profile.person_tag]))
+    if profile.is_speaker:
+        feed_req = SearchRequest(speaker=[profile.name])
+    else:
+        assert profile.person_tag is not None  # not a speaker: found by its Persons tag
+        feed_req = SearchRequest(person=[profile.person_tag])
     return render_template("speaker.html", p=profile, chart=chart, links=links,
                            feeds=[(f"{profile.name}", feed_url(feed_req))],
                            tag_facets=(("geography", "Geography"), ("topic", "Topics"),
@@ -342,7 +361,8 @@ def speaker_csv(name: str) -> ResponseReturnValue:
 
 # -- CSV -------------------------------------------------------------------------
 
-def _csv(filename: str, header: tuple[str, ...], rows, headers: dict | None = None) -> Response:
+def _csv(filename: str, header: tuple[str, ...], rows: Iterable[tuple[object, ...]],
+         headers: dict[str, str] | None = None) -> Response:
     """RFC 4180 with a header row; a cell that a spreadsheet would run as a formula is
     prefixed with an apostrophe (a query or a name can start with = + - @)."""
     buf = io.StringIO()
@@ -355,7 +375,7 @@ def _csv(filename: str, header: tuple[str, ...], rows, headers: dict | None = No
                              **(headers or {})})
 
 
-def _cell(value):
+def _cell(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
@@ -372,10 +392,13 @@ def _warm_tables() -> None:
     """With ``WARM_ANALYSIS`` (set by ``transcripts serve``), build a new generation's
     analysis tables in the background on its first request, so the first speaker page
     does not wait seconds for the word table. Off in tests and ``flask run``."""
-    if not current_app.config.get("WARM_ANALYSIS") or not is_embedded(current_index()):
+    if not current_app.config.get("WARM_ANALYSIS"):
+        return
+    index = current_index()
+    if not is_embedded(index):
         return
     try:
-        gen = current_index().current()
+        gen = index.current()
     except IndexMissing:
         return
     key = str(gen.path)
@@ -386,7 +409,7 @@ def _warm_tables() -> None:
     threading.Thread(target=warm, args=(gen,), name="warm-analysis", daemon=True).start()
 
 
-def warm(gen) -> None:
+def warm(gen: Generation) -> None:
     analysis_tables(gen)
     speaker_roles(gen, "")
     word_table(gen)

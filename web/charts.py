@@ -9,6 +9,7 @@ is told apart without colour too; the numbers are always in a table beside the c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -46,8 +47,10 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def _frame(size: str, title: str, desc: str, chart_id: str, labels: list[str],
-           ticks: list[float], y_label: str) -> tuple[list[str], callable, callable, float]:
+def _frame(
+    size: str, title: str, desc: str, chart_id: str, labels: list[str], ticks: list[float],
+    y_label: str,
+) -> tuple[list[str], Callable[[int], float], Callable[[float], float], float]:
     width, height = SIZES[size]
     left, right, top, bottom = MARGIN["left"], MARGIN["right"], MARGIN["top"], MARGIN["bottom"]
     plot_w, plot_h = width - left - right, height - top - bottom

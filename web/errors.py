@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -29,7 +29,7 @@ def wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
-def error_response(status: int, title: str, message: str) -> ResponseReturnValue:
+def error_response(status: int, title: str, message: str) -> tuple[Response | str, int]:
     if wants_json():
         return jsonify(error=message), status
     return render_template("error.html", status=status, title=title, message=message), status

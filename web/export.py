@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request, url_for
@@ -54,7 +54,7 @@ def export_file() -> ResponseReturnValue:
     return download(chunks, fmt, file_name("transcripts", req, fmt), headers)
 
 
-def download(chunks: Iterable[str], fmt: str, name: str, headers: dict) -> Response:
+def download(chunks: Iterable[str], fmt: str, name: str, headers: dict[str, str]) -> Response:
     """A streamed attachment: Flask sends each chunk as it is made."""
     response = Response(chunks, mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -80,7 +80,8 @@ def search_part(args: MultiDict[str, str]) -> SearchRequest:
     return search_request(rest)
 
 
-def choice_param(args: MultiDict[str, str], name: str, choices, default: str) -> str:
+def choice_param(args: MultiDict[str, str], name: str, choices: Collection[str],
+                 default: str) -> str:
     value = single(args, name).strip() or default
     if value not in choices:
         raise QueryError(f"{name} must be one of {', '.join(choices)} (got '{_short(value)}').")

@@ -83,7 +83,7 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def entry(p: follow.Passage) -> dict:
+def entry(p: follow.Passage) -> dict[str, str]:
     """What the template writes for one passage."""
     who = p.speaker or p.label
     return {

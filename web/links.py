@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import request, url_for
@@ -47,7 +48,8 @@ def search_url(req: SearchRequest) -> str:
 
 def transcript_url(transcript_id: str, q: str = "", position: int | None = None) -> str:
     """The transcript, with the query to highlight and the turn to open at."""
-    url = url_for("pages.transcript", transcript_id=transcript_id, **({"q": q} if q else {}))
+    url = (url_for("pages.transcript", transcript_id=transcript_id, q=q) if q
+           else url_for("pages.transcript", transcript_id=transcript_id))
     return url if position is None else f"{url}#u{position}"
 
 
@@ -62,7 +64,7 @@ class Links:
 
     req: SearchRequest
 
-    def _with(self, **changes) -> str:
+    def _with(self, **changes: Any) -> str:
         changes.setdefault("page", 1)
         return search_url(dataclasses.replace(self.req, **changes))
 
@@ -107,7 +109,7 @@ class Links:
 
     def clear_filters(self) -> str:
         """Keep what was typed and how it is sorted; drop every filter."""
-        empty: dict = {name: [] for name in FACET_PARAMS}
+        empty: dict[str, list[str]] = {name: [] for name in FACET_PARAMS}
         return self._with(**empty, date_from=None, date_to=None)
 
     def analysis_query(self) -> str:
@@ -129,9 +131,9 @@ def with_value_replaced(field: str, old: str, new: str) -> str:
     return f"{request.path}?{urlencode(pairs)}" if pairs else request.path
 
 
-def value_notes_json(notes: list[ValueNote]) -> list[dict]:
+def value_notes_json(notes: list[ValueNote]) -> list[dict[str, Any]]:
     """The notes for an API answer: each nearest value with the URL that asks for it."""
-    def offered(n: ValueNote) -> list[dict]:
+    def offered(n: ValueNote) -> list[dict[str, Any]]:
         return [{**dataclasses.asdict(c), "url": with_value_replaced(n.field, n.value, c.value)}
                 for c in n.closest]
 

@@ -11,6 +11,7 @@ says so too; Schemathesis checks the rest from the outside.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from transcripts import __version__
@@ -50,7 +51,7 @@ def nullable(schema: Schema) -> Schema:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
-def closed(description: str = "", **properties: Schema) -> Schema:
+def closed(description: str = "", /, **properties: Schema) -> Schema:
     """An object with exactly these properties, all present."""
     schema: Schema = {"type": "object", "properties": properties,
                       "required": list(properties), "additionalProperties": False}
@@ -174,7 +175,7 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
-def choice(values, default: str | None = None) -> Schema:
+def choice(values: Iterable[str], default: str | None = None) -> Schema:
     """One of ``values``, or empty (as a blank form field sends it) for the default."""
     schema: Schema = {"type": "string", "enum": ["", *values]}
     if default is not None:

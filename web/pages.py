@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
@@ -66,7 +68,7 @@ def transcript(transcript_id: str) -> ResponseReturnValue:
     people = person_names_of(index)
     tags = [
         (label, [(people.show(value) if facet == "person" else value,
-                  search_url(SearchRequest(**{facet: [value]}))) for value in values])
+                  search_url(_tag_search(facet, value))) for value in values])
         for attr, facet, label in TAG_FACETS
         if (values := getattr(t, attr))
     ]
@@ -81,3 +83,9 @@ def transcript(transcript_id: str) -> ResponseReturnValue:
         tags=tags,
         back_url=search_url(SearchRequest(q=q)) if q else None,
     )
+
+
+def _tag_search(facet: str, value: str) -> SearchRequest:
+    """The search for one tag value (``facet`` names one of SearchRequest's list fields)."""
+    fields: dict[str, Any] = {facet: [value]}
+    return SearchRequest(**fields)

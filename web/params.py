@@ -30,7 +30,11 @@ def search_request(args: MultiDict[str, str] | Mapping[str, str]) -> SearchReque
     filters = {name: _values(args, name) for name in FACET_PARAMS}
     return SearchRequest(
         q=query_text(args),
-        **filters,
+        speaker=filters["speaker"],
+        person=filters["person"],
+        geography=filters["geography"],
+        topic=filters["topic"],
+        source=filters["source"],
         date_from=_date(args, "from"),
         date_to=_date(args, "to"),
         sort=_sort(args),

@@ -136,8 +136,8 @@ def install(app: Flask) -> None:
     app.add_template_global(person_name)
     app.add_template_filter(person_name)
     app.add_template_global(facet_value_label)
-    app.add_template_global(FACET_LABELS, "facet_labels")
     app.jinja_env.globals.update(
+        facet_labels=FACET_LABELS,
         source_name=SOURCE_NAME,
         source_home=SOURCE_HOME,
         license_name=LICENSE_NAME,

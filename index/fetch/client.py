@@ -15,6 +15,7 @@ import errno
 import importlib.metadata
 import socket
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import requests
@@ -152,8 +153,8 @@ def _read_body(r: requests.Response) -> bytes:
     return body
 
 
-def _causes(exc: BaseException):
-    seen = set()
+def _causes(exc: BaseException | None) -> Iterator[BaseException]:
+    seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         yield exc

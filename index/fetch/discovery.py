@@ -67,8 +67,8 @@ def parse_feed(data: bytes, base_url: str) -> FeedPage:
             if link.get("rel", "alternate") == "alternate"
         ]
         links.append(item.findtext(_ATOM + "id") or "")
-        for link in links:
-            path = event_path(link, base_url)
+        for href in links:
+            path = event_path(href, base_url)
             if path:
                 break
         else:

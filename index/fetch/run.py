@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from transcripts.index.fetch import discovery
 from transcripts.index.fetch.client import HttpClient, NetworkError, Response, retry_after_seconds
@@ -171,7 +172,12 @@ def run_fetch(
 
 class _Run:
     def __init__(
-        self, opts: FetchOptions, clock: Clock, folder: Path, progress, stop: threading.Event
+        self,
+        opts: FetchOptions,
+        clock: Clock,
+        folder: Path,
+        progress: ProgressCallback | None,
+        stop: threading.Event,
     ) -> None:
         self.opts = opts
         self.stop = stop
@@ -183,10 +189,11 @@ class _Run:
         self.started = clock.monotonic()
         remove_stale_temp_files(folder)
         self.store = StateStore(folder)
+        agent: dict[str, Any] = {"user_agent": opts.user_agent} if opts.user_agent else {}
         self.client = HttpClient(
             clock,
             self.base,
-            **({"user_agent": opts.user_agent} if opts.user_agent else {}),
+            **agent,
             connect_timeout=opts.connect_timeout,
             read_timeout=opts.read_timeout,
         )
@@ -574,7 +581,7 @@ class _Run:
     def backoff(self, attempt: int) -> float:
         """Exponential with jitter: 2, 4, 8 ... s (from --delay when larger) times 1-1.5,
         capped at --max-retry-after. The throttle's own doubling comes on top."""
-        base = max(self.opts.delay, 2.0) * 2**attempt
+        base: float = max(self.opts.delay, 2.0) * 2**attempt
         return min(self.opts.max_retry_after, base * self.clock.rng.uniform(1.0, 1.5))
 
     def refused(self, status: int) -> None:

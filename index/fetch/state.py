@@ -142,9 +142,10 @@ class StateStore:
 
     def outstanding(self) -> int:
         """Pages known but not held yet: pending, or failed and waiting for a later run."""
-        return self.db.execute(
+        count: int = self.db.execute(
             "SELECT count(*) FROM pages WHERE status IN (?, ?)", (PENDING, FAILED)
         ).fetchone()[0]
+        return count
 
     def mark_fetched(
         self,

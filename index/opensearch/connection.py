@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from opensearchpy import OpenSearch
 
 ENV_URL = "TRANSCRIPTS_OPENSEARCH_URL"
 ENV_USER = "TRANSCRIPTS_OPENSEARCH_USER"
@@ -59,7 +64,7 @@ class ClusterSettings:
         cls,
         url: str | None = None,
         alias: str | None = None,
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> ClusterSettings:
         """Options win over the environment; a URL may list several hosts, comma-separated,
         and may carry user:password (taken out of the hosts and kept apart)."""
@@ -76,7 +81,7 @@ class ClusterSettings:
             u = urlsplit(part)
             if u.username:
                 user, password = u.username, u.password
-                netloc = u.hostname + (f":{u.port}" if u.port else "")
+                netloc = (u.hostname or "") + (f":{u.port}" if u.port else "")
                 part = urlunsplit((u.scheme, netloc, u.path, "", ""))
             hosts.append(part.rstrip("/"))
         verify = env.get(ENV_VERIFY, "1").strip().lower() not in {"0", "false", "no", "off"}
@@ -94,12 +99,12 @@ class ClusterSettings:
         return ", ".join(self.hosts)
 
 
-def client(settings: ClusterSettings, timeout: float = TIMEOUT):
+def client(settings: ClusterSettings, timeout: float = TIMEOUT) -> OpenSearch:
     """An ``opensearchpy.OpenSearch`` over every host, retrying connection errors,
     timeouts and overload answers (429/502/503/504) with the client's own backoff."""
     from opensearchpy import OpenSearch
 
-    options: dict = {
+    options: dict[str, Any] = {
         "hosts": list(settings.hosts),
         "timeout": timeout,
         "max_retries": RETRIES,
@@ -139,7 +144,7 @@ def unavailable(settings: ClusterSettings, exc: Exception) -> ClusterUnavailable
     return ClusterUnavailable(why)
 
 
-def _reason(exc) -> str:
+def _reason(exc: Exception) -> str:
     info = getattr(exc, "info", None)
     if isinstance(info, dict):
         err = info.get("error")

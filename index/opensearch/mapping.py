@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
+from typing import Any
 
 from transcripts.index.documents import EPOCH
 from transcripts.index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_RE, fold, stem
@@ -49,11 +50,11 @@ GENERATION_DOC = "generation"
 BM25 = {"k1": 0.4, "b": 0.1}
 
 
-def index_body(shards: int, replicas: int) -> dict:
+def index_body(shards: int, replicas: int) -> dict[str, Any]:
     """Settings and mapping of a new physical index (refresh off while it is loaded)."""
     word = {"type": "text", "analyzer": ANALYZER, "index_options": "positions",
             "similarity": "utterance"}
-    properties: dict[str, dict] = {
+    properties: dict[str, dict[str, Any]] = {
         "tid": {"type": "keyword"},
         "pos": {"type": "integer"},
         "kind": {"type": "keyword"},
@@ -95,7 +96,7 @@ def index_body(shards: int, replicas: int) -> dict:
     }
 
 
-def vocabulary_body(shards: int, replicas: int) -> dict:
+def vocabulary_body(shards: int, replicas: int) -> dict[str, Any]:
     return {
         "settings": {"index": {"number_of_shards": shards, "number_of_replicas": replicas,
                                "refresh_interval": "-1"}},
@@ -124,7 +125,7 @@ def word_id(field: str, word: str) -> str:
     return key
 
 
-def doc_id(doc: dict) -> str:
+def doc_id(doc: dict[str, Any]) -> str:
     """Stable across reindexes: the transcript and the place in it."""
     return f"{doc['tid']}/page" if doc["kind"] == KIND_PAGE else f"{doc['tid']}/{doc['pos']}"
 
@@ -134,14 +135,16 @@ def exact_words(text: str) -> list[str]:
     return [fold(m) for m in WORD_RE.findall(text)]
 
 
-def source(doc: dict, vocabulary: Counter | None = None) -> dict:
+def source(
+    doc: dict[str, Any], vocabulary: Counter[tuple[str, str]] | None = None
+) -> dict[str, Any]:
     """A document of ``index.documents.transcript_documents`` as OpenSearch takes it;
     ``vocabulary`` (field, word) -> documents, and (USES, word) -> occurrences of an
     ``exact`` word, counted on the way."""
     body = doc.get("body") or ""
     exact = exact_words(body)
     stems = [stem(w) for w in exact]
-    out = {
+    out: dict[str, Any] = {
         "tid": doc["tid"],
         "pos": doc["pos"],
         "kind": doc["kind"],

@@ -26,6 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from transcripts.index import first_seen, person_names
 from transcripts.index.documents import transcript_documents
@@ -48,6 +49,9 @@ from transcripts.index.writer import (
     resolve_names,
 )
 
+if TYPE_CHECKING:
+    from opensearchpy import OpenSearch
+
 CHUNK = 500  # documents per bulk request
 BULK_TIMEOUT = 120.0
 MAX_429_RETRIES = 8  # per bulk chunk, with exponential backoff from 1 s
@@ -69,14 +73,14 @@ def default_shards(documents: int) -> int:
     return max(1, min(12, documents // 20_000_000 + 1))
 
 
-def default_replicas(conn) -> int:
+def default_replicas(conn: OpenSearch) -> int:
     """One copy on another node when there is one: a node lost loses no search."""
     nodes = int(conn.cluster.health()["number_of_data_nodes"])
     return 1 if nodes > 1 else 0
 
 
 def reindex(
-    paths: Iterable[str | os.PathLike],
+    paths: Iterable[str | os.PathLike[str]],
     settings: ClusterSettings,
     full: bool = False,
     progress: Progress | None = None,
@@ -105,7 +109,7 @@ def reindex(
     return report
 
 
-def outdated_mapping(manifest: dict | None) -> str:
+def outdated_mapping(manifest: dict[str, Any] | None) -> str:
     """Why the index with this manifest must be rebuilt in full ("" when it need not):
     ``writer.outdated``'s reasons, and a mapping this version cannot update in place."""
     if manifest is None:
@@ -132,7 +136,9 @@ def cluster_has_index(settings: ClusterSettings) -> bool:
 
 
 # -- a full build ---------------------------------------------------------------------------
-def _full(conn, paths, settings, progress, shards, replicas, because: str,
+def _full(conn: OpenSearch, paths: Iterable[str | os.PathLike[str]],
+          settings: ClusterSettings, progress: Progress | None, shards: int | None,
+          replicas: int | None, because: str,
           previous: first_seen.FirstSeen | None) -> ReindexReport:
     alias = settings.alias
     report = ReindexReport(full=True, rebuilt_because=because)
@@ -148,7 +154,7 @@ def _full(conn, paths, settings, progress, shards, replicas, because: str,
     _remove_unfinished(conn, alias)
     conn.indices.create(index=name, body=mapping.index_body(shards, 0))
     conn.indices.create(index=vocabulary_name, body=mapping.vocabulary_body(1, 0))
-    vocabulary: Counter = Counter()
+    vocabulary: Counter[tuple[str, str]] = Counter()
     _bulk(conn, _index_actions(name, parsed, vocabulary, report, progress, seen), report)
     evidence = {t.id: e for t in parsed if (e := person_names.transcript_evidence(t))}
     speakers = names | {u.speaker for t in parsed for u in t.utterances if u.speaker}
@@ -170,9 +176,9 @@ def _full(conn, paths, settings, progress, shards, replicas, because: str,
     conn.transport.perform_request(
         "GET", f"/_cluster/health/{name}?wait_for_status=yellow&timeout=100s"
     )
-    previous = _alias_targets(conn, alias)
+    left = _alias_targets(conn, alias)
     _move_aliases(conn, alias, name)
-    _remove_old(conn, alias, keep=[name, *previous])
+    _remove_old(conn, alias, keep=[name, *left])
     report.generation = name
     return report
 
@@ -182,9 +188,10 @@ def _new_index_name(alias: str) -> str:
 
 
 def _index_actions(
-    index: str, parsed: list[Transcript], vocabulary: Counter, report: ReindexReport,
+    index: str, parsed: list[Transcript], vocabulary: Counter[tuple[str, str]],
+    report: ReindexReport,
     progress: Progress | None, seen: first_seen.FirstSeen,
-) -> Iterator[dict]:
+) -> Iterator[dict[str, Any]]:
     for i, t in enumerate(parsed):
         when = seen.times.get(t.id, seen.built_at)
         for doc in transcript_documents(t):
@@ -201,22 +208,26 @@ def _index_actions(
             progress("index", i + 1, len(parsed))
 
 
-def _vocabulary_actions(index: str, vocabulary: Counter) -> Iterator[dict]:
+def _vocabulary_actions(
+    index: str, vocabulary: Counter[tuple[str, str]]
+) -> Iterator[dict[str, Any]]:
     for (field, word), df in vocabulary.items():
         if field != mapping.USES:
             yield {"_op_type": "index", "_index": index, "_id": word_id(field, word),
                    "_source": _word_doc(field, word, df, vocabulary[(mapping.USES, word)])}
 
 
-def _word_doc(field: str, word: str, df: int, uses: int) -> dict:
-    doc: dict = {"field": field, "word": word, "df": df}
+def _word_doc(field: str, word: str, df: int, uses: int) -> dict[str, Any]:
+    doc: dict[str, Any] = {"field": field, "word": word, "df": df}
     if field == EXACT:
         doc["uses"] = uses
     return doc
 
 
-def _put_generation(conn, vocabulary_index: str, files: dict, names: set[str],
-                    evidence: dict, speakers: set[str], seen: first_seen.FirstSeen) -> None:
+def _put_generation(conn: OpenSearch, vocabulary_index: str,
+                    files: dict[str, dict[str, Any]], names: set[str],
+                    evidence: dict[str, person_names.Evidence], speakers: set[str],
+                    seen: first_seen.FirstSeen) -> None:
     people = person_names.decide(evidence, speakers)
     conn.index(
         index=vocabulary_index,
@@ -233,18 +244,20 @@ def _put_generation(conn, vocabulary_index: str, files: dict, names: set[str],
     )
 
 
-def _generation_doc(conn, alias: str) -> dict | None:
+def _generation_doc(conn: OpenSearch, alias: str) -> dict[str, Any] | None:
     from opensearchpy import exceptions as ox
 
     try:
-        return conn.get(index=vocabulary_alias(alias), id=mapping.GENERATION_DOC)["_source"]
+        doc: dict[str, Any] = conn.get(index=vocabulary_alias(alias),
+                                       id=mapping.GENERATION_DOC)["_source"]
+        return doc
     except ox.NotFoundError:
         return None
 
 
-def _move_aliases(conn, alias: str, name: str) -> None:
+def _move_aliases(conn: OpenSearch, alias: str, name: str) -> None:
     """Both aliases to the new indices in one call: atomic for every reader."""
-    actions = []
+    actions: list[dict[str, dict[str, str]]] = []
     for a, target in ((alias, name), (vocabulary_alias(alias), vocabulary_alias(name))):
         for old in _alias_targets(conn, a):
             actions.append({"remove": {"index": old, "alias": a}})
@@ -252,7 +265,7 @@ def _move_aliases(conn, alias: str, name: str) -> None:
     conn.indices.update_aliases(body={"actions": actions})
 
 
-def _alias_targets(conn, alias: str) -> list[str]:
+def _alias_targets(conn: OpenSearch, alias: str) -> list[str]:
     from opensearchpy import exceptions as ox
 
     try:
@@ -261,12 +274,12 @@ def _alias_targets(conn, alias: str) -> list[str]:
         return []
 
 
-def _our_indices(conn, alias: str) -> list[str]:
+def _our_indices(conn: OpenSearch, alias: str) -> list[str]:
     return sorted(conn.indices.get(index=f"{alias}-g*", expand_wildcards="all",
                                    ignore_unavailable=True))
 
 
-def _remove_unfinished(conn, alias: str) -> None:
+def _remove_unfinished(conn: OpenSearch, alias: str) -> None:
     """Indices of a build that was killed before its alias move (never searched), and
     the generation the last build kept (see ``_remove_old``)."""
     live = set(_alias_targets(conn, alias)) | set(_alias_targets(conn, vocabulary_alias(alias)))
@@ -275,7 +288,7 @@ def _remove_unfinished(conn, alias: str) -> None:
         conn.indices.delete(index=",".join(stale))
 
 
-def _remove_old(conn, alias: str, keep: list[str]) -> None:
+def _remove_old(conn: OpenSearch, alias: str, keep: list[str]) -> None:
     """Every generation but the new one and the one the alias left: a search that read the
     alias just before the move (a searcher trusts it for a second) still reads that one,
     as the embedded engine keeps its previous generation. The next build removes it."""
@@ -286,12 +299,13 @@ def _remove_old(conn, alias: str, keep: list[str]) -> None:
 
 
 # -- an update in place ---------------------------------------------------------------------
-def _update(conn, paths, settings, generation: dict, progress,
+def _update(conn: OpenSearch, paths: Iterable[str | os.PathLike[str]],
+            settings: ClusterSettings, generation: dict[str, Any], progress: Progress | None,
             previous: first_seen.FirstSeen | None) -> ReindexReport:
     alias = settings.alias
     manifest = generation["manifest"]
     report = ReindexReport(full=False)
-    old_files: dict[str, dict] = manifest.get("files", {})
+    old_files: dict[str, dict[str, Any]] = manifest.get("files", {})
     parsed, new_files, removed, changed_files = read_changes(paths, old_files, report, progress)
     [name] = _alias_targets(conn, alias) or [""]
     report.generation = name
@@ -303,9 +317,9 @@ def _update(conn, paths, settings, generation: dict, progress,
     vocabulary_name = vocabulary_alias(name)
     conn.indices.put_settings(index=name, body={"index": {"refresh_interval": "-1"}})
     try:
-        gone: Counter = Counter()
+        gone: Counter[tuple[str, str]] = Counter()
         dropped: set[str] = set()
-        stale_ids = []
+        stale_ids: list[str] = []
         for key in removed + changed_files:
             dropped.update(old_files[key]["ids"])
         for hit in _documents_of(conn, name, sorted(dropped)):
@@ -313,7 +327,7 @@ def _update(conn, paths, settings, generation: dict, progress,
             mapping.source(_as_document(hit["_source"]), gone)
         _bulk(conn, ({"_op_type": "delete", "_index": name, "_id": i} for i in stale_ids),
               report)
-        added: Counter = Counter()
+        added: Counter[tuple[str, str]] = Counter()
         _bulk(conn, _index_actions(name, parsed, added, report, progress, seen), report)
         _adjust_vocabulary(conn, vocabulary_name, added, gone, report)
         evidence = {k: v for k, v in generation.get("evidence", {}).items() if k not in dropped}
@@ -332,7 +346,7 @@ def _update(conn, paths, settings, generation: dict, progress,
     return report
 
 
-def _documents_of(conn, index: str, tids: list[str]) -> Iterator[dict]:
+def _documents_of(conn: OpenSearch, index: str, tids: list[str]) -> Iterator[dict[str, Any]]:
     """Every document of these transcripts, with what their words are made from."""
     from opensearchpy import helpers
 
@@ -343,18 +357,20 @@ def _documents_of(conn, index: str, tids: list[str]) -> Iterator[dict]:
                                                   "role_shown", "meta.title"])
 
 
-def _as_document(src: dict) -> dict:
+def _as_document(src: dict[str, Any]) -> dict[str, Any]:
     """Enough of an ``index.documents`` dict to count the words it held."""
-    doc = {"tid": src["tid"], "pos": src["pos"], "kind": src["kind"], "day": src.get("day", 0),
-           "body": src.get("body") or "", "role": src.get("role_shown")}
+    doc: dict[str, Any] = {
+        "tid": src["tid"], "pos": src["pos"], "kind": src["kind"], "day": src.get("day", 0),
+        "body": src.get("body") or "", "role": src.get("role_shown"),
+    }
     title = (src.get("meta") or {}).get("title")
     if title:
         doc["title"] = composed(title)
     return doc
 
 
-def _adjust_vocabulary(conn, index: str, added: Counter, gone: Counter,
-                       report: ReindexReport) -> None:
+def _adjust_vocabulary(conn: OpenSearch, index: str, added: Counter[tuple[str, str]],
+                       gone: Counter[tuple[str, str]], report: ReindexReport) -> None:
     """Each touched word's document frequency, read, changed and written back."""
     touched = sorted(k for k in set(added) | set(gone) if k[0] != mapping.USES)
     current: dict[tuple[str, str], tuple[int, int]] = {}  # (df, uses)
@@ -365,7 +381,7 @@ def _adjust_vocabulary(conn, index: str, added: Counter, gone: Counter,
             src = doc.get("_source") or {}
             current[key] = (int(src.get("df", 0)), int(src.get("uses", 0)))
 
-    def actions() -> Iterator[dict]:
+    def actions() -> Iterator[dict[str, Any]]:
         for key in touched:
             field, word = key
             df = current[key][0] + added[key] - gone[key]
@@ -380,12 +396,12 @@ def _adjust_vocabulary(conn, index: str, added: Counter, gone: Counter,
 
 
 # -- bulk with per-item errors --------------------------------------------------------------
-def _bulk(conn, actions: Iterable[dict], report: ReindexReport) -> None:
+def _bulk(conn: OpenSearch, actions: Iterable[dict[str, Any]], report: ReindexReport) -> None:
     """Send in chunks of CHUNK; each item that still fails after the retries
     (``_send_chunk``) is reported against its file and the rest is kept."""
     files: dict[str, str] = {}
 
-    def stripped() -> Iterator[dict]:
+    def stripped() -> Iterator[dict[str, Any]]:
         for action in actions:
             file = action.pop("_file", None)
             if file is not None:
@@ -401,8 +417,8 @@ def _bulk(conn, actions: Iterable[dict], report: ReindexReport) -> None:
                                           f"document {doc_id} was not indexed: {reason}"))
 
 
-def _chunks(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
-    chunk: list[dict] = []
+def _chunks(items: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:
@@ -412,7 +428,7 @@ def _chunks(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
         yield chunk
 
 
-def _send_chunk(conn, chunk: list[dict]) -> list[dict]:
+def _send_chunk(conn: OpenSearch, chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One chunk, sent until each item is written or has failed for good; the failures.
 
     A node lost mid-build must lose no document: the chunk is sent again whole when no
@@ -429,12 +445,12 @@ def _send_chunk(conn, chunk: list[dict]) -> list[dict]:
     backoff = 1.0
     pending = chunk
     while True:
-        waiting: dict[tuple[str, str], list[dict]] = {}
+        waiting: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for action in pending:
             waiting.setdefault((action["_op_type"], action["_id"]), []).append(action)
-        retry: list[dict] = []
-        failed: list[dict] = []  # the cluster's answer for each item failed for good
-        unavailable: list[dict] = []  # and for each item to send again
+        retry: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []  # the cluster's answer for each item failed for good
+        unavailable: list[dict[str, Any]] = []  # and for each item to send again
         try:
             for ok, item in helpers.streaming_bulk(
                 conn, pending, chunk_size=len(pending), max_retries=MAX_429_RETRIES,
@@ -468,7 +484,7 @@ class _lock:
     alias finds it and refuses. A lock left by a killed build on this host (its process
     gone), or older than LOCK_STALE_SECONDS, is taken over."""
 
-    def __init__(self, conn, alias: str):
+    def __init__(self, conn: OpenSearch, alias: str) -> None:
         self.conn, self.index = conn, lock_index(alias)
         self.owner = {"host": socket.gethostname(), "pid": os.getpid(),
                       "since": time.time()}
@@ -509,7 +525,7 @@ class _lock:
             return not _alive(int(owner.get("pid", 0)))
         return False
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         # The cluster gone away: the next run takes the lock over.
         with contextlib.suppress(Exception):
             self.conn.indices.delete(index=self.index, ignore_unavailable=True)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from transcripts.index.model import Transcript
 from transcripts.index.readers import (
@@ -78,7 +79,8 @@ def companion_files(path: Path, sidecar: Path | object | None = _NO_SIDECAR) -> 
     """
     path = Path(path)
     side = sidecar_path(path) if sidecar is _NO_SIDECAR else sidecar
-    found = [side] if side else []
+    # A Path or None: what sidecar_path gives and what callers pass.
+    found = [side] if isinstance(side, Path) else []
     if path.suffix.lower() == ".xml":
         found += parlamint.companions(path)
     return found
@@ -116,7 +118,7 @@ def read_file_bytes(
         except SidecarError as exc:
             found.append(exc)
             sidecar = None
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     if isinstance(sidecar, bytes):
         side = sidecar_path(path)
         meta, bad = parse_sidecar(sidecar, side.name if side else path.stem + ".meta.json")

@@ -90,7 +90,7 @@ def decode_caption_bytes(data: bytes) -> str:
 
 
 def repair_mojibake(text: str) -> str:
-    def fix(m: re.Match) -> str:
+    def fix(m: re.Match[str]) -> str:
         run = m.group()
         try:
             return run.encode("latin-1").decode("utf-8")

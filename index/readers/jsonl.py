@@ -35,6 +35,7 @@ import json
 import logging
 import re
 from pathlib import Path
+from typing import Any, cast
 
 from transcripts.index.model import Transcript, Utterance
 from transcripts.index.readers.base import ReadError, decode_bytes, finish
@@ -50,7 +51,7 @@ _LIST_FIELDS = ("geography", "topics", "persons", "sections")
 _TIME = re.compile(r"\d{1,2}:\d{2}")
 
 
-def _string(obj: dict, key: str, required: bool = False) -> str:
+def _string(obj: dict[str, Any], key: str, required: bool = False) -> str:
     value = obj.get(key)
     if value is None:
         if required:
@@ -63,7 +64,7 @@ def _string(obj: dict, key: str, required: bool = False) -> str:
     return value
 
 
-def _strings(obj: dict, key: str) -> list[str]:
+def _strings(obj: dict[str, Any], key: str) -> list[str]:
     value = obj.get(key)
     if value is None:
         return []
@@ -82,11 +83,16 @@ def _utterance(item: object, n: int) -> Utterance:
     label = label.strip() if label else ""
     times = {key: _seconds(item, key, n) for key in ("start", "end")}
     return Utterance(
-        position=n, text=text, label=label or None, note=_string(item, "note"), **times
+        position=n,
+        text=text,
+        label=label or None,
+        note=_string(item, "note"),
+        start=times["start"],
+        end=times["end"],
     )
 
 
-def _seconds(item: dict, key: str, n: int) -> float | None:
+def _seconds(item: dict[str, Any], key: str, n: int) -> float | None:
     value = item.get(key)
     if value is None:
         return None
@@ -99,7 +105,7 @@ def transcript_from_object(obj: object, source: str = "") -> Transcript:
     """One decoded JSON value -> a Transcript; TypeError/ValueError say what is wrong."""
     if not isinstance(obj, dict):
         raise TypeError("not a JSON object")
-    fields = {key: _string(obj, key) for key in _STRING_FIELDS}
+    fields: dict[str, Any] = {key: _string(obj, key) for key in _STRING_FIELDS}
     if fields["date"]:
         try:
             dt.date.fromisoformat(fields["date"])
@@ -115,7 +121,7 @@ def transcript_from_object(obj: object, source: str = "") -> Transcript:
         title=_string(obj, "title", required=True),
         utterances=[_utterance(item, n) for n, item in enumerate(items, start=1)],
         **fields,
-        **{key: _strings(obj, key) for key in _LIST_FIELDS},
+        **cast("dict[str, Any]", {key: _strings(obj, key) for key in _LIST_FIELDS}),
     )
     return finish(t, source)
 

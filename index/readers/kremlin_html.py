@@ -234,7 +234,9 @@ def _split_paragraph(segments: list[tuple[str, str]]) -> list[tuple[str | None, 
     return [(label, note, first)] + [(None, "", line) for line in lines[1:]]
 
 
-def _leading_label(segments: list[tuple[str, str]]):
+def _leading_label(
+    segments: list[tuple[str, str]],
+) -> tuple[str | None, str, list[tuple[str, str]]]:
     """(label, note, remaining segments) when the paragraph opens with a bold label.
 
     Up to the first colon every visible character must be bold, except one bracketed
@@ -276,7 +278,9 @@ def _leading_label(segments: list[tuple[str, str]]):
     return label, note, [(PLAIN, text[colon + 1 :])]
 
 
-def _body_blocks(paragraphs: list[list[tuple[str, str]]]):
+def _body_blocks(
+    paragraphs: list[list[tuple[str, str]]],
+) -> list[tuple[str | None, str, list[str]]]:
     blocks: list[tuple[str | None, str, list[str]]] = []
     current: list[str] | None = None
     for segments in paragraphs:

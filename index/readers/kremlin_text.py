@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import TypedDict
 
 from transcripts.index.model import Transcript, parse_long_date
 from transcripts.index.readers.base import (
@@ -329,9 +330,16 @@ def _is_body_marker(line: str) -> bool:
     )
 
 
-def _read_header(lines: list[str], end: int) -> tuple[dict[str, str], int]:
+class _Header(TypedDict):
+    lead: str
+    date: str
+    time: str
+    place: str
+
+
+def _read_header(lines: list[str], end: int) -> tuple[_Header, int]:
     """Lead, date, time and place after the title (line 1); returns them and the body start."""
-    head = {"lead": "", "date": "", "time": "", "place": ""}
+    head: _Header = {"lead": "", "date": "", "time": "", "place": ""}
     i = 2
     date_at = None
     for j in range(i, min(end, i + 4)):

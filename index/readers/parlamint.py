@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -61,11 +62,12 @@ def _text(el: Element | None) -> str:
 
 def parse_xml(data: bytes) -> Element:
     try:
-        return fromstring(data)
+        root: Element = fromstring(data)
     except DefusedXmlException as exc:
         raise ReadError(f"XML refused for safety: {type(exc).__name__}") from None
     except ParseError as exc:
         raise ReadError(f"not well-formed XML: {exc}") from None
+    return root
 
 
 def readable_id(person_id: str) -> str:
@@ -128,7 +130,9 @@ def _utterance(u: Element, names: dict[str, str], roles: dict[str, str], label: 
     )
 
 
-def _body_utterances(root: Element, names, roles) -> list[Utterance]:
+def _body_utterances(
+    root: Element, names: dict[str, str], roles: dict[str, str]
+) -> list[Utterance]:
     out: list[Utterance] = []
     narrative: list[str] = []
     speaker_note = ""
@@ -166,12 +170,12 @@ def _body_utterances(root: Element, names, roles) -> list[Utterance]:
     return out
 
 
-def _header(root: Element) -> dict:
+def _header(root: Element) -> dict[str, Any]:
     h = root.find(f"{TEI}teiHeader")
     if h is None:
         return {}
     title_stmt = h.find(f"{TEI}fileDesc/{TEI}titleStmt")
-    titles = {}
+    titles: dict[str, str] = {}
     if title_stmt is not None:
         for el in title_stmt.findall(f"{TEI}title"):
             if el.get("{http://www.w3.org/XML/1998/namespace}lang", "en") in ("en", None):

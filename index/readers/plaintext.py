@@ -96,12 +96,12 @@ def parse_plain(text: str, file: str = "", id: str = "") -> Transcript:
             current[2].append(line)
         joining = not one_per_line
     utterances = []
-    for label, note, paragraphs, remarks in blocks:
+    for block_label, note, paragraphs, remarks in blocks:
         body = "\n".join(p for p in paragraphs if p)
-        if not body and label is None:
+        if not body and block_label is None:
             continue
         notes = "; ".join(x for x in (note, *remarks) if x)
-        utterances.append(Utterance(position=0, text=body, label=label, note=notes))
+        utterances.append(Utterance(position=0, text=body, label=block_label, note=notes))
     if not utterances:
         raise ReadError("not a transcript: no text (no 'Events' heading, no speaker turns)")
     t = Transcript(id=id, title="", utterances=utterances)
