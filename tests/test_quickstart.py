@@ -168,7 +168,7 @@ def test_ci_run_installs_the_venv_package_when_venv_fails_then_uses_the_venv(tmp
     assert apt == ["update -q", f"install -y -q python{version}-venv"], apt
     assert (fakes / "venv-python.log").read_text().splitlines() == [
         "-m pip install -q -e .[test,bench,docs]", "-m ruff check .",
-        "-m pytest -q -x tests/test_cli.py"]
+        "-m mypy -p transcripts", "-m pytest -q -x tests/test_cli.py"]
 
     (fakes / "venv-python.log").unlink()
     again = subprocess.run(["bash", ".ci/run"], cwd=project, env=env, capture_output=True,
@@ -177,4 +177,4 @@ def test_ci_run_installs_the_venv_package_when_venv_fails_then_uses_the_venv(tmp
     assert (fakes / "apt-get.log").read_text().splitlines() == apt  # nothing more installed
     assert (fakes / "venv-python.log").read_text().splitlines() == [
         "-m pip --version", "-m pip install -q -e .[test,bench,docs]", "-m ruff check .",
-        "-m pytest -q"]
+        "-m mypy -p transcripts", "-m pytest -q"]
