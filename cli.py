@@ -1307,9 +1307,8 @@ def alerts_test_cmd(name: str, limit: int, site_url: str, secrets: Path | None,
     failed = 0
     for t in alert.targets:
         try:
-            reason = alerts.apprise_send(alerts.fill_secrets(t.url, known),
-                                         digest.subject(alert, followed, test=True),
-                                         digest.body(alert, followed, site_url, test=True))
+            reason = digest.send(alerts.fill_secrets(t.url, known), alert, followed,
+                                 site_url, test=True)
         except alerts.AlertError as exc:
             reason = str(exc)
         failed += bool(reason)
@@ -1345,8 +1344,7 @@ def run_alerts(index: backends.Index, index_dir: Path | None,
     db = alerts.db_path(location.index_root(index_dir), alerts_db)
 
     def send(alert: alerts.Alert, url: str, followed: Followed) -> str | None:
-        return alerts.apprise_send(url, digest.subject(alert, followed),
-                                   digest.body(alert, followed, site_url))
+        return digest.send(url, alert, followed, site_url)
 
     try:
         with alerts.run_lock(db), _alert_store(index_dir, alerts_db) as conn:

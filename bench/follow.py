@@ -174,8 +174,7 @@ def alert_run(tmp: Path, corpus: Path, queries, scale: int, console: Console) ->
                                          for p in found.passages})
 
     def send(alert, url, followed):
-        return alerts.apprise_send(url, digest.subject(alert, followed),
-                                   digest.body(alert, followed, "http://127.0.0.1:8000"))
+        return digest.send(url, alert, followed, "http://127.0.0.1:8000")
 
     runs = []
     with alerts.open_store(db) as conn:

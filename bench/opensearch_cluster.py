@@ -44,6 +44,7 @@ import zipfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 VERSION = "2.19.6"  # pinned with .ci/run's OPENSEARCH_VERSION: move both together
 ARTIFACT = f"org.opensearch.distribution.integ-test-zip:opensearch:{VERSION}:zip"
@@ -751,3 +752,15 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def settle(conn: Any, index: str, limit: float = 300) -> float:
+    """Seconds until no merge runs on any copy of ``index`` (at most ``limit``): a build's
+    merges go on after its last request, and a measurement taken meanwhile pays for them."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        merges = conn.indices.stats(index=index, metric="merge")["_all"]["total"]["merges"]
+        if not merges["current"]:
+            break
+        time.sleep(0.2)
+    return round(time.perf_counter() - started, 2)

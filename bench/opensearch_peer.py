@@ -27,7 +27,7 @@ import importlib.util
 import time
 from pathlib import Path
 
-from bench.runner import Page
+from bench.runner import Page, results_page
 from bench.workload import WorkQuery
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -153,19 +153,12 @@ def store(settings, generation: str) -> dict:
     }
 
 
-def _settle(settings, generation: str, limit: float = MERGE_WAIT_SECONDS) -> float:
-    """Seconds until the merges the build set off have finished (at most ``limit``)."""
+def _merges_done(settings, generation: str) -> float:
+    from bench import opensearch_cluster as oc
     from transcripts.index.opensearch.connection import client
 
-    conn = client(settings)
-    index = ",".join(_indices(settings, generation))
-    started = time.perf_counter()
-    while time.perf_counter() - started < limit:
-        merges = conn.indices.stats(index=index, metric="merge")["_all"]["total"]["merges"]
-        if not merges["current"]:
-            break
-        time.sleep(0.2)
-    return round(time.perf_counter() - started, 2)
+    return oc.settle(client(settings), ",".join(_indices(settings, generation)),
+                     MERGE_WAIT_SECONDS)
 
 
 def _version(settings) -> str:
@@ -208,7 +201,7 @@ def build(folder: Path, url: str, alias: str) -> dict:
         "transcripts_indexed": report.transcripts_indexed,
         "utterances_indexed": report.utterances_indexed,
         "skipped": len(report.skipped),
-        "merge_wait_seconds": _settle(settings, report.generation),
+        "merge_wait_seconds": _merges_done(settings, report.generation),
         "version": _version(settings),
     }
     figures.update(store(settings, report.generation))
@@ -311,12 +304,7 @@ class OpenSearch:
         from transcripts.search.opensearch_engine import search
 
         result = search(self.index, query.request())
-        return Page(
-            total=result.total,
-            total_transcripts=result.total_transcripts,
-            top=[t.id for t in result.transcripts],
-            facet_values=sum(len(v) for v in result.facets.values()),
-        )
+        return results_page(result)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

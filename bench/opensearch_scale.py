@@ -265,17 +265,6 @@ def wait_green(conn, index: str, timeout: float = 600) -> float:
     return round(time.perf_counter() - started, 2)
 
 
-def settle(conn, index: str, limit: float = 300) -> float:
-    """Seconds until no merge runs on any copy (at most ``limit``)."""
-    started = time.perf_counter()
-    while time.perf_counter() - started < limit:
-        merges = conn.indices.stats(index=index, metric="merge")["_all"]["total"]["merges"]
-        if not merges["current"]:
-            break
-        time.sleep(0.5)
-    return round(time.perf_counter() - started, 2)
-
-
 def index_size(conn, generation: str) -> dict:
     """Primaries and all copies of the main and vocabulary indices, each shard, segments."""
     from transcripts.index.opensearch.writer import vocabulary_alias
@@ -360,7 +349,9 @@ def build(cluster, conn, settings, folder: Path, shards: int, replicas: int, say
         raise RuntimeError(f"{len(failed)} documents were not indexed, e.g. {failed[0]}")
     say("build: waiting for every replica (green)")
     green_s = wait_green(conn, report.generation)
-    merge_s = settle(conn, report.generation + "," + writer.vocabulary_alias(report.generation))
+    from bench import opensearch_cluster as oc
+
+    merge_s = oc.settle(conn, report.generation + "," + writer.vocabulary_alias(report.generation))
     documents = report.utterances_indexed + report.transcripts_indexed
     read_at, index_at = marks.get("read", started), marks.get("index", started)
     commit_at = marks.get("commit", ended)

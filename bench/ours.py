@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.runner import Page
+from bench.runner import Page, results_page
 from bench.stats import TreeRssSampler
 from bench.workload import WorkQuery
 from transcripts.search.engine import TranscriptIndex, search
@@ -64,12 +64,7 @@ class Ours:
 
     def page(self, query: WorkQuery) -> Page:
         result = search(self.index, query.request())
-        return Page(
-            total=result.total,
-            total_transcripts=result.total_transcripts,
-            top=[t.id for t in result.transcripts],
-            facet_values=sum(len(v) for v in result.facets.values()),
-        )
+        return results_page(result)
 
     def refusal_ms(self, runs: int = 5) -> float | None:
         """Median ms to refuse a query that would cost too much (eight one-letter

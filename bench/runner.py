@@ -14,6 +14,7 @@ from typing import Protocol
 
 from bench.stats import summary
 from bench.workload import CLASSES, WorkQuery
+from transcripts.search.results import SearchResult
 
 
 @dataclass
@@ -25,6 +26,16 @@ class Page:
     top: list[str] = field(default_factory=list)  # transcript ids shown, in order
     facet_values: int = 0  # facet values counted, all five facets
     error: str = ""
+
+
+def results_page(result: SearchResult) -> Page:
+    """What our engine's page found (embedded or on OpenSearch: the same record)."""
+    return Page(
+        total=result.total,
+        total_transcripts=result.total_transcripts,
+        top=[t.id for t in result.transcripts],
+        facet_values=sum(len(v) for v in result.facets.values()),
+    )
 
 
 class Engine(Protocol):

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from transcripts.index import first_seen
 from transcripts.search.engine import Generation, TranscriptIndex, _word_matcher, select
 from transcripts.search.results import SearchRequest
-from transcripts.search.snippets import snippet
+from transcripts.search.snippets import WordMatcher, snippet
 
 FEED_ENTRIES = 50  # a feed's default length: a day or two of a busy search
 MAX_ENTRIES = 500  # the most a feed or one digest lists (a digest links to the rest)
@@ -41,6 +42,36 @@ class Passage:
     url: str  # the original page
     licence: str
     attribution: str
+
+    @property
+    def credit(self) -> str:
+        """Whom to credit and under which licence, as the transcript page says it."""
+        who = self.attribution or self.source or "source not stated"
+        return f"{who}, {self.licence}" if self.licence else f"{who} (no licence given)"
+
+
+def passage(tid: str, position: int, stored: dict[str, Any], meta: dict[str, Any],
+            matcher: WordMatcher, first_seen: float, role: str) -> Passage:
+    """One passage from its stored fields and its transcript's metadata (both engines
+    store them alike; the role as shown is the caller's: the engines keep it apart)."""
+    text = stored.get("body") or ""
+    return Passage(
+        transcript_id=tid,
+        position=position,
+        kind=stored.get("kind", ""),
+        speaker=stored.get("speaker") or "",
+        label=stored.get("label") or "",
+        role=role,
+        text=text,
+        snippet=snippet(text, matcher),
+        title=meta.get("title", ""),
+        date=meta.get("effective_date", ""),
+        first_seen=first_seen,
+        source=meta.get("source", ""),
+        url=meta.get("url", ""),
+        licence=meta.get("licence", ""),
+        attribution=meta.get("attribution", ""),
+    )
 
 
 @dataclass
@@ -118,23 +149,7 @@ def new_passages(
     for doc in shown.tolist():
         t = int(table.tid[doc])
         stored = gen.stored(searcher, doc)
-        meta = gen.meta(searcher, t)
-        text = stored.get("body", "")
-        passages.append(Passage(
-            transcript_id=table.tids[t],
-            position=int(table.pos[doc]),
-            kind=stored.get("kind", ""),
-            speaker=stored.get("speaker") or "",
-            label=stored.get("label") or "",
-            role=stored.get("role") or "",
-            text=text,
-            snippet=snippet(text, matcher),
-            title=meta.get("title", ""),
-            date=meta.get("effective_date", ""),
-            first_seen=float(seen.times[t]),
-            source=meta.get("source", ""),
-            url=meta.get("url", ""),
-            licence=meta.get("licence", ""),
-            attribution=meta.get("attribution", ""),
-        ))
+        passages.append(passage(table.tids[t], int(table.pos[doc]), stored,
+                                gen.meta(searcher, t), matcher, float(seen.times[t]),
+                                stored.get("role") or ""))
     return Followed(gen.path.name, seen.built_at, len(docs), len(np.unique(tids)), passages)

@@ -16,7 +16,7 @@ from typing import Any
 from transcripts.index.documents import day_number
 from transcripts.index.opensearch import mapping
 from transcripts.index.opensearch.mapping import vocabulary_alias
-from transcripts.search.follow import FEED_ENTRIES, Followed, Passage
+from transcripts.search.follow import FEED_ENTRIES, Followed, passage
 from transcripts.search.opensearch_engine import (
     SHOWN_FIELDS,
     ClusterIndex,
@@ -27,7 +27,7 @@ from transcripts.search.opensearch_engine import (
     transcript_count,
 )
 from transcripts.search.results import SearchRequest
-from transcripts.search.snippets import WordMatcher, snippet
+from transcripts.search.snippets import WordMatcher
 
 ORDER = [{"first_seen": {"order": "desc", "missing": "_last", "unmapped_type": "double"}},
          {"day": "desc"}, {"tid": "asc"}, {"pos": "asc"}, {"kind": "desc"}]
@@ -74,27 +74,11 @@ def new_passages(
     hits = [h["_source"] for h in answer["hits"]["hits"]]
     meta = metas(index, gen, list(dict.fromkeys(h["tid"] for h in hits)))
     matcher = WordMatcher(parsed.stems, parsed.words)
-    passages = []
-    for src in hits:
-        m = meta.get(src["tid"], {})
-        text = src.get("body") or ""
-        passages.append(Passage(
-            transcript_id=src["tid"],
-            position=int(src["pos"]),
-            kind=src.get("kind", ""),
-            speaker=src.get("speaker") or "",
-            label=src.get("label") or "",
-            role=src.get("role_shown") or "",
-            text=text,
-            snippet=snippet(text, matcher),
-            title=m.get("title", ""),
-            date=m.get("effective_date", ""),
-            first_seen=float(src.get("first_seen") or 0.0),
-            source=m.get("source", ""),
-            url=m.get("url", ""),
-            licence=m.get("licence", ""),
-            attribution=m.get("attribution", ""),
-        ))
+    passages = [
+        passage(src["tid"], int(src["pos"]), src, meta.get(src["tid"], {}), matcher,
+                float(src.get("first_seen") or 0.0), src.get("role_shown") or "")
+        for src in hits
+    ]
     total = int(answer["hits"]["total"]["value"])
     transcripts = counted_transcripts(answer["aggregations"]["transcripts"]) if total else 0
     return Followed(name, built_at, total, transcripts, passages)

@@ -648,8 +648,7 @@ def test_a_reindex_during_a_run_sends_nothing_twice(lib):
         swapped = threading.Event()
 
         def send(alert, url, followed):
-            reason = alerts.apprise_send(url, digest.subject(alert, followed),
-                                         digest.body(alert, followed, SITE))
+            reason = digest.send(url, alert, followed, SITE)
             if not swapped.is_set():  # a fetch's reindex lands while the run sends
                 lib.index(LATER[1])
                 swapped.set()

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import sysconfig
 import tarfile
+import threading
 import urllib.request
 import zipfile
 from importlib.metadata import version
@@ -153,11 +154,17 @@ def test_serve_from_any_folder_builds_and_serves_the_demo_corpus(installed):
         cwd=installed["cwd"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=_clean_env(HOME=str(installed["home"])))
     try:
-        said = []
-        for line in proc.stdout:  # type: ignore[union-attr]
-            said.append(line)
-            if "Serving on" in line:
-                break
+        said: list[str] = []
+        serving = threading.Event()
+
+        def listen() -> None:  # a reader thread: a server that hangs cannot hang the test
+            for line in proc.stdout:  # type: ignore[union-attr]
+                said.append(line)
+                if "Serving on" in line:
+                    serving.set()
+
+        threading.Thread(target=listen, daemon=True).start()
+        assert serving.wait(timeout=300), "".join(said)
         assert proc.poll() is None, "".join(said)
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(f"{base}/?q=sanctions", timeout=60) as page:

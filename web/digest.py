@@ -10,14 +10,16 @@ a speech that contains ``<script>`` or ``**`` reads as written and does nothing.
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import html
 import re
 from urllib.parse import quote, urlencode
 
-from transcripts.search.alerts import Alert
+from transcripts.search.alerts import Alert, apprise_send
 from transcripts.search.follow import Followed, Passage, describe
 from transcripts.search.results import SearchRequest
+from transcripts.web.links import query_pairs
+from transcripts.web.views import long_date, plural, web_url
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -25,10 +27,18 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]~])")  # never at a line's start: on
 
 
 def subject(alert: Alert, followed: Followed, test: bool = False) -> str:
-    count = f"{followed.total:,} new passage{'s' if followed.total != 1 else ''}"
+    count = plural(followed.total, "new passage")
     return (f"{'[test] ' if test else ''}Transcripts alert “{alert.name}”: {count} for "
             f"{describe(alert.request)}")
 
+
+
+def send(url: str, alert: Alert, followed: Followed, site_url: str,
+         test: bool = False) -> str | None:
+    """This digest to one target through Apprise: None when it was accepted, else why
+    not (``search.alerts.apprise_send``)."""
+    return apprise_send(url, subject(alert, followed, test), body(alert, followed, site_url,
+                                                                  test))
 
 def body(alert: Alert, followed: Followed, site_url: str, test: bool = False) -> str:
     site = site_url.rstrip("/")
@@ -39,9 +49,8 @@ def body(alert: Alert, followed: Followed, site_url: str, test: bool = False) ->
                   "were indexed. Nothing is marked as sent.*", ""]
     shown = len(followed.passages)
     lines.append(
-        f"{followed.total:,} new passage{'s' if followed.total != 1 else ''} in "
-        f"{followed.transcripts:,} transcript{'s' if followed.transcripts != 1 else ''} "
-        f"match{'es' if followed.total == 1 else ''} "
+        f"{plural(followed.total, 'new passage')} in "
+        f"{plural(followed.transcripts, 'transcript')} match{'es' if followed.total == 1 else ''} "
         f"the search {text(describe(req))}"
         + (f"; the newest {shown:,} are below." if shown < followed.total else ".")
     )
@@ -49,8 +58,9 @@ def body(alert: Alert, followed: Followed, site_url: str, test: bool = False) ->
         first = passages[0]
         lines += ["", f"## [{text(first.title or first.transcript_id)}]"
                       f"({transcript_link(site, first, req.q)})"]
-        about = [x for x in (_long_date(first.date), credit(first)) if x]
-        original = f" — [original page]({_safe(first.url)})" if _web(first.url) else ""
+        about = [x for x in (long_date(first.date), first.credit) if x]
+        original = f" — [original page]({_safe(web_url(first.url))})" if web_url(first.url) \
+            else ""
         lines.append(f"*{text(' · '.join(about))}*" + original)
         lines.append("")
         for p in passages:
@@ -63,7 +73,7 @@ def body(alert: Alert, followed: Followed, site_url: str, test: bool = False) ->
         "",
         "---",
         f"Every passage of this search, newest first: <{search_link(site, req)}>  ",
-        f"Follow it in a feed reader: <{site}/feed?{urlencode(_pairs(req))}>  ",
+        f"Follow it in a feed reader: <{site}/feed?{urlencode(query_pairs(req))}>  ",
         f"Sent by `transcripts alerts run` for the alert “{text(alert.name)}”; the operator "
         f"stops it with `transcripts alerts remove {alert.name}`.",
     ]
@@ -88,22 +98,7 @@ def transcript_link(site: str, p: Passage, q: str, position: int | None = None) 
 
 
 def search_link(site: str, req: SearchRequest) -> str:
-    return f"{site}/?{urlencode([*_pairs(req), ('sort', 'newest')])}"
-
-
-def _pairs(req: SearchRequest) -> list[tuple[str, str]]:
-    pairs = [("q", req.q)] if req.q else []
-    for name, values in req.filters().items():
-        pairs += [(name, v) for v in values]
-    for name, day in (("from", req.date_from), ("to", req.date_to)):
-        if day:
-            pairs.append((name, day.isoformat()))
-    return pairs
-
-
-def credit(p: Passage) -> str:
-    who = p.attribution or p.source or "source not stated"
-    return f"{who}, {p.licence}" if p.licence else f"{who} (no licence given)"
+    return f"{site}/?{urlencode(query_pairs(dataclasses.replace(req, sort='newest')))}"
 
 
 def text(value: str) -> str:
@@ -125,19 +120,6 @@ def marked(snippet_html: str) -> str:
     return "".join(out)
 
 
-def _long_date(iso: str) -> str:
-    try:
-        day = dt.date.fromisoformat(iso)
-    except (TypeError, ValueError):
-        return iso or ""
-    return f"{day.day} {day:%B %Y}"
-
-
 def _safe(url: str) -> str:
     """A URL that cannot end a Markdown link early."""
     return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
-
-
-def _web(url: str) -> bool:
-    return (url or "").lower().startswith(("http://", "https://"))
-

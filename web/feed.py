@@ -95,7 +95,7 @@ def entry(p: follow.Passage) -> dict[str, str]:
         "author": who or p.attribution or p.source or "unknown",
         "role": p.role,
         "category": p.source,
-        "rights": credit(p),
+        "rights": p.credit,
         "content": content_html(p, who),
     }
 
@@ -105,13 +105,7 @@ def content_html(p: follow.Passage, who: str) -> str:
     the snippet, already escaped and marked, then where it is from, escaped here."""
     said = f"{who}, {p.role}" if who and p.role else who
     where = ", ".join(x for x in (p.title, long_date(p.date), said) if x)
-    return f"<p>{p.snippet}</p><p>{escape(where)}. Source: {escape(credit(p))}.</p>"
-
-
-def credit(p: follow.Passage) -> str:
-    """Whom to credit and under which licence, as the transcript page says it."""
-    who = p.attribution or p.source or "source not stated"
-    return f"{who}, {p.licence}" if p.licence else f"{who} (no licence given)"
+    return f"<p>{p.snippet}</p><p>{escape(where)}. Source: {escape(p.credit)}.</p>"
 
 
 def tag_uri(*parts: str) -> str:

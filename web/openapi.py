@@ -12,6 +12,7 @@ says so too; Schemathesis checks the rest from the outside.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from transcripts import __version__
@@ -241,8 +242,9 @@ def _path_name(name: str, description: str, max_length: int) -> Schema:
             "schema": {"type": "string", "minLength": 1, "maxLength": max_length}}
 
 
+@cache
 def document() -> Schema:
-    """The whole OpenAPI 3.1 document."""
+    """The whole OpenAPI 3.1 document, built once (read-only: every request shares it)."""
     return {
         "openapi": "3.1.0",
         "info": {
