@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+from transcripts.index import language
 from transcripts.index.model import Transcript
 from transcripts.index.schema import (
     KIND_ANONYMOUS,
@@ -48,6 +49,7 @@ def transcript_meta(t: Transcript) -> dict[str, Any]:
 
 def transcript_documents(t: Transcript) -> Iterator[dict[str, Any]]:
     lines = "\n".join
+    spoken = t.language or language.DEFAULT
     shared = {
         "tid": t.id,
         "day": day_number(t.effective_date),
@@ -56,6 +58,8 @@ def transcript_documents(t: Transcript) -> Iterator[dict[str, Any]]:
         "f_topic": lines(t.topics),
         "f_place": t.place,
         "f_source": t.source,
+        "f_language": language.name(spoken),
+        "f_translation_of": t.translation_of,
         "file": t.file,
     }
     page_text = composed("\n".join(x for x in (t.title, t.lead) if x))
@@ -77,6 +81,10 @@ def transcript_documents(t: Transcript) -> Iterator[dict[str, Any]]:
             "body": (body := composed(u.text)),
             "words": word_count(body),
         }
+        if u.language and u.language != spoken:  # a passage in another language
+            doc.update(lang=u.language, f_language=language.name(u.language))
+        if u.anchor:
+            doc["anchor"] = u.anchor
         if u.start is not None:
             doc["start"] = u.start
         if u.end is not None:
@@ -86,4 +94,10 @@ def transcript_documents(t: Transcript) -> Iterator[dict[str, Any]]:
         elif u.label:
             name = u.speaker or u.label
             doc.update(label=u.label, note=u.note, role=u.role, speaker=name, f_speaker=name)
+            if u.speaker_id:
+                doc["speaker_id"] = u.speaker_id
+            if u.party:
+                doc.update(party=u.party, f_party=u.party)
+            if u.sex:
+                doc["sex"] = u.sex
         yield doc

@@ -54,6 +54,18 @@ class Utterance:
     # Seconds from the start of the recording, for timed formats (captions); None elsewhere.
     start: float | None = None
     end: float | None = None
+    # The person's id in the source (a TEI ``who``): when set, ``speaker`` is the name the
+    # reader resolved for that id and is kept as it is, never re-read from the label.
+    speaker_id: str = ""
+    # What the file states about the speaker on that day, where it does (ParlaMint's
+    # person and organisation lists): the party or group's short name, and sex as given.
+    party: str = ""
+    sex: str = ""
+    # Its id in the source (a TEI ``xml:id``): a translation's utterance has its original's.
+    anchor: str = ""
+    # ISO 639-1 code where the file states this utterance's language apart from its
+    # transcript's (a TEI ``<seg xml:lang>``); "" means the transcript's.
+    language: str = ""
 
     @property
     def speaker_is_role(self) -> bool:
@@ -82,6 +94,13 @@ class Transcript:
     licence: str = ""  # as given: a name ("CC BY 4.0") or a URL
     attribution: str = ""  # whom to credit where the text is shown
     file: str = ""  # the file it was read from (an incremental reindex deletes by it)
+    # ISO 639-1 code ("en", "de", "uk"): as the source states it, else detected from the
+    # text (``language_detected``); words are stemmed by it (``index.language``).
+    language: str = ""
+    language_detected: bool = False
+    # The id of the transcript this one translates (ParlaMint's "-en_" files, or a
+    # sidecar's ``translation_of``): the two are shown side by side.
+    translation_of: str = ""
     utterances: list[Utterance] = field(default_factory=list)
 
     @property

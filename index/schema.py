@@ -233,8 +233,15 @@ VALUE_FIELDS = {
     "topic": "f_topic",
     "place": "f_place",
     "source": "f_source",
+    # The language's English name ("German"): the transcript's, or the utterance's own.
+    "language": "f_language",
+    # The speaker's party or group on that day, where the source says (ParlaMint).
+    "party": "f_party",
+    # The id of the transcript a translation translates (on every document of the
+    # translation): the searcher finds a transcript's translations by it.
+    "translation_of": "f_translation_of",
 }
-FACETS = ("speaker", "person", "geography", "topic", "source")
+FACETS = ("speaker", "person", "geography", "topic", "source", "language", "party")
 
 # How each Persons tag is shown ("Merkel Angela" -> "Angela Merkel"), chosen by the writer
 # from the pages' own text (``index.person_names``) and read by the search side
@@ -247,8 +254,9 @@ PERSON_NAMES_FORMAT = 1
 
 # Bumped when the schema or what documents store changes: an index built by an older
 # version is then rebuilt in full, never updated in place (``transcripts reindex`` says
-# so). 4: words folded without accents (``fold``).
-SCHEMA_VERSION = 4
+# so). 4: words folded without accents (``fold``); 5: languages (stems per language,
+# ``index.language``), parties, and what a speaker's utterance says about them.
+SCHEMA_VERSION = 5
 
 KIND_PAGE = "page"  # a transcript's title + lead: one per transcript, position 0
 KIND_TURN = "turn"  # a speaker turn
@@ -284,6 +292,16 @@ def make_schema() -> fields.Schema:
         f_place=fields.KEYWORD(analyzer=value_analyzer()),
         # The collection or format a transcript came from ("WebVTT", "ParlaMint-GB").
         f_source=fields.KEYWORD(analyzer=value_analyzer()),
+        f_language=fields.KEYWORD(analyzer=value_analyzer()),
+        f_party=fields.KEYWORD(analyzer=value_analyzer()),
+        f_translation_of=fields.KEYWORD(analyzer=value_analyzer()),
+        # On utterances, where the source states them: the language code when it is not
+        # the transcript's, the party and sex, the person's id, the utterance's own id.
+        lang=fields.STORED(),
+        party=fields.STORED(),
+        sex=fields.STORED(),
+        speaker_id=fields.STORED(),
+        anchor=fields.STORED(),
         # What was said, as written (Whoosh compresses stored fields itself); also the
         # source of the exact and text words (index.tables).
         body=fields.STORED(),

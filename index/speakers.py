@@ -473,6 +473,9 @@ def resolve_speakers(t: Transcript, known_names: Iterable[str] = frozenset()) ->
             roles.setdefault(name, role)
     holders: dict[str, str] = {}  # office as printed (normalised) -> who held it so far
     for u in t.utterances:
+        if u.speaker_id and u.speaker:  # the file names the person: the reader's name stands
+            u.role = u.source_role or u.role
+            continue
         if not u.label:
             u.speaker, u.role = None, ""
             continue

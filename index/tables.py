@@ -29,6 +29,7 @@ read; the result is the same arrays a computation from scratch gives.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -41,6 +42,7 @@ from typing import Any
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, byte_to_length
 
+from transcripts.index import language
 from transcripts.index.schema import (
     EXACT,
     KIND_PAGE,
@@ -49,17 +51,17 @@ from transcripts.index.schema import (
     WORD_PATTERN,
     WORD_RE,
     fold,
-    stem,
 )
 
 FOLDER = "tables"
 INFO = "tables.json"
 # Bumped when the layout or the words' folding changes: an older one is recomputed at
 # open. 5: words folded without accents (``schema.fold``); 6: incremental tables, token
-# offsets, nothing written twice; 7: token marks (``chars_at``).
-FORMAT = 7
+# offsets, nothing written twice; 7: token marks (``chars_at``); 8: stems per language
+# (``index.language``) and each document's language (``lang``).
+FORMAT = 8
 LENGTH_FIELDS = ("text", "exact", "title", "role")  # fields scored with BM25
-DOC_COLUMNS = ("live", "tid", "pos", "day", "words", "is_page")  # see compute()
+DOC_COLUMNS = ("live", "tid", "pos", "day", "words", "is_page", "lang")  # see compute()
 # Per kept word field (KeptField), those it has.
 TOKEN_ARRAYS = (
     "tokens", "token_starts", "token_seps", "token_sep_over_at", "token_sep_over", "token_marks",
@@ -124,6 +126,9 @@ class Tables:
     # a token's offset is then a sum over at most MARK_EVERY separators (``chars_at``),
     # where the separators alone need its whole document before it.
     token_marks: np.ndarray | None = None
+    # Language codes, in the order ``columns["lang"]`` numbers them ("en" alone for an
+    # English corpus): a ``text`` term of one language matches its documents only.
+    languages: list[str] = dataclasses.field(default_factory=lambda: [language.DEFAULT])
 
 
 # -- reading Whoosh (shared with search.scoring) ------------------------------
@@ -646,6 +651,7 @@ def _old_of_new(before: Previous, tids: list[str], tid: np.ndarray, pos: np.ndar
 def _word_fields(
     reader: Any, size: int, live: np.ndarray, old_of_new: np.ndarray | None,
     before: Previous | None, text_of: Callable[[int], str | None],
+    doc_lang: np.ndarray, languages: list[str],
 ) -> tuple[dict[str, KeptField], np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """``exact`` and ``text`` from each live document's stored text (they index the
     stored ``body``, see ``index.documents``), tokenized as their analyzers do: the same
@@ -656,7 +662,12 @@ def _word_fields(
     keep their rows of the previous generation's postings, token stream and offsets,
     renumbered (words and documents), and the stems' document counts are the previous
     ones less the documents gone plus the new ones. The result is the same arrays a
-    build from scratch computes (``tests/test_tables.py`` compares them)."""
+    build from scratch computes (``tests/test_tables.py`` compares them).
+
+    Stems are per language (``index.language.text_term``): in a corpus of one language
+    each word has one stem, as before languages were told apart; in a corpus of several,
+    a word is stemmed once for each language it is written in, and a stem counts only the
+    documents of its language."""
     n = max(size, 1)
     reused = (old_of_new >= 0) if old_of_new is not None else np.zeros(size, dtype=bool)
     fresh = _tokenize(reader, live & ~reused, text_of)
@@ -715,10 +726,31 @@ def _word_fields(
     else:
         keys, tf = f_keys, f_tf
     exact = _kept_from_pairs(words, keys, tf, n)
-    # Stems: each word stemmed once (a previous word's stem is known from before).
+    if len(languages) > 1:
+        text = _stems_by_language(words, exact, keys, n, doc_lang, languages)
+    else:
+        reuse = before is not None and before.tables.languages == languages
+        text = _stems_of_one_language(
+            words, exact, keys, n, languages[0] if languages else language.DEFAULT,
+            before if reuse else None, old_words, used_old, new_id,
+            (f_keys, gone_word, gone_doc) if reuse else None,
+        )
+    kept = {EXACT: exact, TEXT: text}
+    token_type = np.uint16 if len(words) < 2**16 else np.uint32
+    return kept, tokens.astype(token_type), _narrow(token_starts), _pack2(seps)
+
+
+def _stems_of_one_language(
+    words: list[str], exact: KeptField, keys: np.ndarray, n: int, lang: str,
+    before: Previous | None, old_words: list[str], used_old: np.ndarray,
+    new_id: dict[str, int], changes: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+) -> KeptField:
+    """The stems of a corpus in one language: each word stemmed once (a word the
+    previous generation had keeps its stem from there, when it was of the same
+    language), each stem's document count updated rather than recounted."""
     stem_str = [""] * len(words)
     if before is not None:
-        old_k = old.kept[TEXT]
+        old, old_k = before.tables, before.tables.kept[TEXT]
         old_stem_of = np.empty(len(before.words), dtype=np.int64)
         old_stem_of[np.asarray(old_k.members)] = np.repeat(
             np.arange(len(before.stems)), np.diff(np.asarray(old_k.member_starts))
@@ -727,24 +759,51 @@ def _word_fields(
             stem_str[new_id[w]] = before.stems[i]
     for i, w in enumerate(words):
         if not stem_str[i]:
-            stem_str[i] = stem(w)
+            stem_str[i] = language.text_term(w, lang)
     stems = sorted(set(stem_str))
     stem_id = {s: i for i, s in enumerate(stems)}
     stem_of = np.array([stem_id[s] for s in stem_str], dtype=np.int64)
-    if before is None:
+    if before is None or changes is None:
         word_of = np.repeat(np.arange(len(words), dtype=np.int64), exact.df)
         df = _stem_df(stem_of, word_of, keys % n, len(stems), n)
     else:
         # The previous counts, less the documents gone, plus the documents tokenized.
+        f_keys, gone_word, gone_doc = changes
         old_df = np.asarray(old_k.df, dtype=np.int64)
         old_df -= _stem_df(old_stem_of, gone_word, gone_doc, len(before.stems), max(old.size, 1))
         df = np.zeros(len(stems), dtype=np.int64)
         alive = np.flatnonzero(old_df > 0)
         df[[stem_id[before.stems[s]] for s in alive.tolist()]] = old_df[alive]
         df += _stem_df(stem_of, f_keys // n, f_keys % n, len(stems), n)
-    kept = {EXACT: exact, TEXT: _derived_field(stems, stem_of, df)}
-    token_type = np.uint16 if len(words) < 2**16 else np.uint32
-    return kept, tokens.astype(token_type), _narrow(token_starts), _pack2(seps)
+    return _derived_field(stems, stem_of, df)
+
+
+def _stems_by_language(
+    words: list[str], exact: KeptField, keys: np.ndarray, n: int,
+    doc_lang: np.ndarray, languages: list[str],
+) -> KeptField:
+    """The stems of a corpus in several languages: a word is stemmed once per language
+    it is written in, so "die" in a German sitting is the German stem "de:die" and in
+    an English one the English "die"; a stem's members are the words that have it in
+    its language, and its document count the documents of that language with one of
+    them (the searcher keeps a stem's merged postings to its language's documents)."""
+    nl = len(languages)
+    word_of = np.repeat(np.arange(len(words), dtype=np.int64), exact.df)
+    doc_of = keys % n
+    pairs, pair_of_posting = np.unique(word_of * nl + doc_lang[doc_of], return_inverse=True)
+    terms = [language.text_term(words[p // nl], languages[p % nl]) for p in pairs.tolist()]
+    stems = sorted(set(terms))
+    stem_id = {s: i for i, s in enumerate(stems)}
+    stem_of_pair = np.array([stem_id[t] for t in terms] or [0], dtype=np.int64)
+    df = _stem_df(stem_of_pair, pair_of_posting.astype(np.int64), doc_of, len(stems), n)
+    nw = max(len(words), 1)
+    member_keys = np.unique(stem_of_pair[: len(pairs)] * nw + pairs // nl)
+    return KeptField(
+        words=stems,
+        df=df.astype(np.int32),
+        members=(member_keys % nw).astype(np.int32),
+        member_starts=_narrow(np.searchsorted(member_keys // nw, np.arange(len(stems) + 1))),
+    )
 
 
 def _value_update(reader: Any, field: str, old: ValueTable, new_of_old: np.ndarray,
@@ -796,6 +855,19 @@ def _live(reader: Any, size: int) -> np.ndarray:
     return live
 
 
+def _doc_languages(table: ValueTable, size: int) -> tuple[np.ndarray, list[str]]:
+    """Each document's language, as a number into the codes of the languages present
+    (sorted); a document without one (none is, in a current index) is taken as English."""
+    codes = [language.code_of_name(v) or language.DEFAULT for v in table.values]
+    untold = size - len(np.unique(np.asarray(table.docs))) > 0
+    languages = sorted(set(codes) | ({language.DEFAULT} if untold or not codes else set()))
+    number = {c: i for i, c in enumerate(languages)}
+    doc_lang = np.full(size, number.get(language.DEFAULT, 0), dtype=np.uint8)
+    value_number = np.array([number[c] for c in codes] or [0], dtype=np.uint8)
+    doc_lang[np.asarray(table.docs, dtype=np.int64)] = value_number[np.asarray(table.vals)]
+    return doc_lang, languages
+
+
 def compute(
     reader: Any, vocabulary: bool = True, before: Previous | None = None,
     bodies: dict[tuple[str, int, bool], str | None] | None = None,
@@ -833,6 +905,7 @@ def compute(
         }
     else:
         values = {name: _value_table(reader, field) for name, field in VALUE_FIELDS.items()}
+    columns["lang"], languages = _doc_languages(values["language"], size)
     tokens: np.ndarray | None = None
     token_starts: np.ndarray | None = None
     seps: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (None, None, None)
@@ -845,7 +918,7 @@ def compute(
             return bodies.get((tids[tid_col[d]], int(pos_col[d]), bool(is_page[d])))
 
         kept, tokens, token_starts, seps = _word_fields(
-            reader, size, live, old_of_new, before, text_of
+            reader, size, live, old_of_new, before, text_of, columns["lang"], languages
         )
         # Exact counts, not Whoosh's one-byte guess; stemming keeps the count.
         lengths[EXACT] = lengths[TEXT] = np.diff(token_starts).astype(np.float32)
@@ -863,6 +936,7 @@ def compute(
         token_seps=seps[0],
         token_sep_over_at=seps[1],
         token_sep_over=seps[2],
+        languages=languages,
     )
     if tokens is not None:
         words = kept[EXACT].words
@@ -908,6 +982,7 @@ def write(generation: Path, tables: Tables) -> None:
         "values": {name: t.values for name, t in tables.values.items()},
         "kept": {f: _parts_on_disk(k) for f, k in tables.kept.items()},
         "tokens": tables.tokens is not None,
+        "languages": tables.languages,
     }
     # Written last: a folder without it is incomplete and is recomputed at open.
     tmp = folder / (INFO + ".tmp")
@@ -993,6 +1068,7 @@ def load(generation: Path, doc_count: int) -> Tables | None:
                 for field, parts in info["kept"].items()
             },
             **{p: arr(f"exact_{p}") if info["tokens"] else None for p in TOKEN_ARRAYS},
+            languages=info["languages"],
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

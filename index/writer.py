@@ -347,14 +347,19 @@ def _drop_duplicate_ids(
 
 
 # What changed in each schema version, for the message that explains a full rebuild.
-SCHEMA_CHANGES = {4: "words are now found with or without accents, cafe and café alike"}
+SCHEMA_CHANGES = {
+    4: "words are now found with or without accents, cafe and café alike",
+    5: "words are now stemmed in their own language, with language and party facets",
+}
 
 
 def outdated(manifest: dict[str, Any] | None) -> str:
     """Why an index with this manifest must be rebuilt in full ("" when it need not)."""
     if manifest is None or manifest.get("schema") == SCHEMA_VERSION:
         return ""
-    change = SCHEMA_CHANGES.get(SCHEMA_VERSION)
+    old = manifest.get("schema")
+    since = range(old + 1, SCHEMA_VERSION + 1) if isinstance(old, int) else [SCHEMA_VERSION]
+    change = "; ".join(SCHEMA_CHANGES[v] for v in since if v in SCHEMA_CHANGES)
     return (
         f"the index was built by an older version of transcripts (index format "
         f"{manifest.get('schema')}, now {SCHEMA_VERSION}"

@@ -87,6 +87,15 @@ def get_transcript(index: Index, transcript_id: str) -> Transcript | None:
     return opensearch_engine.get_transcript(index, transcript_id)
 
 
+def translations(index: Index, transcript_id: str) -> list[str]:
+    """The ids of the transcripts that translate this one."""
+    if is_embedded(index):
+        return engine.translations(index, transcript_id)
+    from transcripts.search import opensearch_engine
+
+    return opensearch_engine.translations(index, [transcript_id]).get(transcript_id, [])
+
+
 def matcher_for(index: Index, q: str) -> WordMatcher:
     if is_embedded(index):
         return engine.matcher_for(index, q)

@@ -18,6 +18,7 @@ read stored text.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh import query as wq
 
+from transcripts.index import language
 from transcripts.index.schema import EXACT, TEXT, WORD_PATTERN
 from transcripts.search.engine import Generation, Selection, TranscriptIndex, select
 from transcripts.search.query import QueryError
@@ -73,7 +75,10 @@ class WordTable:
     doc_start: np.ndarray  # int64, documents + 1
     words: list[str]  # folded word id -> word
     word_ids: dict[str, int]
-    word_stem: np.ndarray  # folded word id -> stem id
+    # Stem s stands for the folded words stem_members[stem_starts[s]:stem_starts[s + 1]]
+    # (a word written in two languages is a member of a stem in each).
+    stem_members: np.ndarray
+    stem_starts: np.ndarray
     stem_ids: dict[str, int]
     word_rank: np.ndarray  # folded word id -> alphabetical rank
     # The table inverted: where each word occurs. by_word[word_start[w]:word_start[w + 1]]
@@ -82,6 +87,9 @@ class WordTable:
     word_start: np.ndarray  # int64, words + 1
     oldest: np.ndarray  # document -> its place by (date, transcript, position)
     newest: np.ndarray  # document -> its place by (newest date, transcript, position)
+    # An index of several languages: each document's language number (None: one).
+    doc_lang: np.ndarray | None = None
+    languages: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -116,10 +124,6 @@ def build_word_table(gen: Generation) -> WordTable:
     tokens = np.asarray(stream.tokens)
     words = exact.words
     stems = text.words
-    word_stem = np.empty(len(words), dtype=np.int32)
-    word_stem[np.asarray(text.kept.members)] = np.repeat(
-        np.arange(len(stems), dtype=np.int32), np.diff(np.asarray(text.kept.member_starts))
-    )
     word_start = np.zeros(len(words) + 1, dtype=np.int64)
     np.cumsum(np.bincount(tokens, minlength=len(words)), out=word_start[1:])
     docs = gen.table
@@ -129,8 +133,11 @@ def build_word_table(gen: Generation) -> WordTable:
         doc_start=np.asarray(stream.starts, dtype=np.int64),
         words=words,
         word_ids={w: i for i, w in enumerate(words)},
-        word_stem=word_stem,
+        stem_members=np.asarray(text.kept.members),
+        stem_starts=np.asarray(text.kept.member_starts),
         stem_ids={s: i for i, s in enumerate(stems)},
+        doc_lang=text.doc_lang,
+        languages=text.languages,
         word_rank=np.arange(len(words), dtype=np.int32),  # the vocabulary is sorted
         by_word=_positions_by_word(tokens, len(words)),
         word_start=word_start,
@@ -206,9 +213,23 @@ def _element_words(table: WordTable, element: Element) -> np.ndarray:
         if text in table.word_ids:
             hit[table.word_ids[text]] = True
         return hit
-    stem_id = table.stem_ids.get(text, -1)
-    words: np.ndarray = table.word_stem == stem_id
-    return words
+    hit = np.zeros(len(table.words), dtype=bool)
+    s = table.stem_ids.get(text, -1)
+    if s >= 0:
+        hit[table.stem_members[int(table.stem_starts[s]) : int(table.stem_starts[s + 1])]] = True
+    return hit
+
+
+def _in_language(table: WordTable, element: Element, doc: np.ndarray) -> np.ndarray:
+    """Bool per document of ``doc``: whether a stem element can match there (a stem of
+    one language matches in that language's documents only; words match anywhere)."""
+    kind, text = element
+    if kind != "stem" or table.doc_lang is None:
+        return np.ones(len(doc), dtype=bool)
+    lang = language.term_language(text)
+    number = table.languages.index(lang) if lang in table.languages else -1
+    keep: np.ndarray = table.doc_lang[doc] == number
+    return keep
 
 
 @dataclass
@@ -226,13 +247,15 @@ def find_hits(table: WordTable, units: list[Unit], mask: np.ndarray) -> Hits:
     for unit in units:
         cand = table.positions(np.flatnonzero(_element_words(table, unit[0])))
         doc = np.searchsorted(table.doc_start, cand, side="right") - 1
-        keep = mask[doc]
+        keep = mask[doc] & _in_language(table, unit[0], doc)
         cand, doc = cand[keep], doc[keep]
         for k, element in enumerate(unit[1:], start=1):
             nxt = cand + k
             inside = nxt < table.doc_start[doc + 1]
             cand, doc, nxt = cand[inside], doc[inside], nxt[inside]
-            ok = _element_words(table, element)[table.tokens[nxt]]
+            ok = _element_words(table, element)[table.tokens[nxt]] & _in_language(
+                table, element, doc
+            )
             cand, doc = cand[ok], doc[ok]
         starts.append(cand)
         lengths.append(np.full(len(cand), len(unit), dtype=np.int32))

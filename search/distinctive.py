@@ -1,7 +1,10 @@
 """Distinctive words: what a speaker says markedly more often than everyone else.
 
 A speaker's words (the ``exact`` field: words as written, lower-cased) are compared with
-the rest of the corpus — every other document, narrative and page text included:
+the rest of the corpus — every other document, narrative and page text included; in a
+corpus of several languages, the rest in the speaker's language (the one most of their
+words are in), and only their words in it: a Czech deputy's words are not "distinctive"
+for being Czech among English speeches:
 
 * **log ratio** (Hardie 2014): log2 of (their relative frequency ÷ the rest's), with 0.5
   put in place of a zero count in the rest; 1 means twice as often. Words are ranked by it.
@@ -16,6 +19,7 @@ slice of it and their counts one ``bincount``.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from dataclasses import asdict, dataclass
@@ -23,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from transcripts.index.schema import EXACT, WORD_RE, fold
+from transcripts.index.schema import EXACT, TEXT, WORD_RE, fold
 from transcripts.search.tables import analysis_tables
 
 if TYPE_CHECKING:
@@ -47,6 +51,8 @@ class WordTable:
     total_words: int  # occurrences of every term in every live document
     cache: dict[str, list[DistinctiveWord]]
     lock: threading.Lock
+    # Per language number (``index.tables`` ``lang``): its totals and total words.
+    by_language: dict[int, tuple[np.ndarray, int]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass
@@ -154,14 +160,23 @@ def _compute(gen: Generation, wt: WordTable, speaker_name: str) -> list[Distinct
     if sid is None or sid not in wt.starts:
         return []
     a_, b_ = wt.starts[sid]
-    term, tf = wt.term[a_:b_], wt.tf[a_:b_]
+    term, tf, docs = wt.term[a_:b_], wt.tf[a_:b_], wt.doc[a_:b_]
+    totals, total_words = wt.totals, wt.total_words
+    text = gen.vocabularies.get(TEXT)
+    doc_lang = text.doc_lang if text is not None else None
+    if doc_lang is not None and len(term):  # several languages: compare within one
+        langs = doc_lang[docs]
+        main = int(np.bincount(langs, weights=tf).argmax())
+        keep = langs == main
+        term, tf, docs = term[keep], tf[keep], docs[keep]
+        totals, total_words = _language_totals(wt, doc_lang, main)
     n_vocab = len(wt.vocab)
     mine = np.bincount(term, weights=tf, minlength=n_vocab)
     c = float(mine.sum())  # the speaker's words
-    d = float(wt.total_words) - c  # everyone else's
+    d = float(total_words) - c  # everyone else's
     if c <= 0 or d <= 0:
         return []
-    rest = wt.totals - mine
+    rest = totals - mine
     candidates = np.flatnonzero(mine >= MIN_USES)
     a = mine[candidates]
     b = rest[candidates].astype(float)
@@ -171,7 +186,7 @@ def _compute(gen: Generation, wt: WordTable, speaker_name: str) -> list[Distinct
     candidates, a, b, g2 = candidates[keep], a[keep], b[keep], g2[keep]
     # Transcripts per candidate word, from the speaker's postings of those words only.
     in_cand = np.isin(term, candidates)
-    tids = gen.table.tid[wt.doc[a_:b_][in_cand]]
+    tids = gen.table.tid[docs[in_cand]]
     width = int(gen.table.tid.max()) + 1
     pairs = np.unique(term[in_cand].astype(np.int64) * width + tids)
     per_term = np.bincount(pairs // width, minlength=n_vocab)[candidates]
@@ -192,6 +207,17 @@ def _compute(gen: Generation, wt: WordTable, speaker_name: str) -> list[Distinct
         )
         for i in order.tolist()
     ]
+
+
+def _language_totals(wt: WordTable, doc_lang: np.ndarray, number: int) -> tuple[np.ndarray, int]:
+    """Every word's occurrences in the documents of one language, and their sum."""
+    found = wt.by_language.get(number)
+    if found is None:
+        keep = doc_lang[wt.doc] == number
+        totals = np.bincount(wt.term[keep], weights=wt.tf[keep],
+                             minlength=len(wt.vocab)).astype(np.int64)
+        found = wt.by_language[number] = (totals, int(totals.sum()))
+    return found
 
 
 def g2_of(a: np.ndarray, b: np.ndarray, c: float, d: float) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy.ma  # np.unique imports it on first use: at start, not in a search
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
-from transcripts.index import location, tables
+from transcripts.index import language, location, tables
 from transcripts.index.documents import day_number
 from transcripts.index.model import Transcript, Utterance
 from transcripts.index.schema import EXACT, FACETS, TEXT, open_whoosh
@@ -162,7 +162,8 @@ def open_generation(path: Path) -> Generation:
     for name in sorted(kept.kept, key=lambda f: kept.kept[f].members is not None):
         k = kept.kept[name]  # sources (exact) first, derived fields (text) after
         vocabularies[name] = Vocabulary(
-            _words_loader(path, name, k.words), k, vocabularies.get(EXACT)
+            _words_loader(path, name, k.words), k, vocabularies.get(EXACT),
+            kept.languages, kept.columns.get("lang"),
         )
     forward = None
     if kept.tokens is not None and kept.token_starts is not None and EXACT in vocabularies:
@@ -299,7 +300,8 @@ class Faceted(Protocol):
 
 # How a facet's values are named in a note about one that does not exist.
 VALUE_NAMES = {"speaker": "speaker", "person": "person tag", "geography": "geography tag",
-               "topic": "topic", "source": "source"}
+               "topic": "topic", "source": "source", "language": "language",
+               "party": "party"}
 
 
 def canonical_request(gen: Faceted, req: SearchRequest) -> SearchRequest:
@@ -452,7 +454,8 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     suggestion = None
     if parsed.plain_words and len(hit_docs) < 5:
         suggestion = suggest(
-            searcher.reader(), req.q, parsed.plain_words, gen.vocabularies.get(EXACT)
+            searcher.reader(), req.q, parsed.plain_words, gen.vocabularies.get(EXACT),
+            _words_of_languages(gen, req.language),
         )
     relax, total_without_filters = [], None
     if not len(hit_docs) and (masks or in_dates is not None):
@@ -747,7 +750,45 @@ def _transcript_hit(
         ],
         source=meta.get("source", ""),
         media=meta.get("media", ""),
+        language=meta.get("language", ""),
+        translation_of=meta.get("translation_of", ""),
+        translations=_translations(gen, table.tids[t]),
     )
+
+
+def _translations(gen: Generation, transcript_id: str) -> list[str]:
+    """The ids of the transcripts that translate this one (ParlaMint's "-en_" sittings,
+    a sidecar's ``translation_of``), from the pages that name it."""
+    table = gen.table
+    docs = table.facets["translation_of"].docs_with(transcript_id)
+    docs = docs[table.is_page[docs] & table.live[docs]]
+    return sorted(table.tids[int(t)] for t in set(table.tid[docs].tolist()))
+
+
+def _words_of_languages(gen: Generation, names: list[str]) -> Callable[[str], bool] | None:
+    """Whether a word is written in one of the languages named (as the language facet
+    names them), for "did you mean" in a search limited to them; None: any word."""
+    text, exact = gen.vocabularies.get(TEXT), gen.vocabularies.get(EXACT)
+    codes = {language.code_of_name(n) for n in names}
+    if not codes or text is None or exact is None or len(text.languages) < 2:
+        return None
+    members, starts = text.kept.members, text.kept.member_starts
+    if members is None or starts is None:
+        return None
+
+    def build(_: Generation) -> np.ndarray:
+        ok = np.zeros(len(exact.df), dtype=bool)
+        for i, stem in enumerate(text.words):
+            if language.term_language(stem) in codes:
+                ok[np.asarray(members[int(starts[i]) : int(starts[i + 1])])] = True
+        return ok
+
+    ok = gen.derived(f"words:{','.join(sorted(codes))}", build)
+    return lambda word: bool(ok[exact.id(word)]) if exact.id(word) >= 0 else False
+
+
+def translations(index: TranscriptIndex, transcript_id: str) -> list[str]:
+    return _translations(index.current(), transcript_id)
 
 
 def _utterance_hit(
@@ -766,6 +807,9 @@ def _utterance_hit(
         snippet=snippet(text, matcher, spans=spans),
         start=stored.get("start"),
         end=stored.get("end"),
+        party=stored.get("party", ""),
+        language=stored.get("lang", ""),
+        anchor=stored.get("anchor", ""),
     )
 
 
@@ -794,6 +838,11 @@ def get_transcript(index: TranscriptIndex, transcript_id: str) -> Transcript | N
                 note=stored.get("note", ""),
                 start=stored.get("start"),
                 end=stored.get("end"),
+                speaker_id=stored.get("speaker_id", ""),
+                party=stored.get("party", ""),
+                sex=stored.get("sex", ""),
+                anchor=stored.get("anchor", ""),
+                language=stored.get("lang", ""),
             )
         )
     return Transcript(**meta, utterances=utterances)

@@ -20,8 +20,10 @@ from typing import Any
 import numpy as np
 from whoosh import query as wq
 
+from transcripts.index import language
+from transcripts.index.opensearch import mapping
 from transcripts.index.opensearch.mapping import exact_words
-from transcripts.index.schema import EXACT, TEXT, WORD_RE, fold, stem
+from transcripts.index.schema import EXACT, TEXT, VALUE_FIELDS, WORD_RE, fold, stem
 from transcripts.search.concordance import (
     CONTEXT_KEYS,
     Concordance,
@@ -122,7 +124,8 @@ def occurrences(src: dict[str, Any], leaves: list[_Leaf]) -> int:
         tokens = streams.get(leaf.field)
         if tokens is None:
             if leaf.field == TEXT:
-                tokens = streams[TEXT] = [stem(w) for w in exact]
+                spoken = mapping.doc_language(src)
+                tokens = streams[TEXT] = [language.text_term(w, spoken) for w in exact]
             elif leaf.field == "title":
                 title = (src.get("meta") or {}).get("title") or ""
                 tokens = streams["title"] = [stem(w) for w in exact_words(title)]
@@ -145,7 +148,7 @@ def _hits(index: ClusterIndex, gen: ClusterGeneration, query: dict[str, Any],
     if not leaves:
         return out
     for hit in scan(index, gen, query, ["_doc"], ["body", "kind", "meta.title", "month",
-                                                   "f_speaker"]):
+                                                   "f_speaker", "lang", "f_language"]):
         src = hit["_source"]
         n = occurrences(src, leaves)
         if n:
@@ -268,16 +271,18 @@ def speaker_ranking(
     min_hits: int = DEFAULT_MIN_HITS,
     min_transcripts: int = DEFAULT_MIN_TRANSCRIPTS,
     limit: int = 100,
+    by: str = "speaker",
 ) -> SpeakerRanking:
     """``search.speaker_stats.speaker_ranking`` on the cluster: the same figures."""
-    check_ranking(sort, min_words, min_hits, min_transcripts, limit)
+    check_ranking(sort, min_words, min_hits, min_transcripts, limit, by)
     gen, _, parsed, query = selection(index, dataclasses.replace(req, page=1))
-    facet = gen.facets["speaker"]
+    facet = gen.facets[by]
+    field = VALUE_FIELDS[by]
     n = len(facet.values)
-    spoken = [*query["bool"]["filter"], {"exists": {"field": "f_speaker"}}]
+    spoken = [*query["bool"]["filter"], {"exists": {"field": field}}]
     words = np.zeros(n)
     spoke_in = np.zeros(n, dtype=np.int64)
-    for value, (w, t) in groups(index, gen, {"bool": {"filter": spoken}}, "f_speaker").items():
+    for value, (w, t) in groups(index, gen, {"bool": {"filter": spoken}}, field).items():
         i = facet.ids.get(value)
         if i is not None:
             words[i], spoke_in[i] = w, t
@@ -287,19 +292,19 @@ def speaker_ranking(
     leaves = counted_leaves(parsed.query)
     if has_query and leaves:
         said: set[tuple[int, str]] = set()
-        matched = {"bool": {"must": [query], "filter": [{"exists": {"field": "f_speaker"}}]}}
+        matched = {"bool": {"must": [query], "filter": [{"exists": {"field": field}}]}}
         for hit in scan(index, gen, matched, ["_doc"], ["body", "kind", "meta.title",
-                                                        "f_speaker", "tid"]):
+                                                        field, "tid", "lang", "f_language"]):
             src = hit["_source"]
             k = occurrences(src, leaves)
-            i = facet.ids.get(src["f_speaker"][0])
+            i = facet.ids.get(src[field][0])
             if k and i is not None:
                 hits[i] += k
                 said.add((i, src["tid"]))
         for i, _ in said:
             transcripts[i] += 1
     return ranked(req, facet.values, words, spoke_in, hits, transcripts, has_query, sort,
-                  min_words, min_hits, min_transcripts, limit)
+                  min_words, min_hits, min_transcripts, limit, by)
 
 
 # -- a speaker's page ----------------------------------------------------------------------
@@ -530,9 +535,12 @@ def _element_matches(element: tuple[str, str], word: str, stems: dict[str, str])
     kind, text = element
     if kind == "word":
         return word == text
-    s = stems.get(word)
+    # A stem of another language than English carries its code ("de:haus"): the word is
+    # stemmed as that language to compare (the document's own language is not checked).
+    key = f"{language.term_language(text)}{language.SEPARATOR}{word}"
+    s = stems.get(key)
     if s is None:
-        s = stems[word] = stem(word)
+        s = stems[key] = language.text_term(word, language.term_language(text))
     return s == text
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
+from transcripts.index import language
 from transcripts.index.documents import day_number
 from transcripts.index.model import Transcript, Utterance
 from transcripts.index.opensearch import mapping
@@ -86,7 +87,7 @@ SCAN_KEEP_ALIVE = "5m"  # a point in time lives this long between two requests
 WATCH_SECONDS = 1.0  # how long the alias's target is trusted before it is asked again
 VALUES_PAGE = 10_000  # facet values read per request when a generation is opened
 SHOWN_FIELDS = ["tid", "pos", "kind", "body", "label", "note", "speaker", "role_shown", "start",
-                "end"]
+                "end", "lang", "party", "sex", "speaker_id", "anchor"]
 
 
 @dataclass
@@ -104,6 +105,8 @@ class ClusterGeneration:
     people: PersonNames
     values: ValueLookup
     parser: object
+    # Codes of the languages the index holds: a plain word is stemmed in each.
+    languages: list[str] = field(default_factory=lambda: [language.DEFAULT])
     _derived: dict[str, object] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _df: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -321,6 +324,8 @@ class ClusterIndex:
             people=people,
             values=ValueLookup({n: f.values for n, f in facets.items()}),
             parser=make_parser(make_schema()),
+            languages=sorted({language.code_of_name(v) or language.DEFAULT
+                              for v in facets["language"].values}) or [language.DEFAULT],
         )
 
 
@@ -347,7 +352,7 @@ def _all_values(settings: ClusterSettings, conn: OpenSearch, index: str, fieldna
 
 # -- the search ---------------------------------------------------------------------------
 def parse_request(gen: ClusterGeneration, q: str) -> ParsedQuery:
-    return parse(q, gen.parser, gen, gen.values, None, gen.pattern_words)
+    return parse(q, gen.parser, gen, gen.values, None, gen.pattern_words, gen.languages)
 
 
 def _filters(gen: ClusterGeneration, req: SearchRequest
@@ -476,7 +481,9 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
     page_tids = [h["_source"]["tid"] for h in answer["hits"]["hits"]]
     shown, found = _shown_turns(index, gen, query, everything, page_tids, shown_sort)
     matcher = WordMatcher(parsed.stems, parsed.words)
-    transcripts = [_transcript_hit(t, shown[t], found.get(t, {}), matcher) for t in page_tids]
+    twins = translations(index, page_tids)
+    transcripts = [_transcript_hit(t, shown[t], found.get(t, {}), matcher, twins)
+                   for t in page_tids]
 
     suggestion = None
     if parsed.plain_words and total < 5:
@@ -606,6 +613,22 @@ def scan(index: ClusterIndex, gen: ClusterGeneration, query: dict[str, Any],
 
 
 
+def translations(index: ClusterIndex, tids: list[str]) -> dict[str, list[str]]:
+    """The ids of the transcripts that translate each of ``tids`` (their pages name it)."""
+    if not tids or not index.current().facets["translation_of"].values:
+        return {}
+    gen = index.current()
+    answer = call(index, lambda: gen.conn.search(index=gen.name, body={
+        "size": 1000, "_source": ["tid", "f_translation_of"],
+        "query": {"bool": {"filter": [{"term": {"kind": "page"}},
+                                      {"terms": {"f_translation_of": tids}}]}}}))
+    out: dict[str, list[str]] = {}
+    for hit in answer["hits"]["hits"]:
+        for original in hit["_source"].get("f_translation_of") or []:
+            out.setdefault(original, []).append(hit["_source"]["tid"])
+    return {t: sorted(ids) for t, ids in out.items()}
+
+
 def metas(index: ClusterIndex, gen: ClusterGeneration, tids: list[str]
           ) -> dict[str, dict[str, Any]]:
     if not tids:
@@ -646,7 +669,8 @@ def _shown_turns(
 
 
 def _transcript_hit(tid: str, bucket: dict[str, Any], meta: dict[str, Any],
-                    matcher: WordMatcher) -> TranscriptHit:
+                    matcher: WordMatcher, translations_of: dict[str, list[str]]
+                    ) -> TranscriptHit:
     docs = sorted((h["_source"] for h in bucket["top"]["hits"]["hits"]),
                   key=lambda s: s["pos"])
     return TranscriptHit(
@@ -660,6 +684,9 @@ def _transcript_hit(tid: str, bucket: dict[str, Any], meta: dict[str, Any],
         utterances=[_utterance_hit(s, matcher) for s in docs],
         source=meta.get("source", ""),
         media=meta.get("media", ""),
+        language=meta.get("language", ""),
+        translation_of=meta.get("translation_of", ""),
+        translations=translations_of.get(tid, []),
     )
 
 
@@ -676,6 +703,9 @@ def _utterance_hit(src: dict[str, Any], matcher: WordMatcher) -> UtteranceHit:
         snippet=snippet(text, matcher),
         start=src.get("start"),
         end=src.get("end"),
+        party=src.get("party", ""),
+        language=src.get("lang", ""),
+        anchor=src.get("anchor", ""),
     )
 
 
@@ -734,7 +764,10 @@ def get_transcript(index: ClusterIndex, transcript_id: str) -> Transcript | None
     utterances = [
         Utterance(position=int(s["pos"]), text=s.get("body") or "", label=s.get("label"),
                   speaker=s.get("speaker"), role=s.get("role_shown", ""),
-                  note=s.get("note", "") or "", start=s.get("start"), end=s.get("end"))
+                  note=s.get("note", "") or "", start=s.get("start"), end=s.get("end"),
+                  speaker_id=s.get("speaker_id", ""), party=s.get("party", ""),
+                  sex=s.get("sex", ""), anchor=s.get("anchor", ""),
+                  language=s.get("lang", ""))
         for s in rows
     ]
     return Transcript(**meta, utterances=utterances)

@@ -22,6 +22,7 @@ from whoosh import query as wq
 from whoosh.qparser import QueryParser, plugins
 from whoosh.qparser.taggers import RegexTagger
 
+from transcripts.index import language
 from transcripts.index.schema import (
     EXACT,
     TEXT,
@@ -29,7 +30,6 @@ from transcripts.index.schema import (
     composed,
     exact_analyzer,
     fold,
-    stemming_analyzer,
 )
 from transcripts.index.tables import KeptField
 
@@ -58,6 +58,8 @@ FIELD_ALIASES = {
     "title": ["titles"],
     "place": ["where"],
     "source": ["sources", "collection"],
+    "language": ["languages", "lang"],
+    "party": ["parties", "group"],
 }
 KNOWN_FIELDS = set(FIELD_ALIASES) | {a for aliases in FIELD_ALIASES.values() for a in aliases}
 
@@ -83,6 +85,8 @@ class ParsedQuery:
     plain_words: list[str] = field(default_factory=list)  # typed words, for "did you mean"
     notes: list[str] = field(default_factory=list)
     patterns: int = 0  # prefixes and wildcards seen so far
+    # The languages searched (codes): a plain word stands for its stem in each of them.
+    languages: list[str] = field(default_factory=lambda: [language.DEFAULT])
 
 
 class _ExactPhraseNode(plugins.PhrasePlugin.PhraseNode):  # type: ignore[misc]  # Whoosh: untyped
@@ -119,7 +123,8 @@ def query_schema(schema: fields.Schema) -> fields.Schema:
     if EXACT not in qs:
         qs.add(EXACT, fields.TEXT(analyzer=exact_analyzer(), phrase=True))
     if TEXT not in qs:
-        qs.add(TEXT, fields.TEXT(analyzer=stemming_analyzer()))
+        # Folded only: ``_rewrite`` stems a typed word in each language searched.
+        qs.add(TEXT, fields.TEXT(analyzer=exact_analyzer()))
     for name in VALUE_FIELDS:
         if name in qs:
             qs.remove(name)
@@ -191,6 +196,8 @@ class Vocabulary:
         load_words: Callable[[], list[str] | None],
         kept: KeptField,
         source: Vocabulary | None = None,
+        languages: list[str] | None = None,
+        doc_lang: np.ndarray | None = None,
     ):
         self._load = load_words
         self._words: list[str] | None = None
@@ -198,6 +205,10 @@ class Vocabulary:
         self.kept = kept
         self.df = kept.df
         self.source = source  # the field a derived one (stems) takes its postings from
+        # Stems of an index in several languages: each document's language (a number
+        # into ``languages``), so a stem's merged postings keep its language's documents.
+        self.languages = languages or [language.DEFAULT]
+        self.doc_lang = doc_lang if len(self.languages) > 1 else None
 
     def has_postings(self) -> bool:
         k = self.kept
@@ -245,11 +256,25 @@ class Vocabulary:
         members = k.members[int(k.member_starts[w]) : int(k.member_starts[w + 1])].tolist()
         parts = [self.source._slice(m) for m in members]
         if len(parts) == 1:
-            return parts[0]
+            return self._of_its_language(word, *parts[0])
         docs = np.concatenate([p[0] for p in parts])
         tf = np.concatenate([p[1] for p in parts])
         merged, inverse = np.unique(docs, return_inverse=True)
-        return merged.astype(np.int32), np.bincount(inverse, weights=tf).astype(np.float32)
+        return self._of_its_language(
+            word, merged.astype(np.int32), np.bincount(inverse, weights=tf).astype(np.float32)
+        )
+
+    def _of_its_language(
+        self, stem: str, docs: np.ndarray, tf: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A stem's postings less the documents of other languages: its words written
+        in those ("die" in an English text for the German stem "de:die") are not it."""
+        if self.doc_lang is None:
+            return docs, tf
+        lang = language.term_language(stem)
+        number = self.languages.index(lang) if lang in self.languages else -1
+        keep = self.doc_lang[docs] == number
+        return docs[keep], tf[keep]
 
     def _slice(self, w: int) -> tuple[np.ndarray, np.ndarray]:
         k = self.kept
@@ -289,9 +314,13 @@ def parse(
     values: ValueLookup | None = None,
     vocabularies: dict[str, Vocabulary] | None = None,
     pattern_words: PatternWords | None = None,
+    languages: list[str] | None = None,
 ) -> ParsedQuery:
     """``reader`` answers ``doc_count_all``, ``doc_frequency`` and ``expand_prefix`` (a
-    Whoosh reader, or the OpenSearch backend's stand-in with ``pattern_words``)."""
+    Whoosh reader, or the OpenSearch backend's stand-in with ``pattern_words``).
+
+    ``languages``: the codes of the languages searched (a plain word matches its forms
+    in each); by default those of the index's stems (``Vocabulary.languages``)."""
     text = check_syntax(text)
     if not text or text in {"*", "*:*"}:
         return ParsedQuery(query=None)
@@ -300,6 +329,11 @@ def parse(
     q = _parse(text, parser)
     parsed = ParsedQuery(query=None)
     kept = {f: v for f, v in (vocabularies or {}).items() if v.usable()}
+    if languages is not None:
+        parsed.languages = languages
+    elif TEXT in (vocabularies or {}):
+        parsed.languages = (vocabularies or {})[TEXT].languages
+    q = _stem_words(q, parsed.languages, kept.get(TEXT))
     q = _rewrite(q, reader, parsed, values or ValueLookup({}), kept.get(EXACT), pattern_words)
     if q is wq.NullQuery:
         parsed.query = q  # nothing can match (e.g. a prefix no word starts with)
@@ -338,6 +372,35 @@ def _parse(text: str, parser: QueryParser) -> wq.Query:
         return parser.parse(text)
     except Exception as exc:  # Whoosh raises bare exceptions on odd syntax
         raise QueryError(f"Could not read the query: {exc}") from None
+
+
+def _stem_words(q: wq.Query, languages: list[str], stems: Vocabulary | None) -> wq.Query:
+    """Plain words (``text`` terms, folded by the parser) as stems: in an index of one
+    language its stem; in one of several, an OR of the word's stem in each language that
+    has it (``index.language.text_term``), so a word matches its own forms in each and
+    never a form another language's stemmer made of something else."""
+    if isinstance(q, wq.Term) and q.fieldname == TEXT and isinstance(q.text, str) and q.text:
+        terms = language.typed_terms(q.text, languages)
+        if len(terms) > 1 and stems is not None:
+            terms = [t for t in terms if stems.id(t) >= 0] or terms[:1]
+        if len(terms) == 1:
+            return wq.Term(TEXT, terms[0], boost=q.boost)
+        return wq.Or([wq.Term(TEXT, t, boost=q.boost) for t in terms])
+    if isinstance(q, wq.Phrase) and q.fieldname == TEXT:
+        # A typed token the tokenizer splits ("U.S."): its pieces, stemmed in a
+        # one-language index as before; in several, matched as written.
+        if len(languages) == 1:
+            return wq.Phrase(TEXT, [language.text_term(fold(w), languages[0]) for w in q.words],
+                             slop=q.slop, boost=q.boost)
+        return wq.Phrase(EXACT, [fold(w) for w in q.words], slop=q.slop, boost=q.boost)
+    if isinstance(q, wq.BinaryQuery):
+        return type(q)(_stem_words(q.a, languages, stems), _stem_words(q.b, languages, stems))
+    if isinstance(q, wq.Not):
+        return wq.Not(_stem_words(q.query, languages, stems))
+    if hasattr(q, "subqueries"):
+        q = copy.copy(q)
+        q.subqueries = [_stem_words(s, languages, stems) for s in q.subqueries]
+    return q
 
 
 def _frequencies(reader: TermReader, kept: dict[str, Vocabulary]) -> Callable[[str, object], int]:

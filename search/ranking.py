@@ -27,7 +27,8 @@ from functools import lru_cache
 import numpy as np
 from whoosh import query as wq
 
-from transcripts.index.schema import EXACT, TEXT, fold, fold_text, stem
+from transcripts.index import language
+from transcripts.index.schema import EXACT, TEXT, fold, fold_text
 from transcripts.index.tables import ranges
 
 CHARS_PER_WORD = 6.0  # an English word and its space, on average (this corpus: 6.1)
@@ -175,9 +176,11 @@ def as_typed_terms(terms: list[Term], typed: list[str]) -> list[tuple[str, str, 
     the utterances that say "accounts" before those that only say "accounting".
     """
     forms: dict[str, str] = {}
-    for word in typed:
-        w = fold(word)
-        forms.setdefault(stem(w), w)
+    for _, term, _ in terms:  # a stem of any language: the typed word stemmed in it
+        lang = language.term_language(term)
+        for word in typed:
+            w = fold(word)
+            forms.setdefault(language.text_term(w, lang), w)
     return [(EXACT, forms[w], boost) for f, w, boost in terms if f == TEXT and w in forms]
 
 
@@ -254,9 +257,12 @@ def word_positions(text: str, terms: list[tuple[str, str]]) -> list[list[float]]
     # letters (see ``_candidates``), and "erdogan" finds "Erdoğan".
     for m in _candidates(tuple(terms)).finditer(fold_text(text)):
         word = fold(m.group())
-        stemmed = stem(word)
         for i, (field, want) in enumerate(terms):
-            if (word if field == EXACT else stemmed) == want:
+            if field == EXACT:
+                found = word == want
+            else:
+                found = language.text_term(word, language.term_language(want)) == want
+            if found:
                 out[i].append(m.start() / CHARS_PER_WORD)
     return out
 
@@ -264,7 +270,8 @@ def word_positions(text: str, terms: list[tuple[str, str]]) -> list[list[float]]
 @lru_cache(maxsize=1024)
 def _candidates(terms: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
     """Words that may be one of ``terms``: as written, or starting like the stem."""
-    heads = sorted({re.escape(w if f == EXACT else w[: max(1, len(w) - 1)]) for f, w in terms})
+    bare = [(f, w.rpartition(language.SEPARATOR)[2]) for f, w in terms]  # "de:haus" -> "haus"
+    heads = sorted({re.escape(w if f == EXACT else w[: max(1, len(w) - 1)]) for f, w in bare})
     tail = r"\w*(?:['’](?![sS]\b)\w+)*"  # the rest of the word, as ``WORD_PATTERN`` reads it
     # Each head first, its word boundary checked behind it: a pattern that starts with
     # letters lets the regex engine skip ahead, where a leading lookbehind is tried at

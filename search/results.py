@@ -20,6 +20,8 @@ class SearchRequest:
     geography: list[str] = field(default_factory=list)
     topic: list[str] = field(default_factory=list)
     source: list[str] = field(default_factory=list)  # collection / format ("WebVTT")
+    language: list[str] = field(default_factory=list)  # by English name ("German")
+    party: list[str] = field(default_factory=list)  # as the source abbreviates it ("ÖVP")
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     sort: str = "relevance"
@@ -33,6 +35,8 @@ class SearchRequest:
             "geography": self.geography,
             "topic": self.topic,
             "source": self.source,
+            "language": self.language,
+            "party": self.party,
         }
 
 
@@ -48,6 +52,9 @@ class UtteranceHit:
     snippet: str  # HTML: escaped text with <mark> around the words that matched
     start: float | None = None  # seconds into the recording (timed formats)
     end: float | None = None
+    party: str = ""  # the speaker's party or group that day, where the source says
+    language: str = ""  # the passage's language code, where it is not the transcript's
+    anchor: str = ""  # its id in the source: its translation's twin has the same one
 
 
 @dataclass
@@ -62,6 +69,9 @@ class TranscriptHit:
     utterances: list[UtteranceHit]
     source: str = ""  # the collection or format it came from
     media: str = ""  # the recording the utterance times refer to
+    language: str = ""  # ISO 639-1 code
+    translation_of: str = ""  # the id of the transcript this one translates
+    translations: list[str] = field(default_factory=list)  # ids of its translations
 
 
 @dataclass

@@ -41,7 +41,10 @@ class WordMatcher:
         seen = self._seen.get(word)
         if seen is None:
             w = fold(word)
-            seen = w in self.words or (bool(self.stems) and stem(w) in self.stems)
+            seen = w in self.words or (
+                w in self.heads if self.heads is not None
+                else bool(self.stems) and stem(w) in self.stems
+            )
             if len(self._seen) < 10_000:  # a page's candidate words: a few hundred
                 self._seen[word] = seen
         return seen

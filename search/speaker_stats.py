@@ -1,5 +1,8 @@
 """Who said it most: speakers ranked by how often they use the query, per their own words.
 
+Or parties (``by="party"``): each party's members' turns taken together, where the
+source says which party a speaker belonged to that day (ParlaMint).
+
 For each speaker within the request's filters:
 
 * **hits**: the query's occurrences (``search.hits``) in their utterances that match;
@@ -26,10 +29,11 @@ from transcripts.search.engine import TranscriptIndex, select
 from transcripts.search.hits import hit_counts
 from transcripts.search.query import QueryError
 from transcripts.search.results import SearchRequest
-from transcripts.search.tables import analysis_tables, wilson
+from transcripts.search.tables import value_of_doc, wilson
 
 PER_WORDS = 10_000
 SORT_KEYS = ("low", "rate", "hits", "words", "transcripts", "name")
+GROUPS = ("speaker", "party")  # what a ranking's rows are: speakers, or their parties
 DEFAULT_MIN_WORDS = 10_000
 DEFAULT_MIN_HITS = 3
 DEFAULT_MIN_TRANSCRIPTS = 2
@@ -58,7 +62,8 @@ class SpeakerRanking:
     total_hits: int  # by every speaker, ranked or not
     speakers_with_hits: int
     ranked: int  # speakers meeting the minimums (before ``limit``)
-    rows: list[SpeakerRate]
+    rows: list[SpeakerRate]  # for parties, ``speaker`` is the party
+    by: str = "speaker"
 
     def to_dict(self) -> dict[str, Any]:
         req = self.request
@@ -76,7 +81,9 @@ class SpeakerRanking:
 
 
 def check_ranking(sort: str, min_words: int, min_hits: int, min_transcripts: int,
-                  limit: int) -> None:
+                  limit: int, by: str = "speaker") -> None:
+    if by not in GROUPS:
+        raise QueryError(f"by must be one of {', '.join(GROUPS)} (got '{by}').")
     if sort not in SORT_KEYS:
         raise QueryError(f"sort must be one of {', '.join(SORT_KEYS)} (got '{sort}').")
     for name, value in (("min_words", min_words), ("min_hits", min_hits),
@@ -95,13 +102,14 @@ def speaker_ranking(
     min_hits: int = DEFAULT_MIN_HITS,
     min_transcripts: int = DEFAULT_MIN_TRANSCRIPTS,
     limit: int = 100,
+    by: str = "speaker",
 ) -> SpeakerRanking:
-    check_ranking(sort, min_words, min_hits, min_transcripts, limit)
+    check_ranking(sort, min_words, min_hits, min_transcripts, limit, by)
     sel = select(index, dataclasses.replace(req, page=1))
     gen = sel.gen
     table = gen.table
-    speaker = analysis_tables(gen).speaker
-    names = table.facets["speaker"].values
+    speaker = value_of_doc(gen, by)
+    names = table.facets[by].values
     n = len(names)
     spoken = sel.filtered & (speaker >= 0)
     words = np.bincount(speaker[spoken], weights=table.words[spoken], minlength=n)
@@ -115,13 +123,13 @@ def speaker_ranking(
     else:
         hits = transcripts = np.zeros(n)
     return ranked(req, names, words, spoke_in, hits, transcripts, has_query, sort, min_words,
-                  min_hits, min_transcripts, limit)
+                  min_hits, min_transcripts, limit, by)
 
 
 def ranked(
     req: SearchRequest, names: list[str], words: np.ndarray, spoke_in: np.ndarray,
     hits: np.ndarray, transcripts: np.ndarray, has_query: bool, sort: str, min_words: int,
-    min_hits: int, min_transcripts: int, limit: int,
+    min_hits: int, min_transcripts: int, limit: int, by: str = "speaker",
 ) -> SpeakerRanking:
     """The ranking from each speaker's counts (both backends count, this ranks)."""
     if has_query:
@@ -169,6 +177,7 @@ def ranked(
         speakers_with_hits=int((hits > 0).sum()),
         ranked=len(ordered),
         rows=rows,
+        by=by,
     )
 
 

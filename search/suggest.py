@@ -71,9 +71,13 @@ def _lexicon(reader: Any, vocabulary: Vocabulary | WordSource | None
 
 
 def correct_word(
-    reader: Any, word: str, vocabulary: Vocabulary | WordSource | None = None
+    reader: Any, word: str, vocabulary: Vocabulary | WordSource | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> str | None:
-    """The best real word for an unknown one, or None when the word is known or hopeless."""
+    """The best real word for an unknown one, or None when the word is known or hopeless.
+
+    ``keep``: which words may be suggested (the words of the languages searched, when
+    the search is limited to some): a German word is no correction of a French typo."""
     frequency, within = _lexicon(reader, vocabulary)
     w = fold(word)
     if len(w) < 3 or frequency(w):
@@ -85,6 +89,8 @@ def correct_word(
         if maxdist == 2 and len(w) <= 4:
             continue
         for cand in within(w, maxdist, prefix):
+            if keep is not None and not keep(cand):
+                continue
             key = (edit_distance(w, cand), -frequency(cand), cand)
             if best is None or key < best:
                 best = key
@@ -94,12 +100,13 @@ def correct_word(
 
 
 def suggest(
-    reader: Any, text: str, words: list[str], vocabulary: Vocabulary | WordSource | None = None
+    reader: Any, text: str, words: list[str], vocabulary: Vocabulary | WordSource | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> str | None:
     """The query with each unknown word replaced by its correction, keeping capitals."""
     out, changed = text, False
     for word in dict.fromkeys(words):
-        fix = correct_word(reader, word, vocabulary)
+        fix = correct_word(reader, word, vocabulary, keep)
         if fix:
             if word[:1].isupper():
                 fix = fix[:1].upper() + fix[1:]

@@ -44,6 +44,21 @@ def _build(gen: Generation) -> AnalysisTables:
     return AnalysisTables(month=month, speaker=speaker, first_day=first, last_day=last)
 
 
+def value_of_doc(gen: Generation, facet: str) -> np.ndarray:
+    """Per document: its value id in a one-value-a-document facet (speaker, party), -1
+    for none; kept per generation."""
+    if facet == "speaker":
+        return analysis_tables(gen).speaker
+
+    def build(g: Generation) -> np.ndarray:
+        out = np.full(g.table.size, -1, dtype=np.int32)
+        f = g.table.facets[facet]
+        out[f.docs] = f.vals
+        return out
+
+    return gen.derived(f"value_of_doc:{facet}", build)
+
+
 def wilson(k: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """95 % Wilson score interval of the proportion k / n (0..1); (0, 0) where n == 0.
 

@@ -280,7 +280,8 @@ def test_api_search_returns_the_search_result_shape(client):
     data = api(client, f"/api/search?q={QUERY}&topic=Healthcare&topic=Regions&sort=newest")
     assert {"total", "total_transcripts", "pages", "facets", "transcripts", "suggestion",
             "notes", "value_notes", "request"} <= set(data)
-    assert set(data["facets"]) == {"speaker", "person", "geography", "topic", "source", "year"}
+    assert set(data["facets"]) == {"speaker", "person", "geography", "topic", "source", "language",
+                                   "party", "year"}
     assert set(data["facets"]["topic"][0]) == {"value", "count", "selected", "label"}
     hit = data["transcripts"][0]
     assert {"id", "title", "date", "place", "url", "matched", "utterances"} <= set(hit)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from transcripts.search.backend import get_transcript, person_names_of
+from transcripts.search.backend import get_transcript, person_names_of, translations
 from transcripts.search.backend import search as run_search
 from transcripts.web import current_index, openapi
 from transcripts.web.links import Links, value_notes_json
@@ -45,6 +45,7 @@ def transcript(transcript_id: str) -> ResponseReturnValue:
     # The tags as stored (what filters take), and each as a person reads it, in order.
     people = person_names_of(current_index())
     data["person_names"] = [people.show(p) for p in t.persons]
+    data["translations"] = translations(current_index(), t.id)
     return jsonify(data)
 
 

@@ -85,10 +85,20 @@ SCHEMAS: dict[str, Schema] = {
         text=STRING, snippet={"type": "string", "description": "HTML: the text escaped, "
                               "with <mark> around the words that matched"},
         start=nullable(NUMBER), end=nullable(NUMBER),
+        party={"type": "string", "description": "the speaker's party or group that day, "
+               "where the source says (ParlaMint); empty otherwise"},
+        language={"type": "string", "description": "the passage's ISO 639-1 language "
+                  "code where it is not its transcript's; empty otherwise"},
+        anchor={"type": "string", "description": "the utterance's id in its source: the "
+                "twin in a translation has the same one"},
     ),
     "TranscriptHit": closed(
         id=STRING, title=STRING, date=STRING, time=STRING, place=STRING, url=STRING,
         matched=INTEGER, utterances=array(ref("Utterance")), source=STRING, media=STRING,
+        language={"type": "string", "description": "ISO 639-1 code"},
+        translation_of={"type": "string", "description": "the id of the transcript this "
+                        "one translates; empty when it is an original"},
+        translations=array(STRING),
     ),
     "SearchResult": closed(
         request=closed(q=STRING, **{name: array(STRING) for name in FACET_PARAMS},
@@ -113,10 +123,16 @@ SCHEMAS: dict[str, Schema] = {
         geography=array(STRING), topics=array(STRING), persons=array(STRING),
         person_names=array(STRING), sections=array(STRING), published=STRING, url=STRING,
         media=STRING, source=STRING, licence=STRING, attribution=STRING,
+        language={"type": "string", "description": "ISO 639-1 code"},
+        language_detected={"type": "boolean", "description": "true when the language was "
+                           "detected from the text, false when the source states it"},
+        translation_of=STRING,
+        translations=array(STRING),
         utterances=array(closed(
             position=INTEGER, text=STRING, label=nullable(STRING), speaker=nullable(STRING),
             role=STRING, source_role=STRING, note=STRING, start=nullable(NUMBER),
-            end=nullable(NUMBER),
+            end=nullable(NUMBER), speaker_id=STRING, party=STRING, sex=STRING,
+            anchor=STRING, language=STRING,
         )),
     ),
     "Trends": closed(

@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 from transcripts.search.query import MAX_QUERY_CHARS, QueryError
 from transcripts.search.results import MAX_PAGE, SORTS, SearchRequest
 
-FACET_PARAMS = ("speaker", "person", "geography", "topic", "source")
+FACET_PARAMS = ("speaker", "person", "geography", "topic", "source", "language", "party")
 MAX_VALUES = 50  # ticked values per facet: far more than a person ticks, bounded for the engine
 MAX_VALUE_CHARS = 300
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -35,6 +35,8 @@ def search_request(args: MultiDict[str, str] | Mapping[str, str]) -> SearchReque
         geography=filters["geography"],
         topic=filters["topic"],
         source=filters["source"],
+        language=filters["language"],
+        party=filters["party"],
         date_from=_date(args, "from"),
         date_to=_date(args, "to"),
         sort=_sort(args),

@@ -5,10 +5,10 @@ analyzers (no ``english``, no ``stemmer``, no ``whitespace`` tokenizer to build 
 and even a cluster with them would stem and fold differently from NLTK's Snowball and
 ``schema.fold``, so the two backends would disagree on what a word matches. So each
 word field holds the tokens this project's own analyzers make (``schema.fold``, then
-``schema.stem`` for ``text``), joined by single spaces, under the prebuilt
-``whitespace`` analyzer: one token per word, in order, so positions (and phrases) are
-the embedded index's. Queries send the same analysed forms as ``term`` and phrase
-queries; OpenSearch never analyses a word itself.
+``index.language.text_term`` for ``text``: a stem in the document's language), joined by
+single spaces, under the prebuilt ``whitespace`` analyzer: one token per word, in
+order, so positions (and phrases) are the embedded index's. Queries send the same
+analysed forms as ``term`` and phrase queries; OpenSearch never analyses a word itself.
 
 Facet fields are ``keyword`` arrays (one whole value each, as the embedded ``f_*``
 fields); ``day`` and ``year`` are numbers for ranges and the year facet; ``words`` is
@@ -26,16 +26,23 @@ import hashlib
 from collections import Counter
 from typing import Any
 
+from transcripts.index import language
 from transcripts.index.documents import EPOCH
-from transcripts.index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_RE, fold, stem
+from transcripts.index.schema import EXACT, KIND_PAGE, TEXT, VALUE_FIELDS, WORD_RE, fold
 
 ANALYZER = "whitespace"  # prebuilt in core: splits on spaces, changes nothing else
 WORD_FIELDS = (TEXT, EXACT, "title", "role")  # searched by word, with positions
 STEMMED_FIELDS = {TEXT, "title"}
 FACET_FIELDS = tuple(VALUE_FIELDS.values())  # f_speaker, f_person ...
-MAPPING_VERSION = 2  # in _meta and the generation document; 2: first_seen
+MAPPING_VERSION = 3  # in _meta and the generation document; 2: first_seen; 3: languages
 # What changed in each mapping version, for the message that explains a full rebuild.
-MAPPING_CHANGES = {2: "each document keeps when its transcript was first indexed"}
+MAPPING_CHANGES = {
+    2: "each document keeps when its transcript was first indexed",
+    3: "words are stemmed in their own language, with language and party facets",
+}
+# Shown with an utterance, never searched (``index.documents``).
+SHOWN = ("label", "note", "speaker", "start", "end", "meta", "lang", "party", "sex",
+         "speaker_id", "anchor")
 
 # In a vocabulary count, the key of a word's occurrences in ``exact`` (every use, not the
 # documents): the rest of the corpus a speaker's distinctive words are compared with.
@@ -75,6 +82,8 @@ def index_body(shards: int, replicas: int) -> dict[str, Any]:
         "start": {"type": "float", "index": False},
         "end": {"type": "float", "index": False},
         "meta": {"type": "object", "enabled": False},
+        **{name: {"type": "keyword", "index": False, "doc_values": False}
+           for name in ("lang", "party", "sex", "speaker_id", "anchor")},
     }
     return {
         "settings": {
@@ -143,7 +152,8 @@ def source(
     ``exact`` word, counted on the way."""
     body = doc.get("body") or ""
     exact = exact_words(body)
-    stems = [stem(w) for w in exact]
+    spoken = doc.get("lang") or language.code_of_name(doc.get("f_language") or "")
+    stems = [language.text_term(w, spoken or language.DEFAULT) for w in exact]
     out: dict[str, Any] = {
         "tid": doc["tid"],
         "pos": doc["pos"],
@@ -159,7 +169,8 @@ def source(
     }
     title = doc.get("title")
     if title:
-        out["title"] = " ".join(stem(w) for w in exact_words(title))
+        out["title"] = " ".join(language.text_term(w, language.DEFAULT)
+                                for w in exact_words(title))
     role = doc.get("role")
     if role:
         out["role"] = " ".join(exact_words(role))
@@ -168,7 +179,7 @@ def source(
         values = [v for v in (doc.get(name) or "").split("\n") if v]
         if values:
             out[name] = values
-    for name in ("label", "note", "speaker", "start", "end", "meta"):
+    for name in SHOWN:
         if doc.get(name) is not None:
             out[name] = doc[name]
     if vocabulary is not None:
@@ -177,6 +188,13 @@ def source(
                 vocabulary.update((name, w) for w in set(out[name].split(" ")))
         vocabulary.update((USES, w) for w in exact)
     return out
+
+
+def doc_language(src: dict[str, Any]) -> str:
+    """A document's language code, from what ``source`` keeps of it."""
+    facet = src.get("f_language") or []
+    named = facet[0] if isinstance(facet, list) and facet else facet
+    return str(src.get("lang") or language.code_of_name(str(named or "")) or language.DEFAULT)
 
 
 def _year(day: int) -> int:
