@@ -11,6 +11,7 @@ file does not hash thousands; a changed stat still goes by the hash.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -293,15 +294,26 @@ def _companions(path: Path) -> tuple[str, bytes | None, list[ReadError]]:
     parts: list[str] = []
     for companion in companion_files(path, side):
         try:
+            if companion != side:  # a corpus-wide list: shared by thousands of sittings
+                info = companion.stat()
+                digest = _shared_digest(str(companion), info.st_size, info.st_mtime_ns)
+                parts.append(f"{companion.name}:{digest}")
+                continue
             data = read_bytes(companion, MAX_FILE_BYTES)
         except OSError as exc:
             if companion == side:
                 problems.append(SidecarError(f"{companion.name}: {os_reason(exc)}; ignored"))
             continue
-        if companion == side:
-            sidecar = data
+        sidecar = data
         parts.append(f"{companion.name}:{file_digest(data)}")
     return ";".join(parts), sidecar, problems
+
+
+@functools.lru_cache(maxsize=64)
+def _shared_digest(path: str, size: int, mtime_ns: int) -> str:
+    """A companion list's digest, computed once while its size and time stay the same:
+    a ParlaMint corpus's person list (MBs) is a companion of every sitting."""
+    return file_digest(read_bytes(Path(path), MAX_FILE_BYTES))
 
 
 def _keep_old(

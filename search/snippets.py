@@ -16,7 +16,8 @@ from html import escape
 
 import numpy as np
 
-from transcripts.index.schema import fold, fold_text, stem
+from transcripts.index import language
+from transcripts.index.schema import fold, fold_text
 
 _SENTENCE_START = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 # The last of them in a text: the greedy .* leaves the regex engine to find it from the end.
@@ -37,13 +38,18 @@ class WordMatcher:
     def __bool__(self) -> bool:
         return bool(self.stems or self.words)
 
+    @property
+    def _languages(self) -> set[str]:
+        """The languages of the query's stems (English's are bare, others carry a code)."""
+        return {language.term_language(s) for s in self.stems}
+
     def matches(self, word: str) -> bool:
         seen = self._seen.get(word)
         if seen is None:
             w = fold(word)
             seen = w in self.words or (
                 w in self.heads if self.heads is not None
-                else bool(self.stems) and stem(w) in self.stems
+                else any(language.text_term(w, lang) in self.stems for lang in self._languages)
             )
             if len(self._seen) < 10_000:  # a page's candidate words: a few hundred
                 self._seen[word] = seen
@@ -98,7 +104,8 @@ def _heads(stems: set[str], words: set[str], known: set[str] | None = None) -> s
     """
     if known is not None:
         return set(known) | set(words)
-    return {s[:1] if len(s) <= 3 else s[:-2] for s in stems} | set(words)
+    bare = {s.rpartition(language.SEPARATOR)[2] for s in stems}  # "de:abstimm" -> "abstimm"
+    return {s[:1] if len(s) <= 3 else s[:-2] for s in bare} | set(words)
 
 
 _WORD = re.compile(r"\w")
