@@ -193,3 +193,44 @@ def test_the_english_corpus_gives_the_answers_it_gave_before_languages(corpus_in
     assert len(now) == len(before) == 43
     for old, new in zip(before, now, strict=True):
         assert new == old, old["q"]
+
+
+@pytest.fixture(scope="module")
+def parliaments(tmp_path_factory: pytest.TempPathFactory) -> TranscriptIndex:
+    from tests.conftest import SHARED_DIR, need
+
+    folder = need(SHARED_DIR / "formats" / "parlamint-more")
+    root = tmp_path_factory.mktemp("parliaments")
+    reindex([folder], root, full=True)
+    return TranscriptIndex(root)
+
+
+def matched_words(index: TranscriptIndex, q: str) -> dict[str, set[str]]:
+    """Per transcript, every word the query matched (the concordance's hits)."""
+    found: dict[str, set[str]] = {}
+    for line in concordance(index, SearchRequest(q=q), per_page=500).lines:
+        found.setdefault(line.transcript_id, set()).add(line.match)
+    return found
+
+
+def test_real_sittings_are_stemmed_in_their_own_language(parliaments):
+    at = "ParlaMint-AT_2022-10-12-027-XXVII-NRSITZ-00178"
+    es = "ParlaMint-ES_2023-02-23-CD230223"
+    fr = "ParlaMint-FR_2022-06-28-O1169"
+    assert matched_words(parliaments, "Antrag") == {at: {"Antrag", "Anträge"}}
+    assert matched_words(parliaments, "palabra")[es] >= {"palabra", "palabras"}
+    assert matched_words(parliaments, "grande")[fr] >= {"grande", "grandes", "grands"}
+    languages = {v.value for v in search(parliaments, SearchRequest()).facets["language"]}
+    assert languages == {"English", "German", "Czech", "Spanish", "French", "Ukrainian"}
+
+
+def test_an_english_search_finds_a_sitting_through_its_translation(parliaments):
+    cz = "ParlaMint-CZ_2020-01-22-ps2017-040-02-005-012"
+    result = search(parliaments, SearchRequest(q="budgets"))
+    hit = {t.id: t for t in result.transcripts}["ParlaMint-CZ-en_2020-01-22-ps2017-040-02-005-012"]
+    assert hit.language == "en" and hit.translation_of == cz
+    assert {u.anchor for u in hit.utterances} <= {
+        f"{cz}.u{n}" for n in (1, 2, 38, 39)}  # the twin passages' ids in the original
+    original = {t.id: t for t in search(parliaments, SearchRequest(q="", per_page=50))
+                .transcripts}[cz]
+    assert original.translations == ["ParlaMint-CZ-en_2020-01-22-ps2017-040-02-005-012"]
