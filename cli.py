@@ -34,7 +34,7 @@ from rich.progress import (
 )
 
 from transcripts import __version__
-from transcripts.index import location
+from transcripts.index import language, location
 from transcripts.index.fetch import FetchOptions, run_fetch
 from transcripts.index.fetch.clock import Clock
 from transcripts.index.fetch.run import (
@@ -63,6 +63,7 @@ from transcripts.search.engine import IndexMissing
 from transcripts.search.follow import Followed
 from transcripts.search.query import QueryError
 from transcripts.search.results import SORTS, SearchRequest, SearchResult, ValueNote
+from transcripts.search.speaker_stats import GROUPS
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -250,6 +251,9 @@ def print_report(report: ReindexReport, root: Path | str) -> None:
 @click.option(
     "--source", multiple=True, help='Only transcripts from this source ("WebVTT", "ParlaMint-GB").'
 )
+@click.option("--language", multiple=True,
+              help='Only passages in this language ("German", or its code "de").')
+@click.option("--party", multiple=True, help="Only speakers of this party that day.")
 @click.option("--from", "date_from", help="From this date (YYYY-MM-DD).")
 @click.option("--to", "date_to", help="Up to this date (YYYY-MM-DD).")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
@@ -259,7 +263,8 @@ def print_report(report: ReindexReport, root: Path | str) -> None:
 @backend_options
 def search_cmd(
     query: str, speaker: tuple[str, ...], person: tuple[str, ...], geography: tuple[str, ...],
-    topic: tuple[str, ...], source: tuple[str, ...], date_from: str | None, date_to: str | None,
+    topic: tuple[str, ...], source: tuple[str, ...], language: tuple[str, ...],
+    party: tuple[str, ...], date_from: str | None, date_to: str | None,
     sort: str, page: int, as_json: bool, index_dir: Path | None, backend: str | None,
     opensearch_url: str | None, opensearch_index: str | None,
 ) -> None:
@@ -273,6 +278,8 @@ def search_cmd(
             geography=list(geography),
             topic=list(topic),
             source=list(source),
+            language=languages_named(language),
+            party=list(party),
             date_from=parse_date(date_from, "--from"),
             date_to=parse_date(date_to, "--to"),
             sort=sort,
@@ -398,6 +405,9 @@ def filter_options(command: _Command) -> _Command:
         click.option("--topic", multiple=True, help="Only transcripts tagged with this topic."),
         click.option("--source", multiple=True,
                      help='Only transcripts from this source ("WebVTT", "ParlaMint-GB").'),
+        click.option("--language", multiple=True,
+                     help='Only passages in this language ("German", or its code "de").'),
+        click.option("--party", multiple=True, help="Only speakers of this party that day."),
         click.option("--from", "date_from", help="From this date (YYYY-MM-DD)."),
         click.option("--to", "date_to", help="Up to this date (YYYY-MM-DD)."),
     ]
@@ -406,9 +416,15 @@ def filter_options(command: _Command) -> _Command:
     return command
 
 
+def languages_named(values: Iterable[str]) -> list[str]:
+    """Languages as the facet names them: "de" and "deu" are "German"."""
+    return [language.facet_name(v) for v in values]
+
+
 def filtered_request(query: str, speaker: Iterable[str], person: Iterable[str],
                      geography: Iterable[str], topic: Iterable[str], date_from: str | None,
-                     date_to: str | None, source: Iterable[str] = ()) -> SearchRequest:
+                     date_to: str | None, source: Iterable[str] = (),
+                     language: Iterable[str] = (), party: Iterable[str] = ()) -> SearchRequest:
     return SearchRequest(
         q=query.strip(),
         speaker=list(speaker),
@@ -416,6 +432,8 @@ def filtered_request(query: str, speaker: Iterable[str], person: Iterable[str],
         geography=list(geography),
         topic=list(topic),
         source=list(source),
+        language=languages_named(language),
+        party=list(party),
         date_from=parse_date(date_from, "--from"),
         date_to=parse_date(date_to, "--to"),
     )
@@ -439,6 +457,7 @@ def filtered_request(query: str, speaker: Iterable[str], person: Iterable[str],
 @backend_options
 def export_cmd(query: str, speaker: tuple[str, ...], person: tuple[str, ...],
                geography: tuple[str, ...], topic: tuple[str, ...], source: tuple[str, ...],
+               language: tuple[str, ...], party: tuple[str, ...],
                date_from: str | None, date_to: str | None, fmt: str, sort: str, bom: bool,
                limit: int, output: Path | None, base_url: str, index_dir: Path | None,
                backend: str | None, opensearch_url: str | None,
@@ -451,7 +470,7 @@ def export_cmd(query: str, speaker: tuple[str, ...], person: tuple[str, ...],
     """
     try:
         req = filtered_request(query, speaker, person, geography, topic, date_from, date_to,
-                               source)
+                               source, language, party)
         index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
         plan = backends.plan_export(index, req, sort, limit)
         print_value_notes(request_notes(index, req), err)
@@ -501,6 +520,7 @@ def export_cmd(query: str, speaker: tuple[str, ...], person: tuple[str, ...],
 @backend_options
 def kwic_cmd(query: str, speaker: tuple[str, ...], person: tuple[str, ...],
              geography: tuple[str, ...], topic: tuple[str, ...], source: tuple[str, ...],
+             language: tuple[str, ...], party: tuple[str, ...],
              date_from: str | None, date_to: str | None, sort: str, page: int, per_page: int,
              width: int, as_json: bool, index_dir: Path | None, backend: str | None,
              opensearch_url: str | None, opensearch_index: str | None) -> None:
@@ -511,7 +531,7 @@ def kwic_cmd(query: str, speaker: tuple[str, ...], person: tuple[str, ...],
     """
     try:
         req = filtered_request(query, speaker, person, geography, topic, date_from, date_to,
-                               source)
+                               source, language, party)
         index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
         result = backends.concordance(index, req, sort, page, per_page, width)
         notes = request_notes(index, req)
@@ -564,13 +584,14 @@ def fail(exc: Exception, as_json: bool, status: int = 2) -> None:
 @backend_options
 def trends_cmd(queries: tuple[str, ...], speaker: tuple[str, ...], person: tuple[str, ...],
                geography: tuple[str, ...], topic: tuple[str, ...], source: tuple[str, ...],
+               language: tuple[str, ...], party: tuple[str, ...],
                date_from: str | None, date_to: str | None, bucket: str | None, as_json: bool,
                index_dir: Path | None, backend: str | None, opensearch_url: str | None,
                opensearch_index: str | None) -> None:
     """How often each query (up to four) is used over time: hits per million words."""
     try:
         req = filtered_request("", speaker, person, geography, topic, date_from, date_to,
-                               source)
+                               source, language, party)
         index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
         result = backends.trends(index, req, list(queries), bucket)
         notes = request_notes(index, req)
@@ -623,6 +644,8 @@ def trends_cmd(queries: tuple[str, ...], speaker: tuple[str, ...], person: tuple
 @click.option("--sort", type=click.Choice(("low", "rate", "hits", "words", "transcripts",
                                           "name")), default="low", show_default=True,
               help="low = the lower bound of the rate's 95 % interval.")
+@click.option("--by", type=click.Choice(GROUPS), default="speaker", show_default=True,
+              help="Rank speakers, or parties (each party's members' turns together).")
 @click.option("--min-words", type=click.IntRange(0), default=10_000, show_default=True)
 @click.option("--min-hits", type=click.IntRange(0), default=3, show_default=True)
 @click.option("--min-transcripts", type=click.IntRange(0), default=2, show_default=True)
@@ -632,18 +655,19 @@ def trends_cmd(queries: tuple[str, ...], speaker: tuple[str, ...], person: tuple
 @backend_options
 def speakers_cmd(query: str, speaker: tuple[str, ...], person: tuple[str, ...],
                  geography: tuple[str, ...], topic: tuple[str, ...], source: tuple[str, ...],
-                 date_from: str | None, date_to: str | None, sort: str, min_words: int,
-                 min_hits: int, min_transcripts: int, limit: int, as_json: bool,
+                 language: tuple[str, ...], party: tuple[str, ...],
+                 date_from: str | None, date_to: str | None, sort: str, by: str,
+                 min_words: int, min_hits: int, min_transcripts: int, limit: int, as_json: bool,
                  index_dir: Path | None, backend: str | None, opensearch_url: str | None,
                  opensearch_index: str | None) -> None:
     """Who uses QUERY most, per 10,000 of their own words (no query: who speaks most)."""
     try:
         req = filtered_request(query, speaker, person, geography, topic, date_from, date_to,
-                               source)
+                               source, language, party)
         index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
         ranking = backends.speaker_ranking(
             index, req, sort=sort, min_words=min_words, min_hits=min_hits,
-            min_transcripts=min_transcripts, limit=limit,
+            min_transcripts=min_transcripts, limit=limit, by=by,
         )
         notes = request_notes(index, req)
     except (QueryError, IndexMissing) as exc:
@@ -660,10 +684,11 @@ def speakers_cmd(query: str, speaker: tuple[str, ...], person: tuple[str, ...],
     from rich.table import Table
 
     counted = bool(query.strip())
+    group = "Party" if by == "party" else "Speaker"
     table = Table(title=escape(f"Who says “{query}” most, per 10,000 of their words" if counted
-                               else "Speakers by words spoken"), title_justify="left")
+                               else f"{group} by words spoken"), title_justify="left")
     table.add_column("#", justify="right")
-    table.add_column("Speaker")
+    table.add_column(group)
     names = (["Per 10,000", "95 % interval", "Hits"] if counted else []) + ["Words"] + (
         ["Transcripts with hits"] if counted else []) + ["Spoke in"]
     for name in names:
@@ -678,9 +703,10 @@ def speakers_cmd(query: str, speaker: tuple[str, ...], person: tuple[str, ...],
         row.append(f"{r.spoke_in:,}")
         table.add_row(*row)
     out.print(table)
-    out.print(f"[dim]{ranking.ranked} speakers with at least {min_words:,} words"
+    kind = "parties" if by == "party" else "speakers"
+    out.print(f"[dim]{ranking.ranked} {kind} with at least {min_words:,} words"
               + (f", {min_hits} hits in {min_transcripts} transcripts" if counted else "")
-              + f"; {ranking.total_hits:,} hits by {ranking.speakers_with_hits} speakers "
+              + f"; {ranking.total_hits:,} hits by {ranking.speakers_with_hits} {kind} "
               "in all.[/dim]")
 
 
@@ -1184,6 +1210,7 @@ def _alert_fail(message: str, status: int = 2) -> NoReturn:
 @backend_options
 def alerts_add_cmd(name: str, query: str, speaker: tuple[str, ...], person: tuple[str, ...],
                    geography: tuple[str, ...], topic: tuple[str, ...], source: tuple[str, ...],
+                   language: tuple[str, ...], party: tuple[str, ...],
                    date_from: str | None, date_to: str | None, urls: tuple[str, ...],
                    since: str | None, alerts_db: Path | None, index_dir: Path | None,
                    backend: str | None, opensearch_url: str | None,
@@ -1192,7 +1219,7 @@ def alerts_add_cmd(name: str, query: str, speaker: tuple[str, ...], person: tupl
     index = open_index(_chosen(backend), index_dir, opensearch_url, opensearch_index)
     try:
         req = filtered_request(query, speaker, person, geography, topic, date_from, date_to,
-                               source)
+                               source, language, party)
         since_date = parse_date(since, "--since")
         try:  # the search must run now, or every run would fail on it
             backends.new_passages(index, req, after=float("inf"), limit=1)

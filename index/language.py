@@ -84,6 +84,13 @@ def name(language: str) -> str:
     return NAMES.get(language, language)
 
 
+def facet_name(value: str) -> str:
+    """The name the language facet knows a language by, from a code or a name as typed
+    ("de", "deu", "german" -> "German"); the value itself when it names none."""
+    found = code_of_name(value)
+    return NAMES[found] if found else value
+
+
 def code_of_name(value: str) -> str:
     """The code of a language named as the facet shows it ("German" -> "de")."""
     return _CODE_OF_NAME.get(value.casefold(), code(value))

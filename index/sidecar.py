@@ -5,14 +5,21 @@ A caption file has no title, date or licence; a sidecar supplies them::
     {"title": "Episode 12: rookie mistakes", "date": "2021-03-04",
      "media": "https://example.org/ep12.mp3", "url": "https://example.org/ep12",
      "source": "Podcasting Q&A", "licence": "CC BY 4.0", "attribution": "Buzzsprout",
-     "persons": ["Doe Jane"], "geography": [], "topics": ["Podcasting"], "sections": []}
+     "persons": ["Doe Jane"], "geography": [], "topics": ["Podcasting"], "sections": [],
+     "language": "en", "translation_of": "ep12-de"}
 
 Every key is optional; a value given wins over what the file says. ``speakers`` maps the
 labels a file has only as placeholders to names: ``{"SPEAKER_00": "Jane Doe"}``
 (diarisation tools number speakers per file, so SPEAKER_00 of two files is not one
-person). For ``talk.vtt`` the
-sidecar is ``talk.vtt.meta.json`` or else ``talk.meta.json``. Without a title the
-transcript is named after its file, and a ``YYYY-MM-DD`` in the file name is its date.
+person). ``language`` states the language the transcript is in (an ISO 639-1 code, a
+tag such as "de-AT", a three-letter code or an English name; kept as the two-letter
+code), so it is not detected from the text (``index.language_detection``); "" has it
+detected after all. A value that names no language is reported and ignored, never
+guessed at. ``translation_of`` is the id of the transcript this one translates.
+
+For ``talk.vtt`` the sidecar is ``talk.vtt.meta.json`` or else ``talk.meta.json``.
+Without a title the transcript is named after its file, and a ``YYYY-MM-DD`` in the file
+name is its date.
 
 A sidecar that cannot be used (bad JSON, a wrong type, an unknown key) is reported as a
 ``SidecarError`` and the transcript is indexed without it (or without the bad key).
@@ -26,6 +33,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from transcripts.index import language
 from transcripts.index.model import Transcript
 from transcripts.index.readers.base import ReadError
 from transcripts.index.speakers import resolve_speakers
@@ -33,6 +41,7 @@ from transcripts.index.speakers import resolve_speakers
 SUFFIX = ".meta.json"
 STRING_KEYS = (
     "title", "lead", "date", "time", "place", "url", "media", "source", "licence", "attribution",
+    "language", "translation_of",
 )
 LIST_KEYS = ("persons", "geography", "topics", "sections")
 MAX_BYTES = 1 << 20
@@ -83,6 +92,15 @@ def parse_sidecar(
                 problems.append(SidecarError(f"{name}: {key!r} must be a string; ignored"))
             elif key == "date" and value and not _is_date(value):
                 problems.append(SidecarError(f"{name}: date {value!r} is not YYYY-MM-DD; ignored"))
+            elif key == "language" and value.strip() and not language.code(value):
+                problems.append(
+                    SidecarError(
+                        f"{name}: language {value!r} is not a language code or English name"
+                        " we know; ignored"
+                    )
+                )
+            elif key == "language":
+                meta[key] = language.code(value)
             else:
                 meta[key] = value.strip()
         elif key == "speakers":

@@ -2,20 +2,21 @@
 
 ``read_file`` picks the reader by suffix and, where a suffix is shared, by content:
 
-* ``.txt``: the "Text version" of an en.kremlin.ru event page (``kremlin_text``) when it
-  opens with "Events"; Zoom's text export (``[Name] hh:mm:ss``) or "LABEL: text" turns
-  otherwise (``plaintext``);
+* ``.txt``: ParlaMint's text form (``parlamint_text``) when its ``-meta.tsv`` is beside it
+  or it opens with a ParlaMint utterance id and a tab; the "Text version" of an
+  en.kremlin.ru event page (``kremlin_text``) when it opens with "Events"; Zoom's text
+  export (``[Name] hh:mm:ss``) or "LABEL: text" turns otherwise (``plaintext``);
 * ``.html`` / ``.htm``: a page of the US Congressional Record (``congressional_record``)
   when it is one, else a saved en.kremlin.ru page (``kremlin_html``);
 * ``.vtt``: WebVTT captions (``webvtt``); ``.srt``: SubRip (``srt``);
-* ``.xml``: a ParlaMint TEI sitting (``parlamint``);
+* ``.xml``: a ParlaMint TEI sitting, plain or ``.ana.xml`` (``parlamint``);
 * ``.jsonl``: the generic JSON Lines format (``jsonl``, documented there).
 
 Every reader fills ``file``, numbers the utterances 1..n and resolves speakers
 (``index.speakers``); here each transcript also gets its ``source`` (the collection, a
 facet) and credit where the reader left them empty, then what a ``NAME.meta.json``
 sidecar says (``index.sidecar``), then a title and date from the file name if still
-missing.
+missing, then its language: as stated, else detected (``index.language_detection``).
 
 A file that cannot be read raises ``ReadError`` with a one-line reason; a JSON Lines
 file with some bad lines returns the good ones and reports the rest in ``problems``,
@@ -28,6 +29,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from transcripts.index.language_detection import assign_language
 from transcripts.index.model import Transcript
 from transcripts.index.readers import (
     congressional_record,
@@ -35,6 +37,7 @@ from transcripts.index.readers import (
     kremlin_html,
     kremlin_text,
     parlamint,
+    parlamint_text,
     plaintext,
     srt,
     webvtt,
@@ -67,6 +70,7 @@ KREMLIN = {
     "source": "en.kremlin.ru",
     "licence": "CC BY 4.0",
     "attribution": "President of Russia website (en.kremlin.ru)",
+    "language": "en",  # the English site: never detected
 }
 _NO_SIDECAR = object()
 
@@ -83,6 +87,8 @@ def companion_files(path: Path, sidecar: Path | object | None = _NO_SIDECAR) -> 
     found = [side] if isinstance(side, Path) else []
     if path.suffix.lower() == ".xml":
         found += parlamint.companions(path)
+    elif path.suffix.lower() == ".txt":
+        found += parlamint_text.companions(path)  # its -meta.tsv tables
     return found
 
 
@@ -126,6 +132,7 @@ def read_file_bytes(
     for t in transcripts:
         apply_sidecar(t, meta)
         apply_defaults(t, path)
+        assign_language(t)
     if problems is not None:
         problems.extend(found)
     else:
@@ -139,6 +146,8 @@ def _read_format(path: Path, data: bytes, problems: list[ReadError]) -> list[Tra
     if suffix == ".txt":
         text = decode_bytes(data)
         first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        if parlamint_text.is_parlamint_text(path, first):
+            return parlamint_text.read(path, text, problems)
         if first.lstrip("\ufeff") == kremlin_text.CATEGORY:
             return _credit(kremlin_text.read(path, data), KREMLIN)
         return [plaintext.parse(text, file=str(path), id=path.stem)]
@@ -152,7 +161,7 @@ def _read_format(path: Path, data: bytes, problems: list[ReadError]) -> list[Tra
     if suffix == ".srt":
         return _credit(srt.read(path, data), {"source": srt.SOURCE})
     if suffix == ".xml":
-        return parlamint.read(path, data)
+        return parlamint.read(path, data, problems)
     if suffix == ".jsonl":
         return _credit(jsonl.read(path, data, problems), {"source": jsonl.SOURCE})
     expected = ", ".join(sorted(SUFFIXES))

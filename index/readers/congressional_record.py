@@ -19,6 +19,7 @@ from transcripts.index.readers.base import ReadError, decode_bytes, finish
 SOURCE = "Congressional Record"
 LICENCE = "public domain (US government work)"
 ATTRIBUTION = "Congressional Record, US Government Publishing Office (govinfo.gov)"
+LANGUAGE = "en"  # the record of the US Congress is English: never detected
 
 _PRE = re.compile(r"<pre[^>]*>(.*?)</pre>", re.S | re.I)
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.S | re.I)
@@ -95,6 +96,7 @@ def parse_record(text: str, file: str = "", id: str = "") -> Transcript:
         utterances=utterances,
     )
     t.source, t.licence, t.attribution = SOURCE, LICENCE, ATTRIBUTION
+    t.language = LANGUAGE
     return finish(t, file)
 
 

@@ -11,21 +11,28 @@ One transcript per line, a JSON object with the fields of ``index.model.Transcri
 * Optional strings: ``lead``, ``date`` (``YYYY-MM-DD``), ``time`` (``HH:MM``), ``place``,
   ``published`` (as printed, e.g. "February 8, 2016, 14:15"), ``url``, ``media`` (the
   recording), ``source`` (the collection, a facet; default "JSON Lines"), ``licence``,
-  ``attribution``.
+  ``attribution``, ``translation_of`` (the id of the transcript this one translates).
+* ``language``: the language it is in, as an ISO 639-1 code ("de"), a longer tag or
+  three-letter code ("de-AT", "deu") or an English name ("German"); kept as its
+  two-letter code. Left out (or ""), it is detected from the text
+  (``index.language_detection``) and marked as detected.
 * Optional lists of strings: ``geography``, ``topics``, ``persons`` (as "Surname Given",
   used to recognise speakers' names), ``sections``.
 * ``utterances`` (or ``blocks``): the body in order. Each item has ``text`` and, for a
   speaker turn, ``label`` (or ``speaker``): the speaker as printed, e.g. "President of
   Russia Vladimir Putin"; the canonical name and role are worked out from it. ``note``
   is an optional remark on the turn ("retranslated"); ``start`` and ``end`` are optional
-  times in seconds from the start of the recording. Items without a label are
-  narrative. Paragraphs within an item are separated by newlines.
+  times in seconds from the start of the recording; ``language`` is the item's own
+  language where it differs from the transcript's (a quotation, an interpreter's turn).
+  Items without a label are narrative. Paragraphs within an item are separated by
+  newlines.
 * Blank lines are skipped. The file is UTF-8.
 
-A bad line (not JSON, not an object, a missing or mistyped field, a bad date) does not
-lose the rest of the file: it is reported as a ``ReadError`` naming the line and the
-other lines are read. ``parse_jsonl`` returns the problems beside the transcripts; the
-file readers pass them to the caller's ``problems`` list, or log them.
+A bad line (not JSON, not an object, a missing or mistyped field, a bad date, a
+``language`` that names no language) does not lose the rest of the file: it is reported
+as a ``ReadError`` naming the line and the other lines are read. ``parse_jsonl`` returns
+the problems beside the transcripts; the file readers pass them to the caller's
+``problems`` list, or log them.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ import re
 from pathlib import Path
 from typing import Any, cast
 
+from transcripts.index import language
 from transcripts.index.model import Transcript, Utterance
 from transcripts.index.readers.base import ReadError, decode_bytes, finish
 
@@ -45,7 +53,7 @@ log = logging.getLogger(__name__)
 SOURCE = "JSON Lines"
 _STRING_FIELDS = (
     "lead", "date", "time", "place", "published", "url", "media", "source", "licence",
-    "attribution",
+    "attribution", "translation_of",
 )
 _LIST_FIELDS = ("geography", "topics", "persons", "sections")
 _TIME = re.compile(r"\d{1,2}:\d{2}")
@@ -73,6 +81,23 @@ def _strings(obj: dict[str, Any], key: str) -> list[str]:
     return list(value)
 
 
+def _language(obj: dict[str, Any], where: str = "") -> str:
+    """A ``language`` value as its ISO 639-1 code; "" when absent or empty."""
+    value = obj.get("language")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"{where}'language' must be a string")
+    if not value.strip():
+        return ""
+    found = language.code(value)
+    if not found:
+        raise ValueError(
+            f"{where}language {value!r} is not a language code or English name we know"
+        )
+    return found
+
+
 def _utterance(item: object, n: int) -> Utterance:
     if not isinstance(item, dict):
         raise TypeError(f"utterance {n} is not an object")
@@ -89,6 +114,7 @@ def _utterance(item: object, n: int) -> Utterance:
         note=_string(item, "note"),
         start=times["start"],
         end=times["end"],
+        language=_language(item, f"utterance {n}: "),
     )
 
 
@@ -106,6 +132,7 @@ def transcript_from_object(obj: object, source: str = "") -> Transcript:
     if not isinstance(obj, dict):
         raise TypeError("not a JSON object")
     fields: dict[str, Any] = {key: _string(obj, key) for key in _STRING_FIELDS}
+    fields["language"] = _language(obj)
     if fields["date"]:
         try:
             dt.date.fromisoformat(fields["date"])

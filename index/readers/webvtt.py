@@ -9,6 +9,9 @@ several in one cue; other tags and inline word timings dropped; character refere
 decoded as HTML does (``&amp`` without its semicolon too). Speakers not given as voices
 are found in the text (``captions.split_speaker``), consecutive cues of one speaker join
 into one utterance, and YouTube's rolling lines are dropped (``captions``).
+
+A ``Language:`` line in the header (YouTube writes ``Kind: captions`` and ``Language:
+en``; not in the WebVTT standard, but widespread) states the transcript's language.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 import webvtt
 from webvtt.errors import MalformedFileError
 
+from transcripts.index import language
 from transcripts.index.model import Transcript
 from transcripts.index.readers.base import ReadError, finish
 from transcripts.index.readers.captions import (
@@ -37,6 +41,7 @@ _TAG = re.compile(r"<([^>]*)(?:>|$)", re.S)
 _VOICE = re.compile(r"v(?:\.[^\s>]*)?(?:[ \t\n]+(.*))?", re.S)
 _TIMESTAMP = re.compile(r"(?:(\d+):)?(\d{1,2}):(\d{1,2})(?:[.,](\d{1,3}))?")
 _INLINE_TIME = re.compile(r"<\d+:\d+")
+_LANGUAGE = re.compile(r"language[ \t]*:[ \t]*(\S.*)", re.I)
 
 
 def seconds(stamp: str) -> float:
@@ -82,6 +87,18 @@ def cue_segments(raw: str) -> list[tuple[str | None, bool, str]]:
     return segments
 
 
+def header_language(text: str) -> str:
+    """The ISO 639-1 code a ``Language:`` line of the header states; "" if none we know.
+
+    The header runs from ``WEBVTT`` to the first blank line; a cue's text is never read
+    here, so a caption saying "Language: French" states nothing.
+    """
+    for line in text.split("\n\n", 1)[0].split("\n")[1:]:
+        if m := _LANGUAGE.fullmatch(line.strip()):
+            return language.code(m.group(1))
+    return ""
+
+
 def parse_vtt(text: str, file: str = "", id: str = "") -> Transcript:
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     try:
@@ -104,7 +121,7 @@ def parse_vtt(text: str, file: str = "", id: str = "") -> Transcript:
             for label, turn, rest in speaker_parts(words):
                 # Text in an unnamed <v>, or beside a voice in the same cue, is nobody's.
                 cues.append(Cue(start, end, rest, label, turn or has_voices))
-    t = Transcript(id=id, title="")
+    t = Transcript(id=id, title="", language=header_language(text))
     t.utterances = utterances_from_cues(cues, rolling=rolling)
     if not t.utterances:
         raise ReadError("no cue with any text")
