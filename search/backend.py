@@ -7,7 +7,9 @@ which engine is behind it. ``open_index`` picks it from options or the environme
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -16,6 +18,7 @@ from transcripts.index.opensearch.connection import ClusterSettings
 from transcripts.search import engine, export
 from transcripts.search.engine import TranscriptIndex
 from transcripts.search.person_names import PersonNames
+from transcripts.search.query import QueryError
 from transcripts.search.results import SearchRequest, SearchResult, ValueNote
 from transcripts.search.snippets import WordMatcher
 
@@ -207,3 +210,100 @@ def generation_stamp(index: Index) -> tuple[str, float]:
 
 def person_names_of(index: Index) -> PersonNames:
     return index.current().people
+
+
+# -- languages, parties and translations (issue 19) -----------------------------------
+
+TRENDS_BY = ("party", "language", "speaker")  # facets "Over time" can draw a series for
+TRENDS_TOP = 8  # series at most: more lines than that no reader can tell apart
+
+
+def facet_size(index: Index, facet: str) -> int:
+    """How many values a facet has in the whole index (parties, languages): the site
+    offers a view by party only where there is a party to show, by language only where
+    there are two languages."""
+    return len(index.current().facets[facet].values)
+
+
+def transcript_metas(index: Index, transcript_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Each transcript's metadata (title, date, language, source, translation_of ...)
+    without its utterances, by id; ids the index does not have are left out. What a link
+    to another transcript says (a translation's original, a concordance line's language)
+    costs one stored record each, not a whole transcript."""
+    ids = list(dict.fromkeys(transcript_ids))
+    if not ids:
+        return {}
+    if is_embedded(index):
+        gen = index.current()
+        searcher = gen.searcher()
+        out: dict[str, dict[str, Any]] = {}
+        for tid in ids:
+            t = gen.table.tid_ord.get(tid)
+            if t is not None and gen.page_doc[t] >= 0:
+                out[tid] = dict(gen.meta(searcher, t))
+        return out
+    from transcripts.search import opensearch_engine
+
+    return opensearch_engine.metas(index, index.current(), ids)
+
+
+@dataclass
+class FacetTrends:
+    """One query over time, one series per value of a facet (``trends_by``): the
+    ``Trends`` of each value, drawn together."""
+
+    facet: str
+    values: list[str]  # trends.series[i] is values[i]'s
+    trends: Trends
+    others: int  # values the search matches that have no series of their own
+
+    def to_dict(self) -> dict[str, Any]:
+        """``Trends.to_dict`` with ``by``, each series' ``value`` and ``others``."""
+        data = self.trends.to_dict()
+        data["by"] = self.facet
+        data["others"] = self.others
+        for series, value in zip(data["series"], self.values, strict=True):
+            series["value"] = value
+        return data
+
+
+def trends_by(index: Index, req: SearchRequest, query: str, facet: str,
+              bucket: str | None = None, top: int = TRENDS_TOP) -> FacetTrends:
+    """``query`` over time once per value of ``facet`` ("party"): the ``top`` values with
+    the most passages matching the query and the filters (the search's own facet counts,
+    so the choice is the results page's), or the values ticked in ``req`` if any; each
+    series is ``trends`` with that value as its filter, so the figures are exactly those
+    "Over time" shows for the search with that value ticked. The buckets are the same for
+    every value (they depend on the dates asked for and the index's, not on the filter)."""
+    if facet not in TRENDS_BY:
+        raise QueryError(f"by must be one of {', '.join(TRENDS_BY)} (got '{facet[:40]}').")
+    if not 1 <= top <= TRENDS_TOP:
+        raise QueryError(f"top must be between 1 and {TRENDS_TOP}.")
+    query = query.strip()
+    found = search(index, dataclasses.replace(req, q=query, page=1))
+    counted = sorted(found.facets.get(facet, []), key=lambda v: (-v.count, v.value.casefold()))
+    ticked = list(getattr(req, facet))
+    if ticked:
+        counts = {v.value: v.count for v in counted}
+        chosen = sorted(ticked, key=lambda v: -counts.get(v, 0))[:top]
+    else:
+        chosen = [v.value for v in counted if v.count > 0][:top]
+    others = len([v for v in counted if v.count > 0 and v.value not in chosen])
+    each = [trends(index, with_value(req, facet, value), [query], bucket) for value in chosen]
+    if each:
+        base = each[0]
+        series = [t.series[0] for t in each]
+        undated = sum(t.undated_words for t in each)
+    else:
+        base = trends(index, req, [query], bucket)
+        series, undated = [], 0
+    from transcripts.search.trends import Trends as TrendsResult
+
+    combined = TrendsResult(req, base.queries, base.bucket, series, undated)
+    return FacetTrends(facet, chosen, combined, others)
+
+
+def with_value(req: SearchRequest, facet: str, value: str) -> SearchRequest:
+    """The request with this one value ticked in a facet (and no other of it)."""
+    fields: dict[str, Any] = {facet: [value], "page": 1}
+    return dataclasses.replace(req, **fields)

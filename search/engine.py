@@ -752,11 +752,11 @@ def _transcript_hit(
         media=meta.get("media", ""),
         language=meta.get("language", ""),
         translation_of=meta.get("translation_of", ""),
-        translations=_translations(gen, table.tids[t]),
+        translations=translations_in(gen, table.tids[t]),
     )
 
 
-def _translations(gen: Generation, transcript_id: str) -> list[str]:
+def translations_in(gen: Generation, transcript_id: str) -> list[str]:
     """The ids of the transcripts that translate this one (ParlaMint's "-en_" sittings,
     a sidecar's ``translation_of``), from the pages that name it."""
     table = gen.table
@@ -788,7 +788,7 @@ def _words_of_languages(gen: Generation, names: list[str]) -> Callable[[str], bo
 
 
 def translations(index: TranscriptIndex, transcript_id: str) -> list[str]:
-    return _translations(index.current(), transcript_id)
+    return translations_in(index.current(), transcript_id)
 
 
 def _utterance_hit(

@@ -24,7 +24,12 @@ from urllib.parse import quote
 
 import numpy as np
 
-from transcripts.search.engine import Generation, TranscriptIndex, select
+from transcripts.search.engine import (
+    Generation,
+    TranscriptIndex,
+    select,
+    translations_in,  # on the plan's generation, not current
+)
 from transcripts.search.query import QueryError
 from transcripts.search.results import SearchRequest
 
@@ -54,6 +59,12 @@ class ExportRow:
     text: str
     permalink: str
     source_url: str  # the original page
+    # Last, so the columns before them keep their places in files read by position.
+    language: str  # ISO 639-1: the utterance's own where it differs, else its transcript's
+    party: str  # the speaker's party or group that day, where the source says
+    anchor: str  # its id in the source: the twin in a translation has the same one
+    translation_of: str  # the id of the transcript this one translates ("" for originals)
+    translations: str  # the ids of the transcripts that translate this one, ";"-joined
 
 
 COLUMNS = [f.name for f in fields(ExportRow)]
@@ -132,16 +143,24 @@ def export_rows(
     """The rows, read from the stored fields one document at a time."""
     gen, table = plan.gen, plan.gen.table
     searcher = gen.searcher()
+    translated: dict[str, list[str]] = {}  # per transcript: rows come many a transcript
     for doc in plan.docs.tolist():
         t = int(table.tid[doc])
-        yield export_row(table.tids[t], int(table.pos[doc]), searcher.stored_fields(doc),
-                         gen.meta(searcher, t), permalink)
+        tid = table.tids[t]
+        if tid not in translated:
+            if len(translated) > 10_000:
+                translated.clear()
+            translated[tid] = translations_in(gen, tid)
+        yield export_row(tid, int(table.pos[doc]), searcher.stored_fields(doc),
+                         gen.meta(searcher, t), permalink, translated[tid])
 
 
 def export_row(tid: str, position: int, stored: dict[str, Any], meta: dict[str, Any],
-               permalink: Callable[[str, int], str]) -> ExportRow:
+               permalink: Callable[[str, int], str], translations: list[str] | None = None,
+               ) -> ExportRow:
     """One utterance's row from its stored fields and its transcript's metadata (both
-    backends store them alike; OpenSearch's role as shown is ``role_shown``)."""
+    backends store them alike; OpenSearch's role as shown is ``role_shown``), and the
+    ids of the transcripts that translate it."""
     return ExportRow(
         transcript_id=tid,
         title=meta.get("title", ""),
@@ -155,6 +174,11 @@ def export_row(tid: str, position: int, stored: dict[str, Any], meta: dict[str, 
         text=stored.get("body", ""),
         permalink=permalink(tid, position),
         source_url=meta.get("url", ""),
+        language=stored.get("lang") or meta.get("language") or "",
+        party=stored.get("party") or "",
+        anchor=stored.get("anchor") or "",
+        translation_of=meta.get("translation_of") or "",
+        translations=";".join(translations or []),
     )
 
 

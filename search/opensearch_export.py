@@ -30,10 +30,12 @@ from transcripts.search.opensearch_engine import (
     metas,
     scan,
     selection,
+    translations,
 )
 from transcripts.search.results import SearchRequest
 
-FIELDS = ["tid", "pos", "kind", "body", "label", "note", "speaker", "role_shown"]
+FIELDS = ["tid", "pos", "kind", "body", "label", "note", "speaker", "role_shown", "lang",
+          "party", "anchor"]
 # The embedded export's order: by the transcript's date, then transcript, then place.
 ORDERS: dict[str, list[str | dict[str, str]]] = {
     "oldest": [{"day": "asc"}, {"tid": "asc"}, {"pos": "asc"}, {"kind": "desc"}],
@@ -62,26 +64,32 @@ class ClusterExportPlan:
     def export_rows(self, permalink: Callable[[str, int], str] = permalink_path
                     ) -> Iterator[ExportRow]:
         meta: dict[str, dict[str, Any]] = {}
+        translated: dict[str, list[str]] = {}
         batch: list[dict[str, Any]] = []
         hits = scan(self.index, self.gen, self.query, ORDERS[self.sort], FIELDS, self.rows)
         for hit in hits:
             batch.append(hit["_source"])
             if len(batch) == SCAN_BATCH:
-                yield from self._rows(batch, meta, permalink)
+                yield from self._rows(batch, meta, translated, permalink)
                 batch = []
-        yield from self._rows(batch, meta, permalink)
+        yield from self._rows(batch, meta, translated, permalink)
 
     def _rows(self, batch: list[dict[str, Any]], meta: dict[str, dict[str, Any]],
-              permalink: Callable[[str, int], str]) -> Iterator[ExportRow]:
-        """A batch's rows, with the titles of its transcripts read in one request."""
+              translated: dict[str, list[str]], permalink: Callable[[str, int], str]
+              ) -> Iterator[ExportRow]:
+        """A batch's rows, with the titles of its transcripts read in one request and
+        their translations in another."""
         new = list(dict.fromkeys(s["tid"] for s in batch if s["tid"] not in meta))
         if new:
             if len(meta) > 10_000:
                 meta.clear()
+                translated.clear()
             meta.update(metas(self.index, self.gen, new))
+            found = translations(self.index, new)
+            translated.update({tid: found.get(tid, []) for tid in new})
         for src in batch:
             yield export_row(src["tid"], int(src["pos"]), src, meta.get(src["tid"], {}),
-                             permalink)
+                             permalink, translated.get(src["tid"], []))
 
 
 def plan_export(index: ClusterIndex, req: SearchRequest, sort: str = "oldest",

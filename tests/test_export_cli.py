@@ -45,7 +45,8 @@ def test_export_csv_to_standard_output(index_dir):
     done = cli("export", "Azerbaijan", "--index-dir", index_dir)
     assert done.returncode == 0, done.stderr
     text = done.stdout.decode("utf-8")
-    assert text.startswith(COLUMNS_START + ",permalink,source_url\r\n")
+    assert text.startswith(COLUMNS_START + ",permalink,source_url,language,party,anchor,"
+                           "translation_of,translations\r\n")
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert len(rows) == search_total(index_dir, "Azerbaijan") > 3
     assert rows[0]["permalink"] == f"/t/{rows[0]['transcript_id']}#u{rows[0]['position']}"

@@ -32,11 +32,16 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from transcripts.search.backend import (
+    TRENDS_BY,
+    FacetTrends,
+    facet_size,
     is_embedded,
     request_notes,
     speaker_profile,
     speaker_ranking,
     trends,
+    trends_by,
+    with_value,
 )
 from transcripts.search.distinctive import word_table
 from transcripts.search.engine import Generation, IndexMissing
@@ -47,6 +52,7 @@ from transcripts.search.speaker_stats import (
     DEFAULT_MIN_HITS,
     DEFAULT_MIN_TRANSCRIPTS,
     DEFAULT_MIN_WORDS,
+    GROUPS,
     SORT_KEYS,
     SpeakerRanking,
 )
@@ -57,6 +63,7 @@ from transcripts.web.charts import Line, bar_chart, line_chart
 from transcripts.web.feed import feed_url
 from transcripts.web.links import query_pairs, search_url, value_notes_header, value_notes_json
 from transcripts.web.params import query_text, search_request, single
+from transcripts.web.views import FACET_LABELS
 
 bp = Blueprint("analysis", __name__)
 
@@ -79,6 +86,14 @@ class SpeakerOptions(TypedDict):
     min_hits: int
     min_transcripts: int
     limit: int
+    by: str  # speaker | party: whom the rows are
+
+
+# Each option's value when the URL does not give it: links leave those out.
+SPEAKER_DEFAULTS: dict[str, object] = {
+    "min_words": DEFAULT_MIN_WORDS, "min_hits": DEFAULT_MIN_HITS,
+    "min_transcripts": DEFAULT_MIN_TRANSCRIPTS, "limit": 100, "by": "speaker",
+}
 
 
 # -- parameters ------------------------------------------------------------------
@@ -120,6 +135,27 @@ def trends_params(args: MultiDict[str, str]) -> tuple[SearchRequest, list[str], 
     return req, queries, bucket, _choice(args, "mode", MODES, "rate")
 
 
+def trends_by_param(args: MultiDict[str, str], queries: list[str]) -> str | None:
+    """``by``: draw one series per party (language, speaker) for one search, instead of
+    one per search. Several searches at once with ``by`` would be a line per search and
+    party: refused, saying which box to empty, rather than one of them dropped."""
+    by = _choice(args, "by", ("query", *TRENDS_BY), None)
+    if by in (None, "query"):
+        return None
+    searches = [q for q in queries if q]
+    if len(searches) > 1:
+        raise QueryError(f"by={by} draws one line per {by} for one search: give one search "
+                         f"(got {len(searches)}), or leave by out to compare searches.")
+    return by
+
+
+def _trends(req: SearchRequest, queries: list[str], bucket: str | None, by: str | None
+            ) -> Trends | FacetTrends:
+    if by is None:
+        return trends(current_index(), req, queries, bucket)
+    return trends_by(current_index(), req, next((q for q in queries if q), ""), by, bucket)
+
+
 def speakers_params(args: MultiDict[str, str]) -> tuple[SearchRequest, SpeakerOptions]:
     req = dataclasses.replace(_filters(args), q=query_text(args))
     options: SpeakerOptions = {
@@ -128,6 +164,7 @@ def speakers_params(args: MultiDict[str, str]) -> tuple[SearchRequest, SpeakerOp
         "min_hits": _count(args, "min_hits", DEFAULT_MIN_HITS),
         "min_transcripts": _count(args, "min_transcripts", DEFAULT_MIN_TRANSCRIPTS),
         "limit": _count(args, "limit", 100, 1000) or 100,
+        "by": _choice(args, "by", GROUPS, "speaker"),
     }
     return req, options
 
@@ -148,15 +185,29 @@ def trends_page() -> ResponseReturnValue:
     args = request.args
     try:
         req, queries, bucket, mode = trends_params(args)
-        result = trends(current_index(), req, queries, bucket)
+        by = trends_by_param(args, queries)
+        found = _trends(req, queries, bucket, by)
     except QueryError as exc:
         queries = [q for q in request.args.getlist("q") if q.strip()][:MAX_QUERIES]
         return render_template("trends.html", error=str(exc), result=None, queries=queries,
                                inputs=_query_inputs(queries), mode="rate", req=SearchRequest(),
-                               filter_pairs=[], links={}), 400
+                               filter_pairs=[], links={}, by=None,
+                               by_choices=_by_choices()), 400
+    result = found.trends if isinstance(found, FacetTrends) else found
+    values = found.values if isinstance(found, FacetTrends) else None
     pairs = _filter_pairs(req) + [("q", q) for q in result.queries if q]
     if bucket:
         pairs.append(("bucket", bucket))
+    if by:
+        pairs.append(("by", by))
+    searched = [q for q in result.queries if q]
+    if values is not None and by is not None:
+        # One search, one line per value: read the passages of each value.
+        query = searched[0] if searched else ""
+        search_links = [(v, search_url(with_value(dataclasses.replace(req, q=query), by, v)))
+                        for v in values]
+    else:
+        search_links = [(f"“{q}”", search_url(dataclasses.replace(req, q=q))) for q in searched]
     links = {
         "json": _url("analysis.trends_api", pairs),
         "csv": _url("analysis.trends_csv", pairs),
@@ -166,19 +217,43 @@ def trends_page() -> ResponseReturnValue:
                      + [("bucket", "year")] + ([("mode", mode)] if mode != "rate" else [])),
         "month": _url("analysis.trends_page", [p for p in pairs if p[0] != "bucket"]
                       + [("bucket", "month")] + ([("mode", mode)] if mode != "rate" else [])),
-        "search": [(q, search_url(dataclasses.replace(req, q=q))) for q in result.queries if q],
-        "speakers": [(q, _url("analysis.speakers_page", [("q", q), *_filter_pairs(req)]))
-                     for q in result.queries if q],
+        "search": search_links,
+        "speakers": [(q, _url("analysis.speakers_page", [("q", q), *_filter_pairs(req)]
+                              + ([("by", "party")] if by == "party" else [])))
+                     for q in searched],
     }
     return render_template(
         "trends.html", error=None, result=result, queries=result.queries,
         value_notes=request_notes(current_index(), req),
-        inputs=_query_inputs([q for q in result.queries if q]), mode=mode, req=req,
-        filter_pairs=_filter_pairs(req), links=links, chart=_trends_chart(result, mode),
-        sparse_words=SPARSE_WORDS,
-        feeds=[(f"“{q}”", feed_url(dataclasses.replace(req, q=q))) for q in result.queries if q]
+        inputs=_query_inputs(searched), mode=mode, req=req,
+        filter_pairs=_filter_pairs(req), links=links,
+        chart=_trends_chart(result, mode, _series_names(result, values), by),
+        names=_series_names(result, values), by=by, others=getattr(found, "others", 0),
+        by_choices=_by_choices(), sparse_words=SPARSE_WORDS,
+        feeds=[(f"“{q}”", feed_url(dataclasses.replace(req, q=q))) for q in searched]
         or [("these filters", feed_url(req))],
     )
+
+
+def _by_choices() -> list[tuple[str, str]]:
+    """What "Over time" can draw a line for, as (``by`` value, label): a party or a
+    language only where the index has parties, or more than one language."""
+    index = current_index()
+    choices = [("", "each search")]
+    if facet_size(index, "party"):
+        choices.append(("party", "each party (the first search)"))
+    if facet_size(index, "language") > 1:
+        choices.append(("language", "each language (the first search)"))
+    choices.append(("speaker", "each speaker (the first search)"))
+    return choices
+
+
+def _series_names(result: Trends, values: list[str] | None) -> list[str]:
+    """What each line is called: its search in quotes, or the party (language ...) it
+    is drawn for."""
+    if values is not None:
+        return list(values)
+    return [f"“{s.query}”" for s in result.series]
 
 
 def _query_inputs(queries: list[str]) -> list[str]:
@@ -186,42 +261,72 @@ def _query_inputs(queries: list[str]) -> list[str]:
     return (queries + [""] * MAX_QUERIES)[:MAX_QUERIES]
 
 
-def _trends_chart(result: Trends, mode: str) -> Markup | None:
+def _trends_chart(result: Trends, mode: str, names: list[str], by: str | None = None
+                  ) -> Markup | None:
     series = result.series
     if not series or not series[0].buckets:
         return None
     labels = [b.label for b in series[0].buckets]
-    if not any(s.query for s in series):
+    counted = any(s.query for s in series)
+    if not counted and by is None:
         values = [float(b.words) for b in series[0].buckets]
         return bar_chart("trends", "Words per " + result.bucket,
                          f"Bar chart of the words spoken per {result.bucket} that pass the "
                          "filters; the numbers are in the table below.", labels, values, "words")
     lines = []
-    for s in series:
-        if mode == "share":
+    for s, name in zip(series, names, strict=True):
+        if not counted:  # by party without a search: each party's words
+            nothing: list[float | None] = [None] * len(s.buckets)
+            lines.append(Line(name, [float(b.words) for b in s.buckets], nothing, nothing,
+                              [b.sparse for b in s.buckets]))
+        elif mode == "share":
             pct = [None if b.share is None else b.share * 100 for b in s.buckets]
             lows = [None if b.share_low is None else b.share_low * 100 for b in s.buckets]
             highs = [None if b.share_high is None else b.share_high * 100 for b in s.buckets]
             few = [b.all_transcripts < 10 for b in s.buckets]
-            lines.append(Line(s.query, pct, lows, highs, few))
+            lines.append(Line(name, pct, lows, highs, few))
         else:
-            lines.append(Line(s.query, [b.rate for b in s.buckets], [b.low for b in s.buckets],
+            lines.append(Line(name, [b.rate for b in s.buckets], [b.low for b in s.buckets],
                               [b.high for b in s.buckets], [b.sparse for b in s.buckets]))
+    listed = ", ".join(names)
+    span = f"per {result.bucket} from {labels[0]} to {labels[-1]}"
+    if by is not None:
+        return _trends_by_chart(result, mode, lines, labels, listed, span, by, counted)
     what = ("share of transcripts mentioning" if mode == "share"
             else "hits per million words of")
-    names = ", ".join(f"“{s.query}”" for s in series)
-    desc = (f"Line chart, one line per query, of the {what} {names} per {result.bucket} "
-            f"from {labels[0]} to {labels[-1]}, with 95 % intervals as whiskers; hollow points "
-            "are buckets with little text. The numbers are in the table below.")
+    desc = (f"Line chart, one line per query, of the {what} {listed} {span}, with 95 % "
+            "intervals as whiskers; hollow points are buckets with little text. The numbers "
+            "are in the table below.")
     y_label = "% of transcripts" if mode == "share" else "hits per million words"
-    return line_chart("trends", f"{what.capitalize()} {names} over time", desc, labels, lines,
+    return line_chart("trends", f"{what.capitalize()} {listed} over time", desc, labels, lines,
                       y_label)
+
+
+def _trends_by_chart(result: Trends, mode: str, lines: list[Line], labels: list[str],
+                     listed: str, span: str, by: str, counted: bool) -> Markup:
+    """One search, a line per party (language, speaker); without a search, each one's
+    words."""
+    if not counted:
+        title = f"Words spoken per {result.bucket}, by {by}"
+        desc = (f"Line chart, one line per {by} ({listed}), of the words spoken {span}; "
+                "the numbers are in the tables below.")
+        return line_chart("trends", title, desc, labels, lines, "words")
+    query = f"“{result.series[0].query}”"
+    what = ("share of transcripts mentioning" if mode == "share"
+            else "hits per million words of")
+    desc = (f"Line chart, one line per {by} ({listed}), of the {what} {query} {span}, with "
+            "95 % intervals as whiskers; hollow points are buckets with little text. The "
+            "numbers are in the tables below.")
+    y_label = "% of transcripts" if mode == "share" else "hits per million words"
+    return line_chart("trends", f"{what.capitalize()} {query} over time, by {by}", desc,
+                      labels, lines, y_label)
 
 
 @bp.get("/api/trends")
 def trends_api() -> ResponseReturnValue:
     req, queries, bucket, _ = trends_params(request.args)
-    data = trends(current_index(), req, queries, bucket).to_dict()
+    by = trends_by_param(request.args, queries)
+    data = _trends(req, queries, bucket, by).to_dict()
     data["value_notes"] = value_notes_json(request_notes(current_index(), req))
     return jsonify(data)
 
@@ -233,15 +338,21 @@ TREND_COLUMNS = ("query", "bucket", "start", "end", "hits", "words", "rate_per_m
 
 @bp.get("/trends.csv")
 def trends_csv() -> ResponseReturnValue:
+    """The tables of /trends; by party (``by``), a column says whose line a row is."""
     req, queries, bucket, _ = trends_params(request.args)
-    result = trends(current_index(), req, queries, bucket)
+    by = trends_by_param(request.args, queries)
+    found = _trends(req, queries, bucket, by)
+    result = found.trends if isinstance(found, FacetTrends) else found
+    values: list[str | None] = (list(found.values) if isinstance(found, FacetTrends)
+                                else [None] * len(result.series))
     rows = [
-        (s.query, b.label, b.start, b.end, b.hits, b.words, b.rate, b.low, b.high,
-         b.transcripts, b.all_transcripts, b.share, b.share_low, b.share_high,
+        (s.query, *([value] if by else []), b.label, b.start, b.end, b.hits, b.words, b.rate,
+         b.low, b.high, b.transcripts, b.all_transcripts, b.share, b.share_low, b.share_high,
          int(b.partial), int(b.sparse))
-        for s in result.series for b in s.buckets
+        for s, value in zip(result.series, values, strict=True) for b in s.buckets
     ]
-    return _csv("trends.csv", TREND_COLUMNS, rows,
+    columns = (TREND_COLUMNS[0], by, *TREND_COLUMNS[1:]) if by else TREND_COLUMNS
+    return _csv("trends.csv", columns, rows,
                 value_notes_header(request_notes(current_index(), req)))
 
 
@@ -255,25 +366,40 @@ def speakers_page() -> ResponseReturnValue:
     except QueryError as exc:
         return render_template("speakers.html", error=str(exc), ranking=None,
                                req=SearchRequest(q=request.args.get("q", "").strip()),
-                               options=None, links={}, sort_links=[]), 400
+                               options=None, links={}, sort_links=[], by="speaker",
+                               by_links=[], row_urls={}, group_label="Speaker"), 400
     base = _filter_pairs(req) + ([("q", req.q)] if req.q else [])
     kept = [(k, str(v)) for k, v in options.items()
-            if k != "sort" and v != {"min_words": DEFAULT_MIN_WORDS, "min_hits": DEFAULT_MIN_HITS,
-                                     "min_transcripts": DEFAULT_MIN_TRANSCRIPTS,
-                                     "limit": 100}[k]]
+            if k != "sort" and v != SPEAKER_DEFAULTS[k]]
     pairs = base + kept + ([("order", ranking.sort)] if ranking.sort != "low" else [])
     sort_links = [(key, SORT_LABELS[key], _url("analysis.speakers_page", base + kept
                    + ([("order", key)] if key != "low" else []))) for key in SORT_KEYS]
+    by = options["by"]
+    # Speakers or their parties: offered only where the index knows a party.
+    others = [(k, v) for k, v in kept if k != "by"]
+    order = [("order", ranking.sort)] if ranking.sort != "low" else []
+    by_links = [(group, label, _url("analysis.speakers_page", base + others + order
+                                    + ([("by", group)] if group != "speaker" else [])))
+                for group, label in (("speaker", "Speakers"), ("party", "Parties"))]
     links = {
         "json": _url("analysis.speakers_api", pairs),
         "csv": _url("analysis.speakers_csv", pairs),
         "search": search_url(req),
-        "trends": _url("analysis.trends_page", base),
+        "trends": _url("analysis.trends_page", base + ([("by", "party")] if by == "party"
+                                                        else [])),
     }
+    # Where a row leads: a speaker's page, or the search within a party.
+    row_urls = {r.speaker: (search_url(dataclasses.replace(req, party=[r.speaker]))
+                            if by == "party"
+                            else url_for("analysis.speaker_page", name=r.speaker))
+                for r in ranking.rows}
     return render_template("speakers.html", error=None, ranking=ranking, req=req,
                            value_notes=request_notes(current_index(), req),
                            options=options, links=links, sort_links=sort_links,
-                           filter_pairs=_filter_pairs(req))
+                           filter_pairs=_filter_pairs(req), by=by, row_urls=row_urls,
+                           by_links=by_links if by == "party" or facet_size(
+                               current_index(), "party") else [],
+                           group_label=FACET_LABELS[by])
 
 
 @bp.get("/api/speakers")
@@ -294,7 +420,8 @@ def speakers_csv() -> ResponseReturnValue:
     ranking: SpeakerRanking = speaker_ranking(current_index(), req, **options)
     rows = [(i, r.speaker, r.hits, r.words, r.rate, r.low, r.high, r.transcripts, r.spoke_in)
             for i, r in enumerate(ranking.rows, 1)]
-    return _csv("speakers.csv", SPEAKER_COLUMNS, rows,
+    columns = (SPEAKER_COLUMNS[0], ranking.by, *SPEAKER_COLUMNS[2:])  # "party" by party
+    return _csv("speakers.csv", columns, rows,
                 value_notes_header(request_notes(current_index(), req)))
 
 

@@ -66,9 +66,17 @@ def page() -> ResponseReturnValue:
         "word": kwic_url(SearchRequest(q="negotiate")),
         "phrase": kwic_url(SearchRequest(q='"trade and economic"')),
     }
+    # Each line's language (its transcript's), for the ``lang`` of its words.
+    languages = {
+        tid: str(meta.get("language") or "")
+        for tid, meta in backend.transcript_metas(
+            current_index(), [line.transcript_id for line in result.lines] if result else []
+        ).items()
+    }
     return render_template(
         "kwic.html",
         req=req,
+        languages=languages,
         sort=sort,
         result=result,
         error=error,

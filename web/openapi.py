@@ -18,12 +18,14 @@ from typing import Any
 from transcripts import __version__
 from transcripts.search import concordance as conc
 from transcripts.search import export, follow
+from transcripts.search.backend import TRENDS_BY, TRENDS_TOP
 from transcripts.search.query import MAX_QUERY_CHARS
 from transcripts.search.results import MAX_PAGE, SORTS
 from transcripts.search.speaker_stats import (
     DEFAULT_MIN_HITS,
     DEFAULT_MIN_TRANSCRIPTS,
     DEFAULT_MIN_WORDS,
+    GROUPS,
     SORT_KEYS,
 )
 from transcripts.search.trends import BUCKETS, MAX_QUERIES
@@ -59,6 +61,12 @@ def closed(description: str = "", /, **properties: Schema) -> Schema:
     if description:
         schema["description"] = description
     return schema
+
+
+def with_optional(schema: Schema, **properties: Schema) -> Schema:
+    """A closed object that may also hold these properties (present only in some
+    answers: /api/trends with ``by``)."""
+    return {**schema, "properties": {**schema["properties"], **properties}}
 
 
 FILTERS = closed(
@@ -135,11 +143,11 @@ SCHEMAS: dict[str, Schema] = {
             anchor=STRING, language=STRING,
         )),
     ),
-    "Trends": closed(
+    "Trends": with_optional(closed(
         queries=array(STRING), filters=FILTERS, bucket={"enum": list(BUCKETS)},
         rate_unit=STRING, interval=STRING, undated_words=INTEGER,
         value_notes=array(ref("ValueNote")),
-        series=array(closed(
+        series=array(with_optional(closed(
             query=STRING, hits=INTEGER, words=INTEGER, transcripts=INTEGER,
             all_transcripts=INTEGER, rate=nullable(NUMBER), notes=array(STRING),
             buckets=array(closed(
@@ -149,13 +157,19 @@ SCHEMAS: dict[str, Schema] = {
                 share_low=nullable(NUMBER), share_high=nullable(NUMBER), partial=BOOLEAN,
                 sparse=BOOLEAN,
             )),
-        )),
-    ),
+        ), value={"type": "string", "description": "with `by`: the party (language, "
+                  "speaker) this series is drawn for"})),
+    ), by={"enum": list(TRENDS_BY), "description": "present when asked for: one series per "
+           "value of this facet, for the one search"},
+       others={"type": "integer", "description": "with `by`: values the search matches "
+               f"that have no series (past the {TRENDS_TOP} with most passages)"}),
     "SpeakerRanking": closed(
         query=STRING, filters=FILTERS, sort={"enum": list(SORT_KEYS)}, min_words=INTEGER,
         min_hits=INTEGER, min_transcripts=INTEGER, total_hits=INTEGER,
         speakers_with_hits=INTEGER, ranked=INTEGER, rate_unit=STRING, interval=STRING,
         value_notes=array(ref("ValueNote")),
+        by={"enum": list(GROUPS), "description": "what the rows are: speakers, or parties "
+            "(each row's `speaker` is then the party)"},
         rows=array(closed(
             speaker=STRING, hits=INTEGER, words=INTEGER, transcripts=INTEGER,
             spoke_in=INTEGER, rate=nullable(NUMBER), low=nullable(NUMBER),
@@ -217,11 +231,19 @@ def _query(name: str, schema: Schema, description: str, **extra: Any) -> Schema:
 Q = _query("q", {"type": "string", "maxLength": MAX_QUERY_CHARS},
            'What was said: words (all must match), "a phrase", OR, -word, prefix*, '
            "speaker:, person:, geography:, topic:, title:. Empty: everything.")
+# What a filter's values are, where its name alone does not say.
+FILTER_VALUES = {
+    "language": "Only passages in this language, named in English as the language facet "
+                "names it (Czech, German) or by its ISO 639 code (cs, deu)",
+    "party": "Only turns of speakers of this party or group that day, as the source "
+             "abbreviates it (ODS, ÖVP); known for ParlaMint sittings",
+}
 FILTER_PARAMS = [
     *(_query(name, {"type": "array", "maxItems": MAX_VALUES,
                     "items": {"type": "string", "maxLength": MAX_VALUE_CHARS}},
-             f"Only {name} values like this (repeat the parameter for several: any of "
-             "them).", style="form", explode=True)
+             FILTER_VALUES.get(name, f"Only {name} values like this")
+             + " (repeat the parameter for several: any of them).", style="form",
+             explode=True)
       for name in FACET_PARAMS),
     _query("from", BLANK_OR_DATE, "From this date (YYYY-MM-DD), inclusive; empty: no bound."),
     _query("to", BLANK_OR_DATE, "Up to this date (YYYY-MM-DD), inclusive; empty: no bound."),
@@ -283,7 +305,8 @@ def document() -> Schema:
                 [_path_name("transcript_id", "The transcript's id.", 255)],
                 _json("Transcript", "The transcript."), not_found=True),
             "/api/trends": _operation(
-                "trends", "Over time: hits per million words per year or month",
+                "trends", "Over time: hits per million words per year or month, per "
+                "search or per party",
                 [_query("q", {"type": "array", "maxItems": MAX_QUERIES,
                               "items": {"type": "string", "maxLength": MAX_QUERY_CHARS}},
                         f"Up to {MAX_QUERIES} searches to compare (repeat the parameter).",
@@ -292,10 +315,17 @@ def document() -> Schema:
                  _query("bucket", choice(BUCKETS),
                         "Year or month (default: month for three years or less)."),
                  _query("mode", choice(["rate", "share"], "rate"),
-                        "What the page charts; the JSON has both.")],
+                        "What the page charts; the JSON has both."),
+                 _query("by", choice(["query", *TRENDS_BY], "query"),
+                        "query (default): one series per search. party, language or "
+                        f"speaker: one series per value, for one search (the {TRENDS_TOP} "
+                        "values with the most matching passages, or the values ticked); "
+                        "each series then has `value`, and the answer `by` and `others`. "
+                        "More than one search with these is a 400.")],
                 _json("Trends", "One series per search.")),
             "/api/speakers": _operation(
-                "speakers", "Who said it most: speakers by hits per 10,000 of their words",
+                "speakers", "Who said it most: speakers (or parties) by hits per 10,000 of "
+                "their words",
                 [Q, *FILTER_PARAMS,
                  _query("order", choice(SORT_KEYS, "low"),
                         "Rank by: the rate's lower 95 % bound (default), rate, hits, "
@@ -305,7 +335,11 @@ def document() -> Schema:
                  _count("min_hits", DEFAULT_MIN_HITS, "... and at least this many hits."),
                  _count("min_transcripts", DEFAULT_MIN_TRANSCRIPTS,
                         "... in at least this many transcripts."),
-                 _count("limit", 100, "Rows (0: the default, 100).", 1000)],
+                 _count("limit", 100, "Rows (0: the default, 100).", 1000),
+                 _query("by", choice(GROUPS, "speaker"),
+                        "speaker (default): a row per speaker. party: a row per party, "
+                        "its members' turns taken together (where the source says which "
+                        "party a speaker belonged to that day).")],
                 _json("SpeakerRanking", "The ranking.")),
             "/api/speaker/{name}": _operation(
                 "speaker", "A speaker's page: turns, words, roles, distinctive words, tags",

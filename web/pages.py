@@ -7,7 +7,12 @@ from typing import Any
 from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
-from transcripts.search.backend import get_transcript, matcher_for, person_names_of
+from transcripts.search.backend import (
+    get_transcript,
+    matcher_for,
+    person_names_of,
+    transcript_metas,
+)
 from transcripts.search.backend import search as run_search
 from transcripts.search.query import QueryError
 from transcripts.search.results import SORTS, SearchRequest
@@ -15,6 +20,7 @@ from transcripts.search.snippets import WordMatcher
 from transcripts.web import current_index
 from transcripts.web.feed import feed_url
 from transcripts.web.links import Links, search_url
+from transcripts.web.parallel import parallel_of
 from transcripts.web.params import search_request
 from transcripts.web.sidebar import facet_views
 from transcripts.web.views import FACET_LABELS
@@ -40,10 +46,14 @@ def search() -> ResponseReturnValue:
                                error=str(exc), facets=[], sorts=SORTS), 400
     req = result.request  # persons named as stored, however the URL named them
     links = Links(req)
+    # The originals and translations the results name: their titles and languages.
+    related = transcript_metas(current_index(), [
+        i for t in result.transcripts for i in (t.translation_of, *t.translations) if i])
     return render_template(
         "search.html",
         req=req,
         result=result,
+        related=related,
         links=links,
         error=None,
         facets=facet_views(result.facets, FACET_LABELS, links),
@@ -75,6 +85,7 @@ def transcript(transcript_id: str) -> ResponseReturnValue:
     return render_template(
         "transcript.html",
         t=t,
+        parallel=parallel_of(index, t),
         source_url=search_url(SearchRequest(source=[t.source])) if t.source else None,
         q=q,
         matcher=matcher,

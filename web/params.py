@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from werkzeug.datastructures import MultiDict
 
+from transcripts.index import language
 from transcripts.search.query import MAX_QUERY_CHARS, QueryError
 from transcripts.search.results import MAX_PAGE, SORTS, SearchRequest
 
@@ -35,13 +36,24 @@ def search_request(args: MultiDict[str, str] | Mapping[str, str]) -> SearchReque
         geography=filters["geography"],
         topic=filters["topic"],
         source=filters["source"],
-        language=filters["language"],
+        language=language_names(filters["language"]),
         party=filters["party"],
         date_from=_date(args, "from"),
         date_to=_date(args, "to"),
         sort=_sort(args),
         page=_page(args),
     )
+
+
+def language_names(values: list[str]) -> list[str]:
+    """Languages as the facet names them, however the URL names them: "cs", "ces",
+    "czech" and "Czech" are all "Czech" (the command line's ``--language`` reads alike).
+    A value that names no language is kept as given, for the note that says so."""
+    names = []
+    for value in values:
+        code = language.code_of_name(value)
+        names.append(language.name(code) if code else value)
+    return list(dict.fromkeys(names))
 
 
 def query_text(args: MultiDict[str, str]) -> str:

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
+from typing import Any, Protocol
+from urllib.parse import quote
 
-from flask import Flask, Response
+from flask import Flask, Response, url_for
 from markupsafe import Markup
 
+from transcripts.index import language
 from transcripts.index.model import clock
 from transcripts.search.backend import person_names_of
 from transcripts.search.snippets import WordMatcher, highlight
@@ -33,14 +37,20 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 
+# The sidebar's facets, in this order; one with no values in the results is left out.
 FACET_LABELS = {
     "speaker": "Speaker",
+    "party": "Party",
     "person": "Person",
     "geography": "Geography",
     "topic": "Topic",
     "source": "Source",
+    "language": "Language",
     "year": "Year",
 }
+# The language the site is written in (``<html lang>``): text in any other gets a
+# ``lang`` attribute, so a screen reader reads it with the right voice, and a badge.
+SITE_LANGUAGE = "en"
 
 # Licences named by their usual short form, so a sidecar may give either the name or URL.
 LICENCE_URLS = {
@@ -51,6 +61,7 @@ LICENCE_URLS = {
     "cc0 1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
     "cc0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
 }
+_FRAGMENT_SAFE = "!$&'()*+,;=:@/?-._~"  # what a URL fragment may hold as it is (RFC 3986)
 _CC_URL = re.compile(r"https?://creativecommons\.org/(licenses|publicdomain)/([a-z-]+)/([\d.]+)/?")
 
 
@@ -111,6 +122,53 @@ def facet_value_label(facet: str, value: str) -> str:
     return person_name(value) if facet == "person" else value
 
 
+def text_language(*codes: str) -> str:
+    """The language a text is in: the first code given (the passage's own, then its
+    transcript's), else the site's. Where a source says nothing, a text is taken to be
+    in the site's language, as the index takes it (``index.language.DEFAULT``)."""
+    return next((c for c in codes if c), language.DEFAULT)
+
+
+def lang_attr(*codes: str) -> Markup:
+    """`` lang="cs"`` for a text in another language than the site's, else nothing."""
+    code = text_language(*codes)
+    return Markup(' lang="{}"').format(code) if code != SITE_LANGUAGE else Markup("")
+
+
+def language_name(code: str) -> str:
+    """"cs" -> "Czech", as the language facet names it."""
+    return language.name(code)
+
+
+class Translatable(Protocol):
+    translation_of: str
+    source: str
+
+
+def machine_translated(t: Translatable | Mapping[str, Any]) -> bool:
+    """ParlaMint's "-en_" sittings are machine translations of the originals (their
+    corpus says so), and their credit must say it: a reader quoting one should know.
+    ``t``: a transcript or a hit, or a transcript's metadata (``transcript_metas``)."""
+    if isinstance(t, Mapping):
+        of, source = str(t.get("translation_of") or ""), str(t.get("source") or "")
+    else:
+        of, source = t.translation_of, t.source
+    return bool(of) and source.startswith("ParlaMint")
+
+
+def anchor_id(anchor: str) -> str:
+    """The id an utterance's anchor gets on its transcript's page (``#a-<anchor>``): the
+    same for an original's passage and its translation's twin, so a link can say "this
+    passage, in the other language" without knowing the other's positions."""
+    return "a-" + "_".join(anchor.split())
+
+
+def anchor_url(transcript_id: str, anchor: str) -> str:
+    """The passage with this anchor on a transcript's page."""
+    return (url_for("pages.transcript", transcript_id=transcript_id)
+            + "#" + quote(anchor_id(anchor), safe=_FRAGMENT_SAFE))
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
@@ -136,8 +194,15 @@ def install(app: Flask) -> None:
     app.add_template_global(person_name)
     app.add_template_filter(person_name)
     app.add_template_global(facet_value_label)
+    app.add_template_global(lang_attr)
+    app.add_template_global(text_language)
+    app.add_template_global(language_name)
+    app.add_template_global(machine_translated)
+    app.add_template_global(anchor_id)
+    app.add_template_global(anchor_url)
     app.jinja_env.globals.update(
         facet_labels=FACET_LABELS,
+        site_language=SITE_LANGUAGE,
         source_name=SOURCE_NAME,
         source_home=SOURCE_HOME,
         license_name=LICENSE_NAME,
