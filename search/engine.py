@@ -380,6 +380,59 @@ def select(index: TranscriptIndex, req: SearchRequest) -> Selection:
     return Selection(gen, parsed, match.mask & filtered, match.scores, filtered)
 
 
+def select_counted(index: TranscriptIndex, req: SearchRequest) -> Selection:
+    """``select`` for the views that count words and hits (over time, who said it most):
+    each speech counted once (``counted_once``)."""
+    sel = select(index, req)
+    keep = counted_once(sel.gen, req, [sel])
+    if keep is None:
+        return sel
+    return dataclasses.replace(sel, mask=sel.mask & keep, filtered=sel.filtered & keep)
+
+
+def counted_once(gen: Generation, req: SearchRequest, selections: list[Selection]
+                 ) -> np.ndarray | None:
+    """Per document: whether it is counted, so that each speech is counted once (None:
+    every document is). Of a transcript and its translation, both in the index, the one
+    counted is the one the queries match in (the translation when only it matches, as an
+    English word in a Czech sitting's English translation), else the original. A ticked
+    language already says which of the two is counted."""
+    pairs = _translation_pairs(gen)
+    if req.language or not len(pairs):
+        return None
+    table = gen.table
+    has_hits = np.zeros(len(table.tids), dtype=bool)
+    for sel in selections:
+        if sel.parsed.query is not None:
+            has_hits[np.unique(table.tid[sel.mask])] = True
+    original, translation = pairs[:, 0], pairs[:, 1]
+    use_translation = has_hits[translation] & ~has_hits[original]
+    skip_tid = np.zeros(len(table.tids), dtype=bool)
+    skip_tid[original[use_translation]] = True
+    skip_tid[translation[~use_translation]] = True
+    keep: np.ndarray = ~skip_tid[table.tid]
+    return keep
+
+
+def _translation_pairs(gen: Generation) -> np.ndarray:
+    """(original, translation) transcript ordinals of every translation whose original
+    is in the index, as an array of two columns (kept per generation)."""
+
+    def build(g: Generation) -> np.ndarray:
+        table, facet = g.table, g.table.facets["translation_of"]
+        pairs = set()
+        for v in facet.values:
+            o = table.tid_ord.get(v)
+            if o is None or g.page_doc[o] < 0:
+                continue
+            docs = facet.docs_with(v)
+            for t in np.unique(table.tid[docs[table.live[docs]]]).tolist():
+                pairs.add((o, t))
+        return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+
+    return gen.derived("translation_pairs", build)
+
+
 def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     started = time.perf_counter()
     check_request(req)

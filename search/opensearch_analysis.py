@@ -53,10 +53,12 @@ from transcripts.search.opensearch_engine import (
     ClusterGeneration,
     ClusterIndex,
     call,
+    counted_once,
     counted_transcripts,
     metas,
     scan,
     selection,
+    selection_counted,
     transcript_count,
     whole,
 )
@@ -213,6 +215,10 @@ def trends(index: ClusterIndex, req: SearchRequest, queries: list[str],
         raise QueryError(f"bucket must be one of {', '.join(BUCKETS)} (got '{bucket}').")
     selections = [selection(index, dataclasses.replace(req, q=q)) for q in queries]
     gen = selections[0][0]
+    once = counted_once(index, gen, req, [(parsed, query) for _, _, parsed, query in selections])
+    if once is not None:  # one corpus for every series
+        selections = [(g, r, p, {"bool": {**q["bool"], "filter": [*q["bool"]["filter"], once]}})
+                      for g, r, p, q in selections]
     filters = selections[0][3]["bool"]["filter"]
     first_day, last_day = _days(gen)
     lo_day = max(first_day, day_of(req.date_from))
@@ -275,7 +281,7 @@ def speaker_ranking(
 ) -> SpeakerRanking:
     """``search.speaker_stats.speaker_ranking`` on the cluster: the same figures."""
     check_ranking(sort, min_words, min_hits, min_transcripts, limit, by)
-    gen, _, parsed, query = selection(index, dataclasses.replace(req, page=1))
+    gen, _, parsed, query = selection_counted(index, dataclasses.replace(req, page=1))
     facet = gen.facets[by]
     field = VALUE_FIELDS[by]
     n = len(facet.values)

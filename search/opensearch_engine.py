@@ -386,6 +386,59 @@ def selection(index: ClusterIndex, req: SearchRequest
     return gen, req, parsed, {"bool": {"must": [to_dsl(parsed.query)], "filter": filters}}
 
 
+def selection_counted(index: ClusterIndex, req: SearchRequest
+                      ) -> tuple[ClusterGeneration, SearchRequest, ParsedQuery, dict[str, Any]]:
+    """``selection`` for the views that count (``engine.select_counted``): each speech
+    counted once."""
+    gen, req, parsed, query = selection(index, req)
+    once = counted_once(index, gen, req, [(parsed, query)])
+    if once is not None:
+        query = {"bool": {**query["bool"], "filter": [*query["bool"]["filter"], once]}}
+    return gen, req, parsed, query
+
+
+def counted_once(index: ClusterIndex, gen: ClusterGeneration, req: SearchRequest,
+                 selections: list[tuple[ParsedQuery, dict[str, Any]]]
+                 ) -> dict[str, Any] | None:
+    """A filter that counts each speech once (``engine.counted_once``'s rule: of a
+    transcript and its translation, the one the queries match in, else the original),
+    None when every document counts. A filter, so the words counted beside the hits
+    leave the other text out too."""
+    if req.language or not gen.facets["translation_of"].values:
+        return None
+    pairs = gen.derived("translation_pairs", lambda g: _translation_pairs(index, g))
+    if not pairs:
+        return None
+    both = sorted({t for pair in pairs for t in pair})
+    has_hits: set[str] = set()
+    for parsed, query in selections:
+        if parsed.query is None:
+            continue
+        answer = call(index, lambda q=query: gen.conn.search(index=gen.name, body={
+            "size": 0, "query": {"bool": {**q["bool"], "filter": [
+                *q["bool"]["filter"], {"terms": {"tid": both}}]}},
+            "aggs": {"t": {"terms": {"field": "tid", "size": len(both)}}}}))
+        has_hits |= {b["key"] for b in answer["aggregations"]["t"]["buckets"]}
+    skip = []
+    for original, translation in pairs:
+        use_translation = translation in has_hits and original not in has_hits
+        skip.append(original if use_translation else translation)
+    return {"bool": {"must_not": [{"terms": {"tid": sorted(set(skip))}}]}}
+
+
+def _translation_pairs(index: ClusterIndex, gen: ClusterGeneration) -> list[tuple[str, str]]:
+    """(original, translation) ids of every translation whose original is in the index."""
+    originals = sorted(metas(index, gen, list(gen.facets["translation_of"].values)))
+    if not originals:
+        return []
+    answer = call(index, lambda: gen.conn.search(index=gen.name, body={
+        "size": 10_000, "_source": ["tid", "f_translation_of"],
+        "query": {"bool": {"filter": [{"term": {"kind": "page"}},
+                                      {"terms": {"f_translation_of": originals}}]}}}))
+    return sorted({(o, h["_source"]["tid"]) for h in answer["hits"]["hits"]
+                   for o in h["_source"].get("f_translation_of") or [] if o in originals})
+
+
 def transcript_count(gen: ClusterGeneration) -> dict[str, Any]:
     """Aggregations that count the distinct transcripts of the documents they see, exactly:
     a bucket per transcript (as many as the index has, so none is cut) and the number of

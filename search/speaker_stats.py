@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from transcripts.search.engine import TranscriptIndex, select
+from transcripts.search.engine import TranscriptIndex, select_counted
 from transcripts.search.hits import hit_counts
 from transcripts.search.query import QueryError
 from transcripts.search.results import SearchRequest
@@ -105,7 +105,7 @@ def speaker_ranking(
     by: str = "speaker",
 ) -> SpeakerRanking:
     check_ranking(sort, min_words, min_hits, min_transcripts, limit, by)
-    sel = select(index, dataclasses.replace(req, page=1))
+    sel = select_counted(index, dataclasses.replace(req, page=1))
     gen = sel.gen
     table = gen.table
     speaker = value_of_doc(gen, by)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from transcripts.index.documents import EPOCH
-from transcripts.search.engine import TranscriptIndex, select
+from transcripts.search.engine import TranscriptIndex, counted_once, select
 from transcripts.search.hits import hit_counts, positive_leaves
 from transcripts.search.query import ParsedQuery, QueryError
 from transcripts.search.results import SearchRequest
@@ -114,6 +114,10 @@ def trends(index: TranscriptIndex, req: SearchRequest, queries: list[str],
         raise QueryError(f"bucket must be one of {', '.join(BUCKETS)} (got '{bucket}').")
     selections = [select(index, dataclasses.replace(req, q=q)) for q in queries]
     gen = selections[0].gen
+    keep = counted_once(gen, req, selections)  # one corpus for every series
+    if keep is not None:
+        selections = [dataclasses.replace(s, mask=s.mask & keep, filtered=s.filtered & keep)
+                      for s in selections]
     table = gen.table
     tables = analysis_tables(gen)
     filtered = selections[0].filtered

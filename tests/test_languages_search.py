@@ -234,3 +234,37 @@ def test_an_english_search_finds_a_sitting_through_its_translation(parliaments):
     original = {t.id: t for t in search(parliaments, SearchRequest(q="", per_page=50))
                 .transcripts}[cz]
     assert original.translations == ["ParlaMint-CZ-en_2020-01-22-ps2017-040-02-005-012"]
+
+
+def _words_of(index: TranscriptIndex, transcript_id: str, speaker: str) -> int:
+    from transcripts.index.schema import word_count
+    from transcripts.search.engine import get_transcript
+
+    t = get_transcript(index, transcript_id)
+    assert t is not None
+    return sum(word_count(u.text) for u in t.utterances if u.speaker == speaker)
+
+
+def test_each_speech_is_counted_once_in_the_language_the_query_matched(parliaments):
+    """A Czech sitting and its English translation: who said it most counts a speaker's
+    words in one of the two, the one the query matches in (else the original), or the
+    one the language filter ticks."""
+    from transcripts.search.speaker_stats import speaker_ranking
+
+    cz = "ParlaMint-CZ_2020-01-22-ps2017-040-02-005-012"
+    cz_en = "ParlaMint-CZ-en_2020-01-22-ps2017-040-02-005-012"
+    who = "Lukáš Kolářík"
+
+    def words(q: str, **filters: list[str]) -> int:
+        ranking = speaker_ranking(parliaments, SearchRequest(q=q, **filters), min_words=0,
+                                  min_hits=0, min_transcripts=0, limit=1000)
+        return {r.speaker: r.words for r in ranking.rows}[who]
+
+    in_czech, in_english = _words_of(parliaments, cz, who), _words_of(parliaments, cz_en, who)
+    assert in_czech and in_english and in_czech != in_english
+    assert words("") == in_czech  # no query: the original
+    assert words("amendment") == in_english  # matched in the translation only
+    assert words("návrh") == in_czech  # matched in the original ("pozměňovací návrh")
+    assert words("návrh OR amendment") == in_czech  # in both: the original
+    assert words("", language=["English"]) == in_english
+    assert words("", language=["English", "Czech"]) == in_czech + in_english

@@ -44,3 +44,33 @@ def test_the_concordance_in_several_languages_reads_alike(both, q):
     assert a.total == b.total
     assert [(x.transcript_id, x.match) for x in a.lines] == [
         (y.transcript_id, y.match) for y in b.lines]
+
+
+@pytest.fixture(scope="module")
+def parliaments_both(tmp_path_factory, opensearch_node):
+    from conftest import SHARED_DIR, need
+
+    from transcripts.index.writer import reindex
+
+    folder = need(SHARED_DIR / "formats" / "parlamint-more")
+    root = tmp_path_factory.mktemp("parliaments-both")
+    reindex([folder], root, full=True)
+    return TranscriptIndex(root), cluster_index(opensearch_node, "parliaments", [folder])
+
+
+@pytest.mark.parametrize("req", [
+    SearchRequest(q=""), SearchRequest(q="amendment"), SearchRequest(q="návrh"),
+    SearchRequest(q="návrh OR amendment"), SearchRequest(q="", language=["English"]),
+])
+def test_each_speech_is_counted_once_alike(parliaments_both, req):
+    from transcripts.search import opensearch_analysis as osa
+    from transcripts.search.speaker_stats import speaker_ranking
+    from transcripts.search.trends import trends
+
+    embedded, cluster = parliaments_both
+    options = {"min_words": 0, "min_hits": 0, "min_transcripts": 0, "limit": 1000}
+    a = speaker_ranking(embedded, req, **options)
+    b = osa.speaker_ranking(cluster, req, **options)
+    assert a.to_dict() == b.to_dict()
+    queries = [req.q, "debt"] if req.q else [""]
+    assert trends(embedded, req, queries).to_dict() == osa.trends(cluster, req, queries).to_dict()
