@@ -292,14 +292,19 @@ def _trends_chart(result: Trends, mode: str, names: list[str], by: str | None = 
     span = f"per {result.bucket} from {labels[0]} to {labels[-1]}"
     if by is not None:
         return _trends_by_chart(result, mode, lines, labels, listed, span, by, counted)
-    what = ("share of transcripts mentioning" if mode == "share"
-            else "hits per million words of")
+    what, y_label = _measured(mode)
     desc = (f"Line chart, one line per query, of the {what} {listed} {span}, with 95 % "
             "intervals as whiskers; hollow points are buckets with little text. The numbers "
             "are in the table below.")
-    y_label = "% of transcripts" if mode == "share" else "hits per million words"
     return line_chart("trends", f"{what.capitalize()} {listed} over time", desc, labels, lines,
                       y_label)
+
+
+def _measured(mode: str) -> tuple[str, str]:
+    """What a trends chart measures, in its description and on its y axis."""
+    if mode == "share":
+        return "share of transcripts mentioning", "% of transcripts"
+    return "hits per million words of", "hits per million words"
 
 
 def _trends_by_chart(result: Trends, mode: str, lines: list[Line], labels: list[str],
@@ -312,12 +317,10 @@ def _trends_by_chart(result: Trends, mode: str, lines: list[Line], labels: list[
                 "the numbers are in the tables below.")
         return line_chart("trends", title, desc, labels, lines, "words")
     query = f"“{result.series[0].query}”"
-    what = ("share of transcripts mentioning" if mode == "share"
-            else "hits per million words of")
+    what, y_label = _measured(mode)
     desc = (f"Line chart, one line per {by} ({listed}), of the {what} {query} {span}, with "
             "95 % intervals as whiskers; hollow points are buckets with little text. The "
             "numbers are in the tables below.")
-    y_label = "% of transcripts" if mode == "share" else "hits per million words"
     return line_chart("trends", f"{what.capitalize()} {query} over time, by {by}", desc,
                       labels, lines, y_label)
 
