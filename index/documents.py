@@ -59,9 +59,10 @@ def transcript_documents(t: Transcript) -> Iterator[dict[str, Any]]:
         "f_place": t.place,
         "f_source": t.source,
         "f_language": language.name(spoken),
-        "f_translation_of": t.translation_of,
         "file": t.file,
     }
+    if t.translation_of:  # most transcripts translate none: no empty field to index
+        shared["f_translation_of"] = t.translation_of
     page_text = composed("\n".join(x for x in (t.title, t.lead) if x))
     yield {
         **shared,

@@ -51,11 +51,14 @@ class MetaTableError(SidecarError):
     """A ``-meta.tsv`` table that could not be used: the text is read without it."""
 
 
+PREFIX = "ParlaMint-"  # how the published corpora name every file of a sitting
+
+
 def is_parlamint_text(path: Path, first_line: str) -> bool:
     """Whether a ``.txt`` is ParlaMint's text form (its table beside it, or its first
     line an utterance id and a tab)."""
     return bool(_FIRST_LINE.match(first_line.lstrip("\ufeff"))) or (
-        path.with_name(path.stem + META).is_file()
+        path.name.startswith(PREFIX) and path.with_name(path.stem + META).is_file()
     )
 
 
@@ -77,9 +80,9 @@ def tei_form(path: Path) -> Path | None:
 def companions(path: Path) -> list[Path]:
     """Files that change what a text file reads as: its tables, a TEI form beside it."""
     path = Path(path)
+    if not path.name.startswith(PREFIX):
+        return []  # any other text file (thousands of them): no look beside it
     found = tables(path)
-    if not found and not path.name.startswith("ParlaMint-"):
-        return []  # any other text file: nothing beside it matters
     twin = tei_form(path)
     return found + ([twin] if twin is not None else [])
 
