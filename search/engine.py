@@ -456,6 +456,8 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
     base = matched & in_dates if in_dates is not None else matched
     results = _narrowed(base, masks.values())
 
+    # A facet the index has no value of (no party in the Kremlin's pages) is not counted.
+    counted = [name for name in FACETS if table.facets[name].values]
     # Each facet counts the results without its own selection (ticking Turkey leaves
     # Germany's count); the year facet likewise ignores the date range. Without any
     # selection every facet counts the results: in one pass.
@@ -465,15 +467,15 @@ def search(index: TranscriptIndex, req: SearchRequest) -> SearchResult:
             name: table.facets[name].count(
                 _narrowed(base, (m for o, m in masks.items() if o != name))
             )
-            for name in FACETS
+            for name in counted
         }
     else:
-        counts = table.count_together(list(FACETS), results, hit_docs)
+        counts = table.count_together(counted, results, hit_docs)
     facets = {
         name: facet_values(
             table.facets[name].values, counts[name], selections.get(name, []),
             gen.people.shown if name == "person" else None,
-        )
+        ) if name in counts else facet_values([], np.zeros(0), selections.get(name, []))
         for name in FACETS
     }
     if in_dates is None:  # the results are the year facet's scope
@@ -813,7 +815,10 @@ def translations_in(gen: Generation, transcript_id: str) -> list[str]:
     """The ids of the transcripts that translate this one (ParlaMint's "-en_" sittings,
     a sidecar's ``translation_of``), from the pages that name it."""
     table = gen.table
-    docs = table.facets["translation_of"].docs_with(transcript_id)
+    facet = table.facets["translation_of"]
+    if transcript_id not in facet.ids:  # nearly always: no transcript translates it
+        return []
+    docs = facet.docs_with(transcript_id)
     docs = docs[table.is_page[docs] & table.live[docs]]
     return sorted(table.tids[int(t)] for t in set(table.tid[docs].tolist()))
 
