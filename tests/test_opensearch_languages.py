@@ -9,6 +9,7 @@ from conftest import cluster_index
 
 from tests.test_languages_search import SPEECHES, _jsonl
 from tests.test_opensearch_parity import compare
+from transcripts.index import language
 from transcripts.search import concordance, opensearch_analysis
 from transcripts.search.engine import TranscriptIndex
 from transcripts.search.results import SearchRequest
@@ -74,3 +75,32 @@ def test_each_speech_is_counted_once_alike(parliaments_both, req):
     assert a.to_dict() == b.to_dict()
     queries = [req.q, "debt"] if req.q else [""]
     assert trends(embedded, req, queries).to_dict() == osa.trends(cluster, req, queries).to_dict()
+
+
+def test_an_update_in_place_of_several_languages_equals_a_fresh_build(opensearch_node,
+                                                                     tmp_path):
+    """A German sitting's words go from the cluster's vocabulary as German stems: after
+    it is removed in place, the vocabulary equals a fresh build's of what is left."""
+    from test_opensearch_cli import drop_alias, vocabulary
+
+    from transcripts.index.opensearch.connection import ClusterSettings, client
+    from transcripts.index.opensearch.writer import reindex
+
+    folder = tmp_path / "src"
+    _jsonl(folder / "all", list(SPEECHES))
+    _jsonl(folder / "de", ["de"])  # another file: the German sitting once more
+    (folder / "de" / "sittings.jsonl").write_text(
+        (folder / "de" / "sittings.jsonl").read_text().replace("sitting-de", "sitting-de2"))
+    updated, fresh = "languages-in-place", "languages-fresh"
+    for alias in (updated, fresh):
+        drop_alias(opensearch_node, alias)
+    settings = ClusterSettings.from_env(opensearch_node.url, updated, env={})
+    reindex([folder], settings)
+    (folder / "de" / "sittings.jsonl").unlink()
+    report = reindex([folder], settings)
+    assert not report.full and report.files_removed == 1
+    reindex([folder], ClusterSettings.from_env(opensearch_node.url, fresh, env={}), full=True)
+    conn = client(settings)
+    words = vocabulary(conn, updated)
+    assert words == vocabulary(conn, fresh)
+    assert words[("text", language.text_term("abstimmungen", "de"))]["df"] == 2  # 2 turns

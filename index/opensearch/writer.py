@@ -354,7 +354,8 @@ def _documents_of(conn: OpenSearch, index: str, tids: list[str]) -> Iterator[dic
         query = {"query": {"terms": {"tid": tids[start : start + 1000]}}}
         yield from helpers.scan(conn, index=index, query=query, size=1000,
                                 _source_includes=["tid", "pos", "kind", "day", "body",
-                                                  "role_shown", "meta.title"])
+                                                  "role_shown", "meta.title", "lang",
+                                                  "f_language"])
 
 
 def _as_document(src: dict[str, Any]) -> dict[str, Any]:
@@ -362,6 +363,8 @@ def _as_document(src: dict[str, Any]) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "tid": src["tid"], "pos": src["pos"], "kind": src["kind"], "day": src.get("day", 0),
         "body": src.get("body") or "", "role": src.get("role_shown"),
+        # Its language: its stems were made in it (``mapping.source``).
+        "lang": src.get("lang") or "", "f_language": "\n".join(src.get("f_language") or []),
     }
     title = (src.get("meta") or {}).get("title")
     if title:
