@@ -440,21 +440,32 @@ def distinctive_words(index: ClusterIndex, gen: ClusterGeneration, name: str,
     cache: dict[str, list[DistinctiveWord]] = gen.derived("distinctive", lambda g: {})
     if name in cache:
         return cache[name][:shown]
-    mine: dict[str, int] = {}
-    where: dict[str, set[str]] = {}
-    for hit in scan(index, gen, {"term": {"f_speaker": name}}, ["_doc"], ["body", "tid"]):
+    # Per language: in a corpus of several, the speaker is compared within the language
+    # most of their words are in (``search.distinctive``'s rule).
+    mine_in: dict[str, dict[str, int]] = {}
+    where_in: dict[str, dict[str, set[str]]] = {}
+    for hit in scan(index, gen, {"term": {"f_speaker": name}}, ["_doc"],
+                    ["body", "tid", "lang", "f_language"]):
         src = hit["_source"]
+        code = mapping.doc_language(src) if len(gen.languages) > 1 else ""
+        mine, where = mine_in.setdefault(code, {}), where_in.setdefault(code, {})
         for word in exact_words(src.get("body") or ""):
             mine[word] = mine.get(word, 0) + 1
             where.setdefault(word, set()).add(src["tid"])
+    if not mine_in:
+        return []
+    main = min(mine_in, key=lambda code: (-sum(mine_in[code].values()), code))
+    mine, where = mine_in[main], where_in[main]
+    in_main = [{"term": {"f_language": language.name(main)}}] if main else []
     total_words = int(call(index, lambda: gen.conn.search(index=gen.name, body={
-        "size": 0, "aggs": {"w": {"sum": {"field": "words"}}}}))["aggregations"]["w"]["value"])
+        "size": 0, "query": {"bool": {"filter": in_main}},
+        "aggs": {"w": {"sum": {"field": "words"}}}}))["aggregations"]["w"]["value"])
     c = float(sum(mine.values()))
     d = float(total_words) - c
     if c <= 0 or d <= 0:
         return []
     candidates = sorted(w for w, n in mine.items() if n >= MIN_USES)
-    uses = gen.uses(candidates)
+    uses = gen.uses(candidates, main or None)
     a = np.array([mine[w] for w in candidates], dtype=float)
     b = np.array([uses.get(w, 0) - mine[w] for w in candidates], dtype=float)
     g2 = g2_of(a, b, c, d)

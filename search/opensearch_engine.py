@@ -145,17 +145,22 @@ class ClusterGeneration:
         if len(self._df) > 100_000:
             self._df.clear()
 
-    def uses(self, words: list[str]) -> dict[str, int]:
-        """Occurrences of ``exact`` words in the whole index (for distinctive words)."""
+    def uses(self, words: list[str], in_language: str | None = None) -> dict[str, int]:
+        """Occurrences of ``exact`` words in the whole index, or in the documents of one
+        language (for distinctive words, "did you mean" within the languages ticked)."""
         out: dict[str, int] = {}
         for start in range(0, len(words), 1000):
             chunk = words[start : start + 1000]
             found = whole(self.settings, self.conn.mget(
                 index=vocabulary_alias(self.name),
-                body={"ids": [word_id(EXACT, w) for w in chunk]}, _source_includes=["uses"]))
+                body={"ids": [word_id(EXACT, w) for w in chunk]},
+                _source_includes=["uses", "uses_by_language"]))
             for word, doc in zip(chunk, found["docs"], strict=True):
                 if doc.get("found"):
-                    out[word] = int(doc["_source"].get("uses", 0))
+                    src = doc["_source"]
+                    n = (src.get("uses", 0) if in_language is None
+                         else (src.get("uses_by_language") or {}).get(in_language, 0))
+                    out[word] = int(n)
         return out
 
     def expand_prefix(self, fieldname: str, head: str) -> list[str]:
@@ -219,6 +224,19 @@ class _ExactWords:
 
     def within(self, word: str, maxdist: int, prefix: int) -> list[str]:
         return self.gen.within(word, maxdist, prefix)
+
+
+def _in_languages(gen: ClusterGeneration, req: SearchRequest) -> Callable[[str], bool] | None:
+    """Whether a word is written in one of the languages ticked, for "did you mean"
+    (``engine._words_of_languages``'s rule); None: any word."""
+    codes = {language.code_of_name(n) for n in req.language}
+    if not codes or len(gen.languages) < 2:
+        return None
+
+    def keep(word: str) -> bool:
+        return any(gen.uses([word], code).get(word, 0) for code in codes)
+
+    return keep
 
 
 class ClusterIndex:
@@ -541,7 +559,7 @@ def search(index: ClusterIndex, req: SearchRequest) -> SearchResult:
     suggestion = None
     if parsed.plain_words and total < 5:
         suggestion = call(index, lambda: suggest(gen, req.q, parsed.plain_words,
-                                                  _ExactWords(gen)))
+                                                  _ExactWords(gen), _in_languages(gen, req)))
     relax: list[Relaxation] = []
     total_without_filters: int | None = None
     if not total and everything:

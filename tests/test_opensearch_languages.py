@@ -104,3 +104,26 @@ def test_an_update_in_place_of_several_languages_equals_a_fresh_build(opensearch
     words = vocabulary(conn, updated)
     assert words == vocabulary(conn, fresh)
     assert words[("text", language.text_term("abstimmungen", "de"))]["df"] == 2  # 2 turns
+
+
+@pytest.mark.parametrize("languages", [[], ["German"], ["Czech"], ["Czech", "German"]])
+def test_did_you_mean_draws_on_the_languages_ticked_alike(both, languages):
+    embedded, cluster = both
+    compare(embedded, cluster, SearchRequest(q="abstimung", language=languages))
+
+
+def test_distinctive_words_are_compared_within_a_language_alike(tmp_path, opensearch_node):
+    from tests.test_languages_search import _debates
+    from transcripts.index.writer import reindex
+    from transcripts.search import opensearch_analysis as osa
+    from transcripts.search.speaker_profile import speaker_profile
+
+    for german_as in ("en", "de"):
+        folder = _debates(tmp_path / german_as / "src", german_as)
+        reindex([folder], tmp_path / german_as / "index", full=True)
+        embedded = speaker_profile(TranscriptIndex(tmp_path / german_as / "index"), "Max Huber")
+        cluster = osa.speaker_profile(
+            cluster_index(opensearch_node, f"debates-{german_as}", [folder]), "Max Huber")
+        assert embedded is not None and cluster is not None
+        assert embedded.distinctive == cluster.distinctive
+        assert ("krieg" in {d.word for d in cluster.distinctive}) == (german_as == "en")

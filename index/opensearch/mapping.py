@@ -48,6 +48,20 @@ SHOWN = ("label", "note", "speaker", "start", "end", "meta", "lang", "party", "s
 # documents): the rest of the corpus a speaker's distinctive words are compared with.
 USES = "#uses"
 
+
+
+def uses_in(code: str) -> str:
+    """The vocabulary count key of a word's occurrences in one language's documents."""
+    return f"{USES}:{code}"
+
+
+def by_language(vocabulary: Counter[tuple[str, str]], word: str, languages: set[str]
+                ) -> dict[str, int]:
+    """A word's occurrences per language, from counts keyed by ``uses_in``."""
+    found = {code: vocabulary[(uses_in(code), word)] for code in languages}
+    return {code: n for code, n in found.items() if n}
+
+
 # The companion index's document for the generation's own facts.
 GENERATION_DOC = "generation"
 
@@ -187,6 +201,9 @@ def source(
             if out.get(name):
                 vocabulary.update((name, w) for w in set(out[name].split(" ")))
         vocabulary.update((USES, w) for w in exact)
+        # ... and in the document's language: distinctive words and "did you mean"
+        # compare within one language (``search.opensearch_analysis``).
+        vocabulary.update((uses_in(spoken or language.DEFAULT), w) for w in exact)
     return out
 
 

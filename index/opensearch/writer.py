@@ -211,16 +211,26 @@ def _index_actions(
 def _vocabulary_actions(
     index: str, vocabulary: Counter[tuple[str, str]]
 ) -> Iterator[dict[str, Any]]:
+    languages = _languages_counted(vocabulary)
     for (field, word), df in vocabulary.items():
-        if field != mapping.USES:
+        if not field.startswith(mapping.USES):
             yield {"_op_type": "index", "_index": index, "_id": word_id(field, word),
-                   "_source": _word_doc(field, word, df, vocabulary[(mapping.USES, word)])}
+                   "_source": _word_doc(field, word, df, vocabulary[(mapping.USES, word)],
+                                        mapping.by_language(vocabulary, word, languages))}
 
 
-def _word_doc(field: str, word: str, df: int, uses: int) -> dict[str, Any]:
+def _languages_counted(counts: Counter[tuple[str, str]]) -> set[str]:
+    """The languages of the per-language counts (``mapping.uses_in`` keys)."""
+    head = mapping.uses_in("")
+    return {field[len(head):] for field, _ in counts if field.startswith(head)}
+
+
+def _word_doc(field: str, word: str, df: int, uses: int,
+              by_language: dict[str, int] | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {"field": field, "word": word, "df": df}
     if field == EXACT:
         doc["uses"] = uses
+        doc["uses_by_language"] = by_language or {}
     return doc
 
 
@@ -375,23 +385,31 @@ def _as_document(src: dict[str, Any]) -> dict[str, Any]:
 def _adjust_vocabulary(conn: OpenSearch, index: str, added: Counter[tuple[str, str]],
                        gone: Counter[tuple[str, str]], report: ReindexReport) -> None:
     """Each touched word's document frequency, read, changed and written back."""
-    touched = sorted(k for k in set(added) | set(gone) if k[0] != mapping.USES)
-    current: dict[tuple[str, str], tuple[int, int]] = {}  # (df, uses)
+    touched = sorted(k for k in set(added) | set(gone) if not k[0].startswith(mapping.USES))
+    current: dict[tuple[str, str], tuple[int, int, dict[str, int]]] = {}  # df, uses, per language
     for start in range(0, len(touched), 1000):
         chunk = touched[start : start + 1000]
         found = conn.mget(index=index, body={"ids": [word_id(f, w) for f, w in chunk]})
         for key, doc in zip(chunk, found["docs"], strict=True):
             src = doc.get("_source") or {}
-            current[key] = (int(src.get("df", 0)), int(src.get("uses", 0)))
+            current[key] = (int(src.get("df", 0)), int(src.get("uses", 0)),
+                            dict(src.get("uses_by_language") or {}))
+    changed = _languages_counted(added) | _languages_counted(gone)
 
     def actions() -> Iterator[dict[str, Any]]:
         for key in touched:
             field, word = key
             df = current[key][0] + added[key] - gone[key]
             uses = current[key][1] + added[(mapping.USES, word)] - gone[(mapping.USES, word)]
+            per = current[key][2]
+            for code in changed | set(per):
+                n = (per.get(code, 0) + added[(mapping.uses_in(code), word)]
+                     - gone[(mapping.uses_in(code), word)])
+                per = {**per, code: n}
             if df > 0:
                 yield {"_op_type": "index", "_index": index, "_id": word_id(field, word),
-                       "_source": _word_doc(field, word, df, uses)}
+                       "_source": _word_doc(field, word, df, uses,
+                                            {c: n for c, n in per.items() if n > 0})}
             elif current[key][0]:
                 yield {"_op_type": "delete", "_index": index, "_id": word_id(field, word)}
 
