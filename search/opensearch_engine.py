@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import threading
 import time
 import weakref
@@ -233,6 +234,7 @@ def _in_languages(gen: ClusterGeneration, req: SearchRequest) -> Callable[[str],
     if not codes or len(gen.languages) < 2:
         return None
 
+    @functools.lru_cache(maxsize=256)  # a word is asked about once a suggestion
     def keep(word: str) -> bool:
         return any(gen.uses([word], code).get(word, 0) for code in codes)
 

@@ -34,14 +34,18 @@ class WordMatcher:
     heads: set[str] | None = None
     _finder: _Finder | None = field(default=None, init=False, repr=False, compare=False)
     _seen: dict[str, bool] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _languages: set[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _spoken(self) -> set[str]:
+        """The languages of the query's stems (English's are bare, others carry a code),
+        worked out once a matcher."""
+        if self._languages is None:
+            self._languages = {language.term_language(s) for s in self.stems}
+        return self._languages
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.words)
 
-    @property
-    def _languages(self) -> set[str]:
-        """The languages of the query's stems (English's are bare, others carry a code)."""
-        return {language.term_language(s) for s in self.stems}
 
     def matches(self, word: str) -> bool:
         seen = self._seen.get(word)
@@ -49,7 +53,7 @@ class WordMatcher:
             w = fold(word)
             seen = w in self.words or (
                 w in self.heads if self.heads is not None
-                else any(language.text_term(w, lang) in self.stems for lang in self._languages)
+                else any(language.text_term(w, lang) in self.stems for lang in self._spoken())
             )
             if len(self._seen) < 10_000:  # a page's candidate words: a few hundred
                 self._seen[word] = seen

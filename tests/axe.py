@@ -79,3 +79,35 @@ def assert_accessible(page: Any, name: str, tags: tuple[str, ...] = WCAG_21_AA) 
             summary = " ".join(node["summary"].split())
             lines.append(f"    {node['target']}: {summary}")
     pytest.fail("\n".join(lines), pytrace=False)
+
+
+# Each Tab stop: what it is, whether it shows a focus ring, and where its block starts
+# (side-by-side columns and a transcript's twin cells are read one after the other, so
+# their block counts as one line of the reading order).
+FOCUS = """() => {
+    const el = document.activeElement, style = getComputedStyle(el);
+    const box = (el.closest(".tag-columns, .parallel-row") || el).getBoundingClientRect();
+    return {what: el.outerHTML.slice(0, 100), tag: el.tagName,
+            ring: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+            visible: el.getBoundingClientRect().width > 0 && el.getBoundingClientRect().height > 0,
+            top: box.top + window.scrollY, inMain: el.closest("main") !== null};
+}"""
+
+
+def tab_through_main(page: Any, most: int = 80) -> list[dict[str, Any]]:
+    """Tab from the skip link through <main> (a loaded page): every stop visible with a
+    ring and none above the one before by more than a line. The stops, in order."""
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    last_top, stops = -1.0, []
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        f = page.evaluate(FOCUS)
+        if not f["inMain"]:
+            break  # into the footer: the whole of <main> was walked
+        assert f["visible"] and f["ring"], f
+        assert f["top"] >= last_top - 40, (f, last_top)
+        last_top = max(last_top, f["top"])
+        stops.append(f)
+    return stops

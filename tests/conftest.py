@@ -24,6 +24,7 @@ CORPUS_TEXT = SHARED_DIR / "corpus" / "text"
 CORPUS_GOLD = SHARED_DIR / "corpus" / "gold"
 CORPUS_HTML = SHARED_DIR / "corpus" / "html"
 QUERIES = SHARED_DIR / "bench" / "queries.jsonl"
+FORMATS = SHARED_DIR / "formats"  # real files of other formats, each with its licence
 SEEDS = PROJECT_DIR / "seeds"
 
 

@@ -34,7 +34,7 @@ from test_browser import PAGES as SEARCH_PAGES
 from web_fixtures import web_index_dir  # noqa: F401
 from werkzeug.exceptions import NotFound
 
-from tests.axe import WCAG_21_AA, assert_accessible, needs_axe
+from tests.axe import FOCUS, WCAG_21_AA, assert_accessible, needs_axe, tab_through_main
 from tests.conftest import SHARED_DIR
 from transcripts.index.writer import reindex
 
@@ -203,16 +203,6 @@ def test_view_without_javascript_passes_axe(request, page_without_js, path, name
 
 # --- keyboard ------------------------------------------------------------------------
 
-FOCUS = """() => {
-    const el = document.activeElement, style = getComputedStyle(el);
-    // Side-by-side columns are read one after the other: the block is one line here.
-    const box = (el.closest(".tag-columns") || el).getBoundingClientRect();
-    return {what: el.outerHTML.slice(0, 100), tag: el.tagName,
-            ring: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
-            visible: el.getBoundingClientRect().width > 0 && el.getBoundingClientRect().height > 0,
-            top: box.top + window.scrollY, inMain: el.closest("main") !== null};
-}"""
-
 KEYBOARD_PAGES = [
     (f"/trends?q={QUERY}&q=russia", "trends"),
     (f"/speakers?q={QUERY}&min_words=1000&min_hits=1&min_transcripts=1", "speakers"),
@@ -230,19 +220,7 @@ def test_tab_stops_show_a_ring_in_reading_order(request, page, path, name, viewp
     one block, read column by column)."""
     page.set_viewport_size(viewport)
     load(page, url_of(request, page, path))
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.className") == "skip-link"
-    page.keyboard.press("Enter")
-    last_top, stops = -1.0, []
-    for _ in range(80):
-        page.keyboard.press("Tab")
-        f = page.evaluate(FOCUS)
-        if not f["inMain"]:
-            break  # into the footer: the whole of <main> was walked
-        assert f["visible"] and f["ring"], f
-        assert f["top"] >= last_top - 40, (f, last_top)
-        last_top = max(last_top, f["top"])
-        stops.append(f["tag"])
+    stops = [f["tag"] for f in tab_through_main(page)]
     assert stops and stops[0] == "A" and len(stops) >= 5, stops  # "← Search" first
 
 

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -500,21 +501,48 @@ def as_options(req: SearchRequest) -> list[str]:
     return args
 
 
-def test_fetch_then_alerts_over_the_replay_send_exactly_the_new_passages(tmp_path):
+@dataclass
+class Replay:
+    """The loopback replay of en.kremlin.ru fetched and indexed once, with its feed's
+    newest entries hidden (``hidden``) until ``reveal()``; a webhook; an alert library."""
+
+    site: Any
+    hook: Webhook
+    lib: Library
+    corpus: Path
+    hidden: list[str]
+    first: Any  # the first fetch's report
+    fake: FakeClock
+    feed_path: str
+
+    def reveal(self) -> None:
+        del self.site.faults.override[self.feed_path]
+
+
+@contextlib.contextmanager
+def replay_with_newest_hidden(tmp_path: Path, count: int) -> Iterator[Replay]:
     site_dir = need_site()
     from bench.replay_site import ReplaySite
 
     feed_path = NEWS + "/feed"
     hidden_feed, hidden = feed_without_newest(
-        (site_dir / feed_path.lstrip("/")).read_bytes(), 5)
+        (site_dir / feed_path.lstrip("/")).read_bytes(), count)
     corpus = tmp_path / "corpus"
     lib = Library(corpus, tmp_path / "instance" / "index", tmp_path / "instance" / "alerts.db")
     fake = FakeClock()
     with ReplaySite(site_dir, clock=fake.monotonic) as site, Webhook() as hook:
         site.faults.override[feed_path] = hidden_feed
         first = run_fetch(options(corpus, site.url), fake.clock())
-        assert first.new and not first.failed and not set(first.new) & set(hidden)
         reindex([corpus], lib.root)
+        yield Replay(site, hook, lib, corpus, hidden, first, fake, feed_path)
+
+
+def test_fetch_then_alerts_over_the_replay_send_exactly_the_new_passages(tmp_path):
+    with replay_with_newest_hidden(tmp_path, 5) as replay:
+        site, hook, lib, corpus, hidden, first, fake = (
+            replay.site, replay.hook, replay.lib, replay.corpus, replay.hidden, replay.first,
+            replay.fake)
+        assert first.new and not first.failed and not set(first.new) & set(hidden)
         old = transcript_ids(corpus.glob("*.html"))
 
         searches = choose_alerts(peek(site, hidden, tmp_path / "peek"), lib.root)
@@ -529,7 +557,7 @@ def test_fetch_then_alerts_over_the_replay_send_exactly_the_new_passages(tmp_pat
             added = lib.alerts("add", name, *as_options(req), "--notify", hook.url(name))
             assert added.returncode == 0, said(added)
 
-        del site.faults.override[feed_path]
+        replay.reveal()
         second = run_fetch(options(corpus, site.url), fake.clock())
         assert sorted(second.new) == sorted(hidden) and not second.failed
         reindex([corpus], lib.root)
@@ -560,21 +588,11 @@ def test_fetch_then_alerts_over_the_replay_send_exactly_the_new_passages(tmp_pat
 
 
 def test_fetch_with_alerts_sends_what_the_fetch_brought(tmp_path):
-    site_dir = need_site()
-    from bench.replay_site import ReplaySite
-
-    feed_path = NEWS + "/feed"
-    hidden_feed, hidden = feed_without_newest(
-        (site_dir / feed_path.lstrip("/")).read_bytes(), 2)
-    corpus = tmp_path / "corpus"
-    lib = Library(corpus, tmp_path / "instance" / "index", tmp_path / "instance" / "alerts.db")
-    fake = FakeClock()
-    with ReplaySite(site_dir, clock=fake.monotonic) as site, Webhook() as hook:
-        site.faults.override[feed_path] = hidden_feed
-        run_fetch(options(corpus, site.url), fake.clock())
-        reindex([corpus], lib.root)
+    with replay_with_newest_hidden(tmp_path, 2) as replay:
+        site, hook, lib, corpus, hidden = (
+            replay.site, replay.hook, replay.lib, replay.corpus, replay.hidden)
         assert lib.alerts("add", "all", "--notify", hook.url()).returncode == 0  # everything
-        del site.faults.override[feed_path]
+        replay.reveal()
 
         fetched = run_cli("fetch", "--to", str(corpus), "--base-url", site.url,
                           "--delay", "0", "--alerts", "--site-url", SITE,

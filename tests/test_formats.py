@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import FORMATS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,6 @@ from transcripts.index.readers import ReadError, SidecarError, read_file, read_f
 from transcripts.index.readers.captions import decode_caption_bytes, split_speaker
 from transcripts.index.readers.webvtt import cue_segments
 
-FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
 VTT = FORMATS / "webvtt"
 SRT = FORMATS / "srt"
 TEI = FORMATS / "parlamint"

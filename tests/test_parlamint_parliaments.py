@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from conftest import FORMATS
 
 from transcripts.index.readers import (
     ReadError,
@@ -29,7 +30,6 @@ from transcripts.index.readers.parlamint_names import id_name, key, name_in_note
 from transcripts.index.schema import fold
 from transcripts.index.writer import reindex
 
-FORMATS = Path(__file__).resolve().parents[2] / "shared" / "formats"
 MORE = FORMATS / "parlamint-more"
 GB_DIR = FORMATS / "parlamint"
 EXPECTED = MORE / "expected"
